@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import { DataError } from '../errors.js';
+import type { Dataset } from './dataset.js';
+
+/** Options of {@link loadCsv} and {@link parseCsv}. */
+export interface CsvOptions {
+  /**
+   * Column names the file must have, in this order (for example a model's input columns).
+   * A mismatch is a {@link DataError} that lists the missing, extra or misplaced columns.
+   * @defaultValue no check
+   */
+  expectColumns?: readonly string[];
+  /** Field delimiter. @defaultValue `','` */
+  delimiter?: string;
+  /** Name used in error messages. @defaultValue the path for {@link loadCsv}, `'CSV'` otherwise */
+  source?: string;
+}
+
+/**
+ * Reads a numeric CSV file with a header row into a {@link Dataset}.
+ * Every cell must be a finite number; blank lines are skipped.
+ *
+ * @throws {DataError} with file, line and column for an unreadable file, a missing header,
+ *   ragged rows, empty or non-numeric cells, NaN/Infinity, or columns that differ from
+ *   `expectColumns`.
+ * @example
+ * const rows = await loadCsv('applicants.csv', { expectColumns: model.inputNames });
+ */
+export async function loadCsv(path: string, options: CsvOptions = {}): Promise<Dataset> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(describeFsError(error, path), {}, { cause: error });
+  }
+  return parseCsv(text, { ...options, source: options.source ?? path });
+}
+
+/** Parses numeric CSV text (header row first). Same rules and errors as {@link loadCsv}. */
+export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
+  const file = options.source ?? 'CSV';
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      info: true,
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      delimiter: options.delimiter ?? ',',
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (error) {
+    const e = error as { message?: string; lines?: number };
+    throw new DataError(`not valid CSV: ${e.message ?? String(error)}`, { file, line: e.lines }, { cause: error });
+  }
+  if (records.length === 0)
+    throw new DataError('is empty: it needs a header row of column names and at least one data row', { file });
+  const header = records[0].record;
+  const headerLine = records[0].info.lines;
+  if (header.every(isNumeric))
+    throw new DataError('the first row is all numbers: the file needs a header row naming the columns', {
+      file,
+      line: headerLine,
+    });
+  const blank = header.indexOf('');
+  if (blank >= 0)
+    throw new DataError('header has an empty column name: name every column', {
+      file,
+      line: headerLine,
+      column: blank + 1,
+    });
+  const dup = header.find((h, i) => header.indexOf(h) !== i);
+  if (dup !== undefined)
+    throw new DataError(`header names column ${JSON.stringify(dup)} twice: column names must be unique`, {
+      file,
+      line: headerLine,
+    });
+  if (options.expectColumns) checkColumns(header, options.expectColumns, file, headerLine);
+  const nCols = header.length;
+  const nRows = records.length - 1;
+  if (nRows === 0) throw new DataError('has a header but no data rows', { file, line: headerLine });
+  const data = new Float64Array(nRows * nCols);
+  for (let r = 0; r < nRows; r++) {
+    const { record, info } = records[r + 1];
+    if (record.length !== nCols)
+      throw new DataError(
+        `has ${record.length} fields but the header has ${nCols}: every row needs one value per column`,
+        { file, line: info.lines },
+      );
+    for (let c = 0; c < nCols; c++) {
+      const cell = record[c];
+      const at = { file, line: info.lines, column: c + 1, columnName: header[c] };
+      if (cell === '')
+        throw new DataError('empty cell: every cell must hold a number (impute or drop missing values)', at);
+      const v = Number(cell);
+      if (Number.isNaN(v) && !/^[-+]?nan$/i.test(cell))
+        throw new DataError(
+          `${JSON.stringify(cell)} is not a number: model inputs must be numeric (encode categories first, e.g. one-hot)`,
+          at,
+        );
+      if (!Number.isFinite(v))
+        throw new DataError(`${JSON.stringify(cell)} is not finite: every input value must be a finite number`, at);
+      data[r * nCols + c] = v;
+    }
+  }
+  return { columns: header, data, nRows };
+}
+
+function isNumeric(s: string): boolean {
+  return s !== '' && !Number.isNaN(Number(s));
+}
+
+function checkColumns(header: readonly string[], expected: readonly string[], file: string, line: number): void {
+  if (header.length === expected.length && header.every((h, i) => h === expected[i])) return;
+  const missing = expected.filter((c) => !header.includes(c));
+  const extra = header.filter((c) => !expected.includes(c));
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`missing ${listNames(missing)}`);
+  if (extra.length > 0) parts.push(`unexpected ${listNames(extra)}`);
+  if (parts.length === 0) {
+    const i = header.findIndex((h, k) => h !== expected[k]);
+    parts.push(
+      `column ${i + 1} is ${JSON.stringify(header[i])} but the model expects ${JSON.stringify(expected[i])} there`,
+    );
+  }
+  throw new DataError(
+    `columns do not match the model's ${expected.length} inputs: ${parts.join('; ')}. The header must list the model's input columns in order`,
+    { file, line },
+  );
+}
+
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, 5).map((n) => JSON.stringify(n));
+  return `${shown.join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
+}
+
+/** A one-line, actionable description of a file-system error. */
+export function describeFsError(error: unknown, path: string): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'ENOENT':
+      return `${path}: file not found (check the path; relative paths start from ${process.cwd()})`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${path}: permission denied (make the file readable)`;
+    case 'EISDIR':
+      return `${path}: is a directory, not a file`;
+    default:
+      return `${path}: cannot be read (${(error as Error).message ?? String(error)})`;
+  }
+}

@@ -1,0 +1,174 @@
+import { DataError, InvalidOptionError } from '../errors.js';
+
+/**
+ * The players of an attribution game: each player is one column or a named group of
+ * columns (for example the one-hot columns of one categorical attribute). Stored as CSR:
+ * player `p` owns `columns[offsets[p] .. offsets[p+1]-1]`.
+ */
+export interface Players {
+  readonly names: readonly string[];
+  readonly nColumns: number;
+  readonly offsets: Int32Array;
+  readonly columns: Int32Array;
+}
+
+/** Groups as `{ groupName: [columnName, ...] }`, the format of `--groups GROUPS.json`. */
+export type GroupSpec = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * Builds the players from column names and optional groups. Columns in no group are
+ * players of their own, named by the column. Players are ordered by their first column.
+ *
+ * @throws {DataError} when a group names an unknown column (with a close match when there
+ *   is one), a column belongs to two groups, a group is empty, or a group name equals the
+ *   name of a column that is a player of its own.
+ * @example
+ * const players = definePlayers(['age', 'job=a', 'job=b'], { job: ['job=a', 'job=b'] });
+ * players.names; // ['age', 'job']
+ */
+export function definePlayers(
+  columnNames: readonly string[],
+  groups: GroupSpec | null | undefined = undefined,
+  source = 'groups',
+): Players {
+  const nColumns = columnNames.length;
+  const index = new Map<string, number>();
+  columnNames.forEach((c, i) => {
+    index.set(c, i);
+  });
+  const owner = new Int32Array(nColumns).fill(-1);
+  const groupNames = groups ? Object.keys(groups) : [];
+  if (groups !== null && groups !== undefined && (typeof groups !== 'object' || Array.isArray(groups)))
+    throw new DataError(`${source} must be an object {"group name": ["column", ...]}`, {});
+  groupNames.forEach((g, gi) => {
+    const cols = (groups as GroupSpec)[g];
+    if (!Array.isArray(cols) || cols.length === 0)
+      throw new DataError(
+        `group ${JSON.stringify(g)} must be a non-empty array of column names; got ${JSON.stringify(cols)}`,
+        { file: source },
+      );
+    for (const c of cols) {
+      const i = typeof c === 'string' ? index.get(c) : undefined;
+      if (i === undefined) {
+        const near = closest(String(c), columnNames);
+        throw new DataError(
+          `group ${JSON.stringify(g)} names column ${JSON.stringify(c)}, which is not a column of the data${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}`,
+          { file: source },
+        );
+      }
+      if (owner[i] >= 0)
+        throw new DataError(
+          `column ${JSON.stringify(c)} is in group ${JSON.stringify(groupNames[owner[i]])} and in group ${JSON.stringify(g)}: a column can belong to one group only`,
+          { file: source },
+        );
+      owner[i] = gi;
+    }
+  });
+  for (const g of groupNames) {
+    const i = index.get(g);
+    if (i !== undefined && owner[i] < 0)
+      throw new DataError(`group name ${JSON.stringify(g)} is also the name of an ungrouped column: rename the group`, {
+        file: source,
+      });
+  }
+  const names: string[] = [];
+  const members: number[][] = [];
+  const groupSlot = new Int32Array(groupNames.length).fill(-1);
+  for (let c = 0; c < nColumns; c++) {
+    const g = owner[c];
+    if (g < 0) {
+      names.push(columnNames[c]);
+      members.push([c]);
+    } else if (groupSlot[g] < 0) {
+      groupSlot[g] = names.length;
+      names.push(groupNames[g]);
+      members.push([c]);
+    } else {
+      members[groupSlot[g]].push(c);
+    }
+  }
+  return fromMembers(names, members, nColumns);
+}
+
+/**
+ * Players from explicit column-index lists (each column in at most one list; columns in no
+ * list are not players and always take the explained row's value).
+ */
+export function playersFromIndices(
+  nColumns: number,
+  groups: readonly (readonly number[])[],
+  names?: readonly string[],
+): Players {
+  const used = new Uint8Array(nColumns);
+  groups.forEach((g, p) => {
+    if (g.length === 0) throw new InvalidOptionError(`groups[${p}]`, 'a non-empty list of column indices', g);
+    for (const c of g) {
+      if (!Number.isInteger(c) || c < 0 || c >= nColumns)
+        throw new InvalidOptionError(`groups[${p}]`, `column indices in 0..${nColumns - 1}`, c);
+      if (used[c]) throw new InvalidOptionError(`groups[${p}]`, 'disjoint from the other groups', c);
+      used[c] = 1;
+    }
+  });
+  if (names && names.length !== groups.length)
+    throw new InvalidOptionError('names', `one name per group (${groups.length})`, names);
+  return fromMembers(
+    names ?? groups.map((_, p) => `p${p}`),
+    groups.map((g) => [...g]),
+    nColumns,
+  );
+}
+
+/** Every column a player of its own. */
+export function columnPlayers(columnNames: readonly string[]): Players {
+  return definePlayers(columnNames);
+}
+
+function fromMembers(names: readonly string[], members: readonly number[][], nColumns: number): Players {
+  const offsets = new Int32Array(members.length + 1);
+  members.forEach((m, p) => {
+    offsets[p + 1] = offsets[p] + m.length;
+  });
+  const columns = new Int32Array(offsets[members.length]);
+  members.forEach((m, p) => {
+    columns.set(m, offsets[p]);
+  });
+  return { names: [...names], nColumns, offsets, columns };
+}
+
+/** Parses and validates the JSON text of a groups file. */
+export function parseGroupsJson(text: string, source = 'groups'): GroupSpec {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`not valid JSON (${(error as Error).message})`, { file: source }, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new DataError('must be a JSON object {"group name": ["column", ...]}', { file: source });
+  return parsed as GroupSpec;
+}
+
+/** The candidate with the smallest edit distance, when it is close enough to be a likely typo. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}

@@ -1,0 +1,127 @@
+/**
+ * Typed errors. Every error whybox throws for bad input or a failing model is a
+ * {@link WhyboxError} with a stable `code`; the message says what was wrong, what was
+ * received, and how to fix it. Front doors (CLI, service) map these to exit codes / HTTP
+ * statuses without parsing messages.
+ */
+
+/** Stable machine-readable error codes. */
+export type WhyboxErrorCode = 'INVALID_OPTION' | 'DATA' | 'SHAPE' | 'MODEL' | 'BUDGET' | 'ABORTED' | 'WORKER' | 'USAGE';
+
+/** Base class of all whybox errors. `userError` is true when the caller's input is at fault. */
+export class WhyboxError extends Error {
+  readonly code: WhyboxErrorCode;
+  constructor(code: WhyboxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WhyboxError';
+    this.code = code;
+  }
+  /** True when the input (data, options, model file) is at fault rather than whybox. */
+  get userError(): boolean {
+    return this.code !== 'WORKER';
+  }
+}
+
+/** An option has a wrong type or value. */
+export class InvalidOptionError extends WhyboxError {
+  readonly option: string;
+  constructor(option: string, expected: string, received: unknown, hint?: string) {
+    super('INVALID_OPTION', `${option} must be ${expected}; got ${describe(received)}${hint ? ` (${hint})` : ''}`);
+    this.name = 'InvalidOptionError';
+    this.option = option;
+  }
+}
+
+/** Where in a file a data problem sits (1-based line and column, as editors count). */
+export interface DataLocation {
+  file?: string;
+  line?: number;
+  column?: number;
+  columnName?: string;
+}
+
+/** Input data is unreadable, malformed or not finite. */
+export class DataError extends WhyboxError {
+  readonly location: DataLocation;
+  constructor(message: string, location: DataLocation = {}, options?: { cause?: unknown }) {
+    super('DATA', `${formatLocation(location)}${message}`, options);
+    this.name = 'DataError';
+    this.location = location;
+  }
+}
+
+/** Array shapes do not agree (row lengths, output counts). */
+export class ShapeError extends WhyboxError {
+  constructor(message: string) {
+    super('SHAPE', message);
+    this.name = 'ShapeError';
+  }
+}
+
+/** A model could not be loaded, threw while predicting, or returned non-finite values. */
+export class ModelError extends WhyboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL', message, options);
+    this.name = 'ModelError';
+  }
+}
+
+/** A request would need more evaluations (or memory) than the method allows. */
+export class BudgetError extends WhyboxError {
+  constructor(message: string) {
+    super('BUDGET', message);
+    this.name = 'BudgetError';
+  }
+}
+
+/** The caller aborted the work through an AbortSignal. */
+export class AbortedError extends WhyboxError {
+  constructor(message = 'the explanation was aborted', options?: { cause?: unknown }) {
+    super('ABORTED', message, options);
+    this.name = 'AbortedError';
+  }
+}
+
+/** A worker thread failed for a reason that is not the model's or the input's fault. */
+export class WorkerError extends WhyboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WORKER', message, options);
+    this.name = 'WorkerError';
+  }
+}
+
+/** Throws {@link AbortedError} when `signal` is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    const reason = signal.reason;
+    throw reason instanceof WhyboxError
+      ? reason
+      : new AbortedError(`the explanation was aborted${reason instanceof Error ? `: ${reason.message}` : ''}`, {
+          cause: reason,
+        });
+  }
+}
+
+/** A short, bounded description of a received value for error messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value))
+    return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return String(value);
+}
+
+function formatLocation(loc: DataLocation): string {
+  const parts: string[] = [];
+  if (loc.file) parts.push(loc.file);
+  if (loc.line !== undefined) parts.push(`line ${loc.line}`);
+  if (loc.column !== undefined)
+    parts.push(`column ${loc.column}${loc.columnName ? ` (${JSON.stringify(loc.columnName)})` : ''}`);
+  else if (loc.columnName) parts.push(`column ${JSON.stringify(loc.columnName)}`);
+  return parts.length > 0 ? `${parts.join(', ')}: ` : '';
+}

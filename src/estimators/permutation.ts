@@ -1,0 +1,135 @@
+import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
+import type { Game } from '../games/game.js';
+import { maskKey } from '../sampling/coalitions.js';
+import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
+import { defaultBudget, resolveBudget } from './kernel.js';
+import { enforceEfficiency } from './linear-algebra.js';
+
+/** Options of {@link permutationShap}. */
+export interface PermutationShapOptions {
+  /** Most coalition values per row, including ∅ and N. @defaultValue 2 · nPlayers + 2048 */
+  budget?: number;
+  /** Walk each permutation forward and reversed (antithetic pairs). @defaultValue true */
+  antithetic?: boolean;
+}
+
+/** Defaults of {@link PermutationShapOptions}. */
+export const PERMUTATION_DEFAULTS = { antithetic: true } as const;
+
+/**
+ * Permutation sampling of Shapley values (Castro et al. 2009) with antithetic pairs: each
+ * random order π is walked forward and reversed, and a player's value is the mean of its
+ * marginal contributions v(prefix ∪ {i}) − v(prefix). v(∅) and v(N) are shared; repeated
+ * coalitions across permutations are computed once, so the budget buys as many
+ * permutations as fit in `budget` distinct coalition values. Every walk telescopes to
+ * v(N) − v(∅), so efficiency is exact. Standard errors from the spread of the pair means.
+ *
+ * @throws {BudgetError} when the budget cannot pay for one walk (2·nPlayers with pairs).
+ */
+export async function permutationShap(
+  game: Game,
+  options: PermutationShapOptions,
+  ctx: EstimatorContext,
+): Promise<ShapleyEstimate> {
+  const n = game.nPlayers;
+  const nOut = game.nOutputs;
+  const budget = resolveBudget(options.budget ?? defaultBudget(n), n);
+  const antithetic = options.antithetic ?? PERMUTATION_DEFAULTS.antithetic;
+  if (typeof antithetic !== 'boolean') throw new InvalidOptionError('antithetic', 'a boolean', antithetic);
+  const walks = antithetic ? 2 : 1;
+  const minBudget = 2 + walks * (n - 1);
+  if (budget < minBudget)
+    throw new BudgetError(
+      `method 'permutation' needs a budget of at least ${minBudget} for ${n} players (one ${antithetic ? 'antithetic pair of walks' : 'walk'}); got ${budget}`,
+    );
+
+  // coalitions: 0 = ∅, 1 = N, then every distinct prefix
+  const index = new Map<number | string, number>();
+  const masks: Uint8Array[] = [];
+  const add = (m: Uint8Array): number => {
+    const key = maskKey(m, 0, n);
+    let at = index.get(key);
+    if (at === undefined) {
+      at = masks.length;
+      index.set(key, at);
+      masks.push(m);
+    }
+    return at;
+  };
+  add(new Uint8Array(n));
+  add(new Uint8Array(n).fill(1));
+  const orders: Int32Array[] = [];
+  const prefixIds: Int32Array[] = []; // per walk: coalition id of each prefix 0..n
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  // once every coalition is known, further walks are free: cap the walks at the budget
+  const maxUnits = Math.max(1, Math.floor(budget / walks));
+  while (orders.length / walks < maxUnits) {
+    throwIfAborted(ctx.signal);
+    const order = ctx.rng.shuffle(perm.slice());
+    const candidate = antithetic ? [order, order.slice().reverse()] : [order];
+    // count the coalitions this unit would add before committing it
+    const walkMasks = candidate.map((o) => prefixes(o, n));
+    const fresh = new Set<number | string>();
+    for (const wm of walkMasks)
+      for (let k = 1; k < n; k++) {
+        const key = maskKey(wm[k], 0, n);
+        if (!index.has(key)) fresh.add(key);
+      }
+    if (masks.length + fresh.size > budget) break;
+    candidate.forEach((o, w) => {
+      orders.push(o);
+      prefixIds.push(Int32Array.from(walkMasks[w], (m) => add(m)));
+    });
+  }
+  const count = masks.length;
+  const flat = new Uint8Array(count * n);
+  masks.forEach((m, i) => {
+    flat.set(m, i * n);
+  });
+  const v = await game.values(flat, count, ctx.signal);
+  ctx.onProgress?.({ done: count, total: budget });
+
+  const units = orders.length / walks;
+  const unitEst = new Float64Array(units * n * nOut);
+  for (let w = 0; w < orders.length; w++) {
+    const o = orders[w];
+    const ids = prefixIds[w];
+    const u = Math.floor(w / walks);
+    for (let k = 0; k < n; k++) {
+      const player = o[k];
+      for (let q = 0; q < nOut; q++)
+        unitEst[(u * n + player) * nOut + q] += (v[ids[k + 1] * nOut + q] - v[ids[k] * nOut + q]) / walks;
+    }
+  }
+  const values = new Float64Array(n * nOut);
+  for (let u = 0; u < units; u++) for (let i = 0; i < n * nOut; i++) values[i] += unitEst[u * n * nOut + i] / units;
+  const v0 = v.slice(0, nOut);
+  const v1 = v.slice(nOut, 2 * nOut);
+  const total = v1.map((x, q) => x - v0[q]);
+  let stderr: Float64Array | undefined;
+  if (units >= 2) {
+    stderr = new Float64Array(n * nOut);
+    for (let u = 0; u < units; u++)
+      for (let i = 0; i < n * nOut; i++) stderr[i] += (unitEst[u * n * nOut + i] - values[i]) ** 2;
+    for (let i = 0; i < n * nOut; i++) stderr[i] = Math.sqrt(stderr[i] / (units - 1) / units);
+  }
+  return {
+    values: enforceEfficiency(values, n, nOut, total),
+    stderr,
+    baseValue: v0,
+    fullValue: v1,
+    evaluations: count,
+    exact: false,
+  };
+}
+
+/** Prefix coalitions 0..n of an order, as 0/1 masks. */
+function prefixes(order: Int32Array, n: number): Uint8Array[] {
+  const out: Uint8Array[] = [new Uint8Array(n)];
+  for (let k = 0; k < n; k++) {
+    const m = out[k].slice();
+    m[order[k]] = 1;
+    out.push(m);
+  }
+  return out;
+}

@@ -1,0 +1,323 @@
+import { BudgetError, ShapeError, throwIfAborted } from '../errors.js';
+import type { MaskedRowsJob } from '../sampling/masking.js';
+import { differingPlayers, packMasks } from '../sampling/masking.js';
+import type { RowEvaluator } from './evaluator.js';
+import type { Game, GameCost, Progress } from './game.js';
+import { RowMemo } from './row-memo.js';
+
+/**
+ * What an explanation computes once and shares across explained rows: the model outputs
+ * of every background row and the base value v(∅) = Σ_b w_b f(b).
+ */
+export interface InterventionalContext {
+  readonly evaluator: RowEvaluator;
+  /** `nBackground × nOutputs`. */
+  readonly backgroundOutputs: Float64Array;
+  /** v(∅) per output. */
+  readonly baseValue: Float64Array;
+}
+
+/** Evaluates the background once (`nBackground` model rows). */
+export async function prepareInterventional(
+  evaluator: RowEvaluator,
+  signal?: AbortSignal,
+): Promise<InterventionalContext> {
+  const bg = evaluator.background;
+  const backgroundOutputs = await evaluator.predict(bg.data, bg.nRows, signal);
+  const nOut = evaluator.nOutputs;
+  const baseValue = new Float64Array(nOut);
+  for (let b = 0; b < bg.nRows; b++)
+    for (let o = 0; o < nOut; o++) baseValue[o] += bg.weights[b] * backgroundOutputs[b * nOut + o];
+  return { evaluator, backgroundOutputs, baseValue };
+}
+
+/** Options of {@link interventionalGame}. */
+export interface InterventionalGameOptions {
+  /**
+   * Send each distinct masked row to the model once (rows are identified by background row
+   * and S ∩ D_b). Turn off only to measure what naive masking costs. @defaultValue true
+   */
+  dedupe?: boolean;
+}
+
+/** An interventional game for one explained row, with its prediction f(x). */
+export interface InterventionalGame extends Game {
+  /** f(x) per output (= v(N)). */
+  readonly prediction: Float64Array;
+  /** v(∅) per output. */
+  readonly baseValue: Float64Array;
+}
+
+/** Coalitions per planning block (bounds the `block × nBackground` index arrays). */
+const PLAN_PAIRS = 1 << 20;
+/** Exact enumeration evaluates at most this many rows per wave. */
+const EXACT_WAVE_ROWS = 1 << 16;
+
+/**
+ * The interventional (marginal) value function of explained row `x`:
+ * `v(S) = Σ_b w_b f(x_S, b_{N∖S})` over background rows b with weights w.
+ *
+ * Rows are deduplicated: row (b, S) depends only on S ∩ D_b, where D_b is the set of players
+ * on which b differs from x, so rows where b already equals x on the toggled players are
+ * never re-evaluated (the generalisation of shap's delta masking to any coalition order).
+ * Rows with S ∩ D_b = ∅ are background rows (evaluated once per explanation) and rows with
+ * S ∩ D_b = D_b are x itself (evaluated once per row).
+ */
+export async function interventionalGame(
+  ctx: InterventionalContext,
+  x: Float64Array,
+  options: InterventionalGameOptions = {},
+  signal?: AbortSignal,
+): Promise<InterventionalGame> {
+  const { evaluator, backgroundOutputs } = ctx;
+  const { layout, background } = evaluator;
+  if (x.length !== layout.nColumns)
+    throw new ShapeError(`the explained row has ${x.length} values; the model takes ${layout.nColumns}`);
+  const n = layout.nPlayers;
+  const W = layout.words;
+  const nb = background.nRows;
+  const nOut = evaluator.nOutputs;
+  const weights = background.weights;
+  const dedupe = options.dedupe ?? true;
+  const prediction = await evaluator.predict(x, 1, signal);
+  const diff = differingPlayers(layout, x, background.data, nb);
+  const cost: GameCost = { evaluations: 0, modelRows: 1 };
+  // |D_b| per background row (used by the exact path, where W = 1)
+  const kOf = Int32Array.from({ length: nb }, (_, b) => popcount(diff[b * W]));
+
+  // slot store: 0..nb-1 background rows, nb = x, then memoised rows
+  const X_SLOT = nb;
+  let store = new Float64Array(Math.max(1024, (nb + 1) * 4) * nOut);
+  store.set(backgroundOutputs, 0);
+  store.set(prediction, X_SLOT * nOut);
+  let nSlots = nb + 1;
+  const memo = new RowMemo(W);
+  const ensure = (slots: number) => {
+    if (slots * nOut <= store.length) return;
+    let cap = store.length;
+    while (cap < slots * nOut) cap *= 2;
+    const next = new Float64Array(cap);
+    next.set(store.subarray(0, nSlots * nOut));
+    store = next;
+  };
+
+  async function values(masks: Uint8Array, count: number, sig?: AbortSignal): Promise<Float64Array> {
+    if (masks.length < count * n)
+      throw new ShapeError(`masks hold ${masks.length} bytes; ${count} coalitions of ${n} players need ${count * n}`);
+    throwIfAborted(sig);
+    const out = new Float64Array(count * nOut);
+    const bits = packMasks(masks, count, n);
+    const block = Math.max(1, Math.floor(PLAN_PAIRS / nb));
+    const key = new Uint32Array(W);
+    for (let s0 = 0; s0 < count; s0 += block) {
+      const s1 = Math.min(count, s0 + block);
+      const slotOf = new Int32Array((s1 - s0) * nb);
+      const jobBg = new Int32Array((s1 - s0) * nb);
+      const jobKeys = new Uint32Array((s1 - s0) * nb * W);
+      let nJob = 0;
+      const firstNew = nSlots;
+      for (let s = s0; s < s1; s++) {
+        for (let b = 0; b < nb; b++) {
+          let empty = true;
+          let full = true;
+          for (let w = 0; w < W; w++) {
+            const dw = diff[b * W + w];
+            const k = bits[s * W + w] & dw;
+            key[w] = k;
+            if (k !== 0) empty = false;
+            if (k !== dw) full = false;
+          }
+          let slot: number;
+          if (dedupe && empty) slot = b;
+          else if (dedupe && full) slot = X_SLOT;
+          else {
+            slot = dedupe ? memo.getOrAdd(b, key, 0, nSlots) : nSlots;
+            if (slot === nSlots) {
+              jobBg[nJob] = b;
+              for (let w = 0; w < W; w++) jobKeys[nJob * W + w] = key[w];
+              nJob++;
+              nSlots++;
+            }
+          }
+          slotOf[(s - s0) * nb + b] = slot;
+        }
+      }
+      if (nJob > 0) {
+        const job: MaskedRowsJob = { nRows: nJob, bg: jobBg, keys: jobKeys };
+        const res = await evaluator.evaluate(x, job, sig);
+        ensure(nSlots);
+        store.set(res, firstNew * nOut);
+        cost.modelRows += nJob;
+      }
+      for (let s = s0; s < s1; s++) {
+        const base = (s - s0) * nb;
+        for (let o = 0; o < nOut; o++) {
+          let acc = 0;
+          for (let b = 0; b < nb; b++) acc += weights[b] * store[slotOf[base + b] * nOut + o];
+          out[s * nOut + o] = acc;
+        }
+      }
+    }
+    cost.evaluations += count;
+    return out;
+  }
+
+  async function allValues(sig?: AbortSignal, onProgress?: (p: Progress) => void): Promise<Float64Array> {
+    if (n > 30) throw new BudgetError(`all coalition values of ${n} players (2^${n}) cannot be tabulated`);
+    const size = 2 ** n;
+    const v = new Float64Array(size * nOut);
+    // rows per background row: all subsets T of D_b except ∅ (= b) and D_b (= x)
+    let total = 0;
+    for (let b = 0; b < nb; b++) total += kOf[b] === 0 ? 0 : 2 ** kOf[b] - 2;
+    let done = 0;
+    const loBits = Math.min(n, 12);
+    const hiBits = n - loBits;
+    // waves: consecutive background rows whose tables fit EXACT_WAVE_ROWS (at least one row)
+    const waves: [number, number][] = [];
+    for (let b = 0; b < nb; ) {
+      const first = b;
+      let rows = 0;
+      while (b < nb && (b === first || rows + 2 ** kOf[b] <= EXACT_WAVE_ROWS)) rows += 2 ** kOf[b++];
+      waves.push([first, b]);
+    }
+    const startWave = ([first, end]: [number, number]) => {
+      const p = end - first === 1 ? tableOf(first, kOf[first], sig).then((t) => [t]) : waveTables(first, end, sig);
+      p.catch(() => undefined); // awaited below; avoid an unhandled rejection while scattering
+      return p;
+    };
+    // evaluate wave i+1 while wave i is scattered into v
+    let pending = startWave(waves[0]);
+    for (let wi = 0; wi < waves.length; wi++) {
+      const tables = await pending;
+      if (wi + 1 < waves.length) pending = startWave(waves[wi + 1]);
+      throwIfAborted(sig);
+      const [first] = waves[wi];
+      tables.forEach((t, i) => {
+        scatter(v, t, diff[first + i], weights[first + i], loBits, hiBits);
+        done += Math.max(0, t.length / nOut - 2);
+      });
+      onProgress?.({ done, total });
+    }
+    cost.evaluations += size;
+    return v;
+  }
+
+  /** Tables of background rows first..end-1, evaluated as one job. */
+  async function waveTables(first: number, end: number, sig?: AbortSignal): Promise<Float64Array[]> {
+    let rows = 0;
+    for (let b = first; b < end; b++) rows += kOf[b] === 0 ? 0 : 2 ** kOf[b] - 2;
+    const job: MaskedRowsJob = { nRows: rows, bg: new Int32Array(rows), keys: new Uint32Array(rows) };
+    let r = 0;
+    for (let b = first; b < end; b++) {
+      const k = kOf[b];
+      if (k === 0) continue;
+      const pos = positions(diff[b]);
+      for (let t = 1; t < 2 ** k - 1; t++, r++) {
+        job.bg[r] = b;
+        job.keys[r] = deposit(t, pos);
+      }
+    }
+    const res = rows > 0 ? await evaluator.evaluate(x, job, sig) : new Float64Array(0);
+    cost.modelRows += rows;
+    const tables: Float64Array[] = [];
+    r = 0;
+    for (let b = first; b < end; b++) {
+      const m = 2 ** kOf[b];
+      const g = new Float64Array(m * nOut);
+      g.set(backgroundOutputs.subarray(b * nOut, (b + 1) * nOut), 0);
+      if (m > 1) {
+        g.set(res.subarray(r * nOut, (r + m - 2) * nOut), nOut);
+        g.set(prediction, (m - 1) * nOut);
+        r += m - 2;
+      }
+      tables.push(g);
+    }
+    return tables;
+  }
+
+  /** g_b(T) for every subset T of D_b (indexed by T's compressed bits), in chunked jobs. */
+  async function tableOf(b: number, k: number, sig?: AbortSignal): Promise<Float64Array> {
+    const m = 2 ** k;
+    const g = new Float64Array(m * nOut);
+    g.set(backgroundOutputs.subarray(b * nOut, (b + 1) * nOut), 0);
+    if (k === 0) return g;
+    g.set(prediction, (m - 1) * nOut);
+    const pos = positions(diff[b]);
+    for (let t0 = 1; t0 < m - 1; t0 += EXACT_WAVE_ROWS) {
+      const t1 = Math.min(m - 1, t0 + EXACT_WAVE_ROWS);
+      const nRows = t1 - t0;
+      const job: MaskedRowsJob = { nRows, bg: new Int32Array(nRows).fill(b), keys: new Uint32Array(nRows) };
+      for (let t = t0; t < t1; t++) job.keys[t - t0] = deposit(t, pos);
+      g.set(await evaluator.evaluate(x, job, sig), t0 * nOut);
+      cost.modelRows += nRows;
+    }
+    return g;
+  }
+
+  /** v(S) += w · g(S ∩ D), for every S, via split bit-extraction tables. */
+  function scatter(v: Float64Array, g: Float64Array, d: number, w: number, loBits: number, hiBits: number): void {
+    const loSize = 1 << loBits;
+    const pextLo = extractTable(d & (loSize - 1), loBits);
+    const pextHi = extractTable(d >>> loBits, hiBits);
+    const shift = popcount(d & (loSize - 1));
+    const hiSize = 1 << hiBits;
+    for (let h = 0; h < hiSize; h++) {
+      const baseIdx = pextHi[h] << shift;
+      const row = h << loBits;
+      if (nOut === 1) {
+        for (let l = 0; l < loSize; l++) v[row | l] += w * g[baseIdx | pextLo[l]];
+      } else {
+        for (let l = 0; l < loSize; l++) {
+          const src = (baseIdx | pextLo[l]) * nOut;
+          const dst = (row | l) * nOut;
+          for (let o = 0; o < nOut; o++) v[dst + o] += w * g[src + o];
+        }
+      }
+    }
+  }
+
+  return {
+    nPlayers: n,
+    nOutputs: nOut,
+    cost,
+    prediction,
+    baseValue: ctx.baseValue,
+    values,
+    allValues: W === 1 ? allValues : undefined,
+  };
+}
+
+/** Positions of the set bits of a 32-bit mask, ascending. */
+function positions(mask: number): number[] {
+  const pos: number[] = [];
+  for (let j = 0; j < 32; j++) if ((mask >>> j) & 1) pos.push(j);
+  return pos;
+}
+
+/** Spreads the low bits of t onto the given bit positions (PDEP). */
+function deposit(t: number, pos: readonly number[]): number {
+  let key = 0;
+  for (let i = 0; i < pos.length; i++) if ((t >>> i) & 1) key |= 1 << pos[i];
+  return key >>> 0;
+}
+
+/** For every `bits`-bit value s, the bits of s selected by `mask`, packed to the right (PEXT). */
+function extractTable(mask: number, bits: number): Int32Array {
+  const size = 1 << bits;
+  const t = new Int32Array(size);
+  for (let s = 1; s < size; s++) {
+    const low = s & -s;
+    const j = 31 - Math.clz32(low);
+    // t[s] = t[s without its lowest bit] + (bit j of mask set ? 1 << rank of j in mask : 0)
+    t[s] = t[s ^ low] | ((mask >>> j) & 1 ? 1 << popcount(mask & (low - 1)) : 0);
+  }
+  return t;
+}
+
+/** Number of set bits of a 32-bit integer. */
+export function popcount(x: number): number {
+  let v = x >>> 0;
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}

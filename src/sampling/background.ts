@@ -1,0 +1,210 @@
+import type { Dataset } from '../data/dataset.js';
+import { assertFinite } from '../data/dataset.js';
+import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
+import type { Rng } from './rng.js';
+
+/**
+ * Background (reference) rows for interventional masking: `nRows × nColumns` row-major
+ * values and one weight per row (weights sum to 1).
+ */
+export interface Background {
+  readonly data: Float64Array;
+  readonly nRows: number;
+  readonly nColumns: number;
+  readonly weights: Float64Array;
+  /** How the rows were obtained, for reports ("all 1000 rows", "k-means medoids (k=50) of 1000 rows"). */
+  readonly summary: string;
+}
+
+/** Rows above which a background triggers a warning: each coalition value costs one model row per background row. */
+export const LARGE_BACKGROUND_ROWS = 200;
+
+/**
+ * Wraps rows (and optional non-negative weights, normalised to sum 1) as a {@link Background}.
+ * @throws {DataError} for an empty background, non-finite values or bad weights.
+ */
+export function createBackground(
+  rows: Dataset | { data: Float64Array; nRows: number; nColumns: number },
+  weights?: ArrayLike<number>,
+  summary?: string,
+): Background {
+  const nColumns = 'columns' in rows ? rows.columns.length : rows.nColumns;
+  const { data, nRows } = rows;
+  if (nRows < 1)
+    throw new DataError(
+      'the background is empty: pass at least one background row (typically 50-200 rows of training data)',
+    );
+  if (data.length !== nRows * nColumns)
+    throw new ShapeError(`background holds ${data.length} values, expected ${nRows} × ${nColumns}`);
+  assertFinite(data, 'columns' in rows ? rows.columns : nColumns, { what: 'background value' });
+  const w = new Float64Array(nRows);
+  if (weights === undefined) w.fill(1 / nRows);
+  else {
+    if (weights.length !== nRows)
+      throw new InvalidOptionError('backgroundWeights', `one weight per background row (${nRows})`, weights);
+    let sum = 0;
+    for (let i = 0; i < nRows; i++) {
+      const v = weights[i];
+      if (!Number.isFinite(v) || v < 0)
+        throw new InvalidOptionError(`backgroundWeights[${i}]`, 'a finite number >= 0', v);
+      sum += v;
+    }
+    if (!(sum > 0)) throw new InvalidOptionError('backgroundWeights', 'weights with a positive sum', weights);
+    for (let i = 0; i < nRows; i++) w[i] = weights[i] / sum;
+  }
+  return { data, nRows, nColumns, weights: w, summary: summary ?? `${nRows} rows` };
+}
+
+/** Options of {@link summarizeBackground}. */
+export interface SummarizeOptions {
+  /** `'kmeans'`: weighted k-means medoids; `'sample'`: a seeded uniform subsample. @defaultValue 'kmeans' */
+  method?: 'kmeans' | 'sample';
+  /** Rows to keep. @defaultValue 50 */
+  rows?: number;
+  /** k-means iterations (Lloyd). @defaultValue 25 */
+  iterations?: number;
+}
+
+/**
+ * Summarises a large background to `rows` representative rows.
+ *
+ * `kmeans`: k-means++ seeding and Lloyd iterations on standardised columns, then each
+ * centre is replaced by its **medoid** (the member row closest to it), so every summary row
+ * is a real, valid input (one-hot groups stay one-hot, unlike averaged centres); weights
+ * are the cluster sizes. `sample`: uniform rows without replacement, equal weights.
+ * A background with at most `rows` rows is returned unchanged.
+ */
+export function summarizeBackground(bg: Background, rng: Rng, options: SummarizeOptions = {}): Background {
+  const k = options.rows ?? 50;
+  if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError('rows', 'a positive integer', k);
+  const method = options.method ?? 'kmeans';
+  if (method !== 'kmeans' && method !== 'sample')
+    throw new InvalidOptionError('method', "'kmeans' or 'sample'", method);
+  if (bg.nRows <= k) return bg;
+  const d = bg.nColumns;
+  if (method === 'sample') {
+    const idx = rng
+      .shuffle(Int32Array.from({ length: bg.nRows }, (_, i) => i))
+      .subarray(0, k)
+      .sort();
+    const data = new Float64Array(k * d);
+    const w = new Float64Array(k);
+    idx.forEach((r, i) => {
+      data.set(bg.data.subarray(r * d, r * d + d), i * d);
+      w[i] = bg.weights[r];
+    });
+    return createBackground({ data, nRows: k, nColumns: d }, w, `random sample of ${k} of ${bg.summary}`);
+  }
+  return kmeansMedoids(bg, k, rng, options.iterations ?? 25);
+}
+
+function kmeansMedoids(bg: Background, k: number, rng: Rng, iterations: number): Background {
+  const { nRows: n, nColumns: d, weights } = bg;
+  // standardise columns so scale does not decide the clusters
+  const mean = new Float64Array(d);
+  const sd = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) mean[c] += weights[r] * bg.data[r * d + c];
+  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) sd[c] += weights[r] * (bg.data[r * d + c] - mean[c]) ** 2;
+  for (let c = 0; c < d; c++) sd[c] = sd[c] > 0 ? Math.sqrt(sd[c]) : 1;
+  const z = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) z[r * d + c] = (bg.data[r * d + c] - mean[c]) / sd[c];
+  const dist2 = (a: Float64Array, i: number, b: Float64Array, j: number) => {
+    let s = 0;
+    for (let c = 0; c < d; c++) {
+      const t = a[i * d + c] - b[j * d + c];
+      s += t * t;
+    }
+    return s;
+  };
+  // k-means++ seeding (weighted)
+  const centres = new Float64Array(k * d);
+  const best = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  let first = pickWeighted(weights, rng);
+  centres.set(z.subarray(first * d, first * d + d), 0);
+  for (let c = 1; c < k; c++) {
+    const p = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      best[r] = Math.min(best[r], dist2(z, r, centres, c - 1));
+      p[r] = weights[r] * best[r];
+    }
+    first = pickWeighted(p, rng);
+    centres.set(z.subarray(first * d, first * d + d), c * d);
+  }
+  const assign = new Int32Array(n);
+  for (let it = 0; it < iterations; it++) {
+    let moved = it === 0;
+    for (let r = 0; r < n; r++) {
+      let bi = 0;
+      let bd = Number.POSITIVE_INFINITY;
+      for (let c = 0; c < k; c++) {
+        const dd = dist2(z, r, centres, c);
+        if (dd < bd) {
+          bd = dd;
+          bi = c;
+        }
+      }
+      if (assign[r] !== bi) moved = true;
+      assign[r] = bi;
+    }
+    if (!moved) break;
+    const mass = new Float64Array(k);
+    centres.fill(0);
+    for (let r = 0; r < n; r++) {
+      mass[assign[r]] += weights[r];
+      for (let c = 0; c < d; c++) centres[assign[r] * d + c] += weights[r] * z[r * d + c];
+    }
+    for (let c = 0; c < k; c++) {
+      if (mass[c] > 0) for (let j = 0; j < d; j++) centres[c * d + j] /= mass[c];
+      else {
+        // re-seed an empty cluster at the point farthest from its centre
+        let far = 0;
+        let fd = -1;
+        for (let r = 0; r < n; r++) {
+          const dd = dist2(z, r, centres, assign[r]);
+          if (dd > fd) {
+            fd = dd;
+            far = r;
+          }
+        }
+        centres.set(z.subarray(far * d, far * d + d), c * d);
+      }
+    }
+  }
+  // medoids, weights = cluster mass
+  const medoid = new Int32Array(k).fill(-1);
+  const medD = new Float64Array(k).fill(Number.POSITIVE_INFINITY);
+  const mass = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    const c = assign[r];
+    mass[c] += weights[r];
+    const dd = dist2(z, r, centres, c);
+    if (dd < medD[c]) {
+      medD[c] = dd;
+      medoid[c] = r;
+    }
+  }
+  const keep = Array.from({ length: k }, (_, c) => c).filter((c) => medoid[c] >= 0 && mass[c] > 0);
+  const data = new Float64Array(keep.length * d);
+  const w = new Float64Array(keep.length);
+  keep.forEach((c, i) => {
+    data.set(bg.data.subarray(medoid[c] * d, medoid[c] * d + d), i * d);
+    w[i] = mass[c];
+  });
+  return createBackground(
+    { data, nRows: keep.length, nColumns: d },
+    w,
+    `k-means medoids (k=${keep.length}) of ${bg.summary}`,
+  );
+}
+
+function pickWeighted(p: Float64Array, rng: Rng): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) sum += p[i];
+  if (!(sum > 0)) return rng.int(p.length);
+  let u = rng.float() * sum;
+  for (let i = 0; i < p.length; i++) {
+    u -= p[i];
+    if (u < 0) return i;
+  }
+  return p.length - 1;
+}

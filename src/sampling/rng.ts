@@ -1,0 +1,98 @@
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
+import { InvalidOptionError } from '../errors.js';
+
+/**
+ * A seeded random source (xoroshiro128+ from pure-rand). Every stochastic function in
+ * whybox takes one explicitly; nothing reads global random state. Independent streams come
+ * from {@link Rng.jump} (2^64 steps apart), never from ad-hoc reseeding.
+ */
+export class Rng {
+  private readonly gen: JumpableRandomGenerator;
+
+  private constructor(gen: JumpableRandomGenerator) {
+    this.gen = gen;
+  }
+
+  /**
+   * A generator for `seed`, a safe integer (bits above 32 are folded into the low 32).
+   * @throws {InvalidOptionError} when `seed` is not a safe integer.
+   */
+  static fromSeed(seed: number): Rng {
+    return new Rng(xoroshiro128plus(foldSeed(seed)));
+  }
+
+  /** A uniform double in [0, 1) with 53 random bits. */
+  float(): number {
+    return uniformFloat64(this.gen);
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    return uniformInt(this.gen, 0, n - 1);
+  }
+
+  /** A standard normal variate (Box–Muller). */
+  normal(): number {
+    let u = this.float();
+    while (u === 0) u = this.float();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.float());
+  }
+
+  /** Shuffles `a` in place (Fisher–Yates) and returns it. */
+  shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** An independent copy in the same state. */
+  clone(): Rng {
+    return new Rng(this.gen.clone());
+  }
+
+  /** Advances this generator by 2^64 steps and returns a copy of the state it left. */
+  split(): Rng {
+    const child = new Rng(this.gen.clone());
+    this.gen.jump();
+    return child;
+  }
+}
+
+/**
+ * One independent stream per index: stream `i` is the base generator jumped `i + 1` times,
+ * so the numbers a row gets depend only on the seed and its index — not on which other
+ * rows are explained, in what order, or on how many threads.
+ */
+export function indexedStreams(seed: number, indices: ArrayLike<number>): Rng[] {
+  const order = Array.from({ length: indices.length }, (_, k) => k).sort((a, b) => indices[a] - indices[b]);
+  const base = Rng.fromSeed(seed);
+  const out = new Array<Rng>(indices.length);
+  let at = -1;
+  for (const k of order) {
+    while (at < indices[k]) {
+      base.split();
+      at++;
+    }
+    out[k] = base.clone();
+  }
+  return out;
+}
+
+/** A fresh seed from the platform's cryptographic source, for runs where none was given. */
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+function foldSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('seed', 'a safe integer', seed);
+  const lo = seed % 0x100000000;
+  const hi = Math.floor(seed / 0x100000000);
+  return (lo ^ hi) | 0;
+}
