@@ -40,12 +40,36 @@ export interface InterventionalGameOptions {
   dedupe?: boolean;
 }
 
+/**
+ * The per-background-row structure of an interventional game: v(S) = Σ_b w_b g_b(S ∩ D_b),
+ * where g_b(T) = f(x_T, b_rest) is a game on the players D_b where b differs from x.
+ * Estimators that solve each g_b separately use it.
+ */
+export interface Decomposition {
+  readonly nBackground: number;
+  readonly weights: Float64Array;
+  /** Words per bit set. */
+  readonly words: number;
+  /** D_b as bit sets, `nBackground × words`. */
+  readonly diff: Uint32Array;
+  /** g_b(∅) = f(b), `nBackground × nOutputs`. */
+  readonly backgroundOutputs: Float64Array;
+  /** Model outputs of masked rows (b, T) (counted in the game's cost). */
+  evaluate(job: MaskedRowsJob, signal?: AbortSignal): Promise<Float64Array>;
+}
+
 /** An interventional game for one explained row, with its prediction f(x). */
 export interface InterventionalGame extends Game {
   /** f(x) per output (= v(N)). */
   readonly prediction: Float64Array;
   /** v(∅) per output. */
   readonly baseValue: Float64Array;
+  readonly decomposition: Decomposition;
+}
+
+/** True when `game` is an interventional game (and so has a {@link Decomposition}). */
+export function isInterventional(game: Game): game is InterventionalGame {
+  return (game as InterventionalGame).decomposition !== undefined;
 }
 
 /** Coalitions per planning block (bounds the `block × nBackground` index arrays). */
@@ -284,6 +308,18 @@ export async function interventionalGame(
     baseValue: ctx.baseValue,
     values,
     allValues: W === 1 ? allValues : undefined,
+    decomposition: {
+      nBackground: nb,
+      weights,
+      words: W,
+      diff,
+      backgroundOutputs,
+      async evaluate(job, sig) {
+        const res = await evaluator.evaluate(x, job, sig);
+        cost.modelRows += job.nRows;
+        return res;
+      },
+    },
   };
 }
 

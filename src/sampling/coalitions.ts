@@ -13,6 +13,8 @@ export interface CoalitionDesign {
   readonly count: number;
   /** `count × n` 0/1 bytes. */
   readonly masks: Uint8Array;
+  /** The same coalitions as bit sets, `count × ceil(n/32)` words (player j = bit j % 32 of word j >> 5). */
+  readonly bits: Uint32Array;
   readonly sizes: Int32Array;
   /**
    * `1 / (π(S) · C(n, |S|))` per coalition, where π(S) is the probability that S is in the
@@ -27,6 +29,12 @@ export interface CoalitionDesign {
   readonly groups: number;
   /** True when the design holds every coalition: estimates from it are exact. */
   readonly complete: boolean;
+  /**
+   * Pairs per size class k = 1..⌊n/2⌋ (index k − 1). Rows are laid out class by class, each
+   * pair as two rows (S, then N∖S) in the class's fixed random order, so designs from one
+   * sampler share prefixes: pair p of class k is the same coalition in every later design.
+   */
+  readonly classPairs: Int32Array;
 }
 
 /** Jackknife groups of a design (fewer when there are few sampled pairs). */
@@ -108,6 +116,8 @@ export class PairedSampler {
     });
     const groups = sampledPairs === 0 ? 0 : Math.max(2, Math.min(JACKKNIFE_GROUPS, sampledPairs));
     const masks = new Uint8Array(count * n);
+    const W = wordsFor(n);
+    const bits = new Uint32Array(count * W);
     const sizes = new Int32Array(count);
     const unit = new Float64Array(count);
     const group = new Int32Array(count);
@@ -126,21 +136,36 @@ export class PairedSampler {
       const u = enumerated ? 1 / binomial(n, c.k) : c.middle ? 1 / (2 * mk) : 1 / mk;
       for (let p = 0; p < mk; p++) {
         const g = enumerated ? -1 : p % groups;
-        c.write(p, masks, at, false);
+        c.write(p, masks, bits, at, false);
         sizes[at] = c.k;
         unit[at] = u;
         group[at++] = g;
-        c.write(p, masks, at, true);
+        c.write(p, masks, bits, at, true);
         sizes[at] = n - c.k;
         unit[at] = u;
         group[at++] = g;
       }
     });
-    return { n, count, masks, sizes, unit, group, groups, complete: complete && count === this.maxCoalitions };
+    return {
+      n,
+      count,
+      masks,
+      bits,
+      sizes,
+      unit,
+      group,
+      groups,
+      complete: complete && count === this.maxCoalitions,
+      classPairs: m.slice(),
+    };
   }
 }
 
-/** One size class: a seeded random order of its distinct pairs, grown on demand. */
+/**
+ * One size class: a seeded random order of its distinct pairs, grown on demand. Sparse
+ * prefixes come from rejection sampling; once a prefix would cover a quarter of the class,
+ * the unseen pairs are enumerated and shuffled onto the end (still a uniform order).
+ */
 class SizeClass {
   readonly n: number;
   readonly k: number;
@@ -148,8 +173,9 @@ class SizeClass {
   readonly pairs: number;
   readonly mass: number;
   private readonly W: number;
-  private items: Uint32Array;
+  private items = new Uint32Array(0);
   private size = 0;
+  private complete = false;
   private seen: Set<number | string> | undefined;
   private perm: Int32Array | undefined;
 
@@ -160,44 +186,17 @@ class SizeClass {
     this.pairs = pairs;
     this.mass = mass;
     this.W = wordsFor(n);
-    this.items = new Uint32Array(0);
   }
 
   /** Makes sure the first `m` pairs of the random order exist. */
   ensure(m: number, rng: Rng): void {
-    if (m <= this.size) return;
-    const W = this.W;
-    if (this.pairs <= ENUMERATE_LIMIT) {
-      if (this.size === 0) {
-        // all pairs, then a full seeded shuffle
-        const all = new Uint32Array(this.pairs * W);
-        let i = 0;
-        const nFree = this.middle ? this.n - 1 : this.n;
-        const kFree = this.middle ? this.k - 1 : this.k;
-        forEachCombination(nFree, kFree, (c) => {
-          for (let t = 0; t < kFree; t++) all[i * W + (c[t] >> 5)] |= 1 << (c[t] & 31);
-          if (this.middle) all[i * W + ((this.n - 1) >> 5)] |= 1 << ((this.n - 1) & 31);
-          i++;
-        });
-        for (let a = this.pairs - 1; a > 0; a--) {
-          const b = rng.int(a + 1);
-          for (let w = 0; w < W; w++) {
-            const t = all[a * W + w];
-            all[a * W + w] = all[b * W + w];
-            all[b * W + w] = t;
-          }
-        }
-        this.items = all;
-        this.size = this.pairs;
-      }
+    if (m <= this.size || this.complete) return;
+    if (m * 4 >= this.pairs && this.pairs <= ENUMERATE_LIMIT) {
+      this.enumerateRest(rng);
       return;
     }
-    // rejection sampling of distinct random subsets
-    if (this.items.length < m * W) {
-      const next = new Uint32Array(Math.max(m, 2 * (this.items.length / W)) * W);
-      next.set(this.items);
-      this.items = next;
-    }
+    const W = this.W;
+    if (this.items.length < m * W) this.grow(Math.max(m, 2 * this.size));
     this.seen ??= new Set();
     this.perm ??= Int32Array.from({ length: this.n }, (_, i) => i);
     const perm = this.perm;
@@ -222,14 +221,56 @@ class SizeClass {
     }
   }
 
-  /** Writes pair `p` (or its complement) as 0/1 bytes at row `row` of `masks`. */
-  write(p: number, masks: Uint8Array, row: number, complement: boolean): void {
+  /** Appends every pair not drawn yet, in a seeded random order. */
+  private enumerateRest(rng: Rng): void {
+    const W = this.W;
+    this.grow(this.pairs);
+    const start = this.size;
+    let i = start;
+    const nFree = this.middle ? this.n - 1 : this.n;
+    const kFree = this.middle ? this.k - 1 : this.k;
+    const key = new Uint32Array(W);
+    forEachCombination(nFree, kFree, (c) => {
+      key.fill(0);
+      for (let t = 0; t < kFree; t++) key[c[t] >> 5] |= 1 << (c[t] & 31);
+      if (this.middle) key[(this.n - 1) >> 5] |= 1 << ((this.n - 1) & 31);
+      if (this.seen?.has(W === 1 ? key[0] : key.join(','))) return;
+      this.items.set(key, i * W);
+      i++;
+    });
+    const items = this.items;
+    for (let a = i - 1; a > start; a--) {
+      const b = start + rng.int(a - start + 1);
+      for (let w = 0; w < W; w++) {
+        const t = items[a * W + w];
+        items[a * W + w] = items[b * W + w];
+        items[b * W + w] = t;
+      }
+    }
+    this.size = i;
+    this.complete = true;
+    this.seen = undefined;
+  }
+
+  private grow(capacity: number): void {
+    if (this.items.length >= capacity * this.W) return;
+    const next = new Uint32Array(capacity * this.W);
+    next.set(this.items.subarray(0, this.size * this.W));
+    this.items = next;
+  }
+
+  /** Writes pair `p` (or its complement) at row `row` of `masks` (bytes) and `bits` (words). */
+  write(p: number, masks: Uint8Array, bits: Uint32Array, row: number, complement: boolean): void {
     const n = this.n;
     const W = this.W;
     const base = row * n;
-    for (let j = 0; j < n; j++) {
-      const bit = (this.items[p * W + (j >> 5)] >>> (j & 31)) & 1;
-      masks[base + j] = complement ? 1 - bit : bit;
+    for (let w = 0; w < W; w++) {
+      const e = Math.min(n, (w + 1) * 32);
+      const span = e - w * 32;
+      const used = span === 32 ? 0xffffffff : (1 << span) - 1;
+      const word = complement ? ~this.items[p * W + w] & used : this.items[p * W + w];
+      bits[row * W + w] = word >>> 0;
+      for (let j = w * 32; j < e; j++) masks[base + j] = (word >>> (j & 31)) & 1;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 import { InvalidOptionError } from '../errors.js';
 
@@ -18,10 +18,23 @@ export class Rng {
 
   /**
    * A generator for `seed`, a safe integer (bits above 32 are folded into the low 32).
+   * The 128-bit state is expanded from the seed by splitmix32, so nearby seeds start far
+   * apart (pure-rand's own `xoroshiro128plus(seed)` state gives similar first draws).
    * @throws {InvalidOptionError} when `seed` is not a safe integer.
    */
   static fromSeed(seed: number): Rng {
-    return new Rng(xoroshiro128plus(foldSeed(seed)));
+    let a = foldSeed(seed);
+    const next = () => {
+      a = (a + 0x9e3779b9) | 0;
+      let t = a ^ (a >>> 16);
+      t = Math.imul(t, 0x21f0aaad);
+      t ^= t >>> 15;
+      t = Math.imul(t, 0x735a2d97);
+      return t ^ (t >>> 15);
+    };
+    const state = [next(), next(), next(), next()];
+    if (!state.some((w) => w !== 0)) state[0] = 1;
+    return new Rng(xoroshiro128plusFromState(state));
   }
 
   /** A uniform double in [0, 1) with 53 random bits. */
@@ -29,9 +42,13 @@ export class Rng {
     return uniformFloat64(this.gen);
   }
 
-  /** A uniform integer in [0, n). */
+  /** A uniform integer in [0, n), n ≤ 2^32 (rejection on 32-bit draws: exactly uniform). */
   int(n: number): number {
-    return uniformInt(this.gen, 0, n - 1);
+    if (n > 0x100000000) return uniformInt(this.gen, 0, n - 1);
+    const limit = 0x100000000 - (0x100000000 % n);
+    let x = this.gen.next() >>> 0;
+    while (x >= limit) x = this.gen.next() >>> 0;
+    return x % n;
   }
 
   /** A standard normal variate (Box–Muller). */
