@@ -134,6 +134,7 @@ export async function decomposedShap(
         evaluations: Math.min(budget, Math.ceil(rowsSpent / nb) + 2),
         exact,
         converged: auto ? converged : undefined,
+        variant: 'decomposed',
       };
     }
     budget = Math.min(options.maxBudget, 2 * budget);

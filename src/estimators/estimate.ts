@@ -17,6 +17,8 @@ export interface ShapleyEstimate {
   readonly exact: boolean;
   /** For `budget: 'auto'`: whether the stopping rule was met before the cap. */
   readonly converged?: boolean;
+  /** The variant that produced the estimate (kernel family). */
+  readonly variant?: string;
 }
 
 /** What every estimator receives besides the game and its own options. */

@@ -118,6 +118,7 @@ export async function kernelShap(
     evaluations: cache.evaluations,
     exact,
     converged,
+    variant,
   });
   if (n === 1) return result(total.slice(), true, new Float64Array(nOut), auto ? true : undefined);
 

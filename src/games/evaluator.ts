@@ -71,15 +71,30 @@ export function localEvaluator(
       }
       return out;
     },
-    async predict(rows, nRows, signal) {
-      const out = new Float64Array(nRows * nOut);
-      for (let start = 0; start < nRows; start += batchRows) {
-        throwIfAborted(signal);
-        const end = Math.min(nRows, start + batchRows);
-        const chunk = rows.subarray(start * d, end * d);
-        out.set(await model.predict(f32 ? Float32Array.from(chunk) : chunk, end - start, signal), start * nOut);
-      }
-      return out;
-    },
+    predict: (rows, nRows, signal) => predictInChunks(model, rows, nRows, batchRows, signal),
   };
+}
+
+/**
+ * Plain predictions in `batchRows` chunks, rows converted to the model's input type — the
+ * one path every evaluator uses for unmasked rows (the background, the explained row).
+ */
+export async function predictInChunks(
+  model: Model,
+  rows: Float64Array,
+  nRows: number,
+  batchRows: number,
+  signal?: AbortSignal,
+): Promise<Float64Array> {
+  const d = model.nInputs;
+  const nOut = model.outputNames.length;
+  const f32 = model.inputType === 'float32';
+  const out = new Float64Array(nRows * nOut);
+  for (let start = 0; start < nRows; start += batchRows) {
+    throwIfAborted(signal);
+    const end = Math.min(nRows, start + batchRows);
+    const chunk = rows.subarray(start * d, end * d);
+    out.set(await model.predict(f32 ? Float32Array.from(chunk) : chunk, end - start, signal), start * nOut);
+  }
+  return out;
 }

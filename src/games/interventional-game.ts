@@ -140,8 +140,9 @@ export async function interventionalGame(
       const jobKeys = new Uint32Array((s1 - s0) * nb * W);
       let nJob = 0;
       const firstNew = nSlots;
-      for (let s = s0; s < s1; s++) {
-        for (let b = 0; b < nb; b++) {
+      // background-row-major, so the row builder sees long runs of one background row
+      for (let b = 0; b < nb; b++) {
+        for (let s = s0; s < s1; s++) {
           let empty = true;
           let full = true;
           for (let w = 0; w < W; w++) {

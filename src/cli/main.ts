@@ -1,0 +1,402 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { describeFsError, loadCsv } from '../data/csv.js';
+import type { Dataset } from '../data/dataset.js';
+import { parseGroupsJson } from '../data/players.js';
+import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
+import { KERNEL_VARIANTS } from '../estimators/kernel.js';
+import type { ExplainOptions, ExplainProgress } from '../explain.js';
+import { explain, resolveMethod } from '../explain.js';
+import type { Explanation } from '../explanation/explanation.js';
+import { explanationToJSON } from '../explanation/explanation.js';
+import { formatHtml, formatTable } from '../explanation/report.js';
+import type { Model } from '../models/model.js';
+import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
+import type { OnnxModel } from '../models/onnx-model.js';
+import { loadOnnx } from '../models/onnx-model.js';
+import type { WorkerPool } from '../parallel/pool.js';
+import { createWorkerPool } from '../parallel/pool.js';
+import { VERSION } from '../version.js';
+
+/** Where the CLI writes (injectable for tests). */
+export interface CliIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+const USAGE = `whybox ${VERSION} — explain black-box models with Shapley values
+
+Usage:
+  whybox explain --model FILE.onnx --data ROWS.csv [options]
+  whybox demo [options]          explain the bundled synthetic credit model
+  whybox --help | --version
+
+Run "whybox explain --help" for the options.
+`;
+
+const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [options]
+
+  --model FILE.onnx        ONNX model (one float input; its first dimension is the batch)
+  --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
+  --background BG.csv      background rows, same columns (default: the --data rows)
+  --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
+  --method M               exact | kernel | permutation (default kernel)
+  --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
+  --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
+                           max s.e. / value range < --tolerance (kernel)
+  --seed S                 random seed (default: random, printed in the output)
+  --output K|NAME          output to explain: an index, an output name such as
+                           "probabilities[1]", or an output tensor name (default: all
+                           columns of the probability output, else the first output)
+  --link identity|logit    explain probabilities as log-odds with logit (default identity)
+  --threads T              worker threads for the model (default: all cores)
+  --format json|table|html output format (default table)
+  --out FILE               write the output to FILE instead of stdout
+  --rows LIST              explain only these rows, e.g. 0,3,10-12 (0-based)
+  --summarize K            summarise the background to K k-means medoids
+  --tolerance T            budget auto: stopping threshold (default 0.01)
+  --max-budget N           budget auto: cap (default 65536)
+  --top-k K                kernel sparse mode: keep the K largest values
+  --batch-rows N           rows per model call (default 4096)
+  --quiet                  no progress bar, no warnings
+
+Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error.
+`;
+
+const DEMO_USAGE = `Usage: whybox demo [options]
+
+Explains five applicants of the bundled synthetic credit data (datasets/credit-demo) with the
+bundled MLP (61 one-hot/numeric inputs -> P(bad)), attributes grouped as in groups.json, and a
+k-means summary (50 medoids) of the 1000 training rows as background.
+
+Takes the explain options --method, --variant, --budget, --seed (default 42), --threads,
+--format, --out, --link, --quiet.
+`;
+
+const EXPLAIN_OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  background: { type: 'string' },
+  groups: { type: 'string' },
+  method: { type: 'string' },
+  variant: { type: 'string' },
+  budget: { type: 'string' },
+  seed: { type: 'string' },
+  output: { type: 'string' },
+  link: { type: 'string' },
+  threads: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  rows: { type: 'string' },
+  summarize: { type: 'string' },
+  tolerance: { type: 'string' },
+  'max-budget': { type: 'string' },
+  'top-k': { type: 'string' },
+  'batch-rows': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = {
+  [K in keyof typeof EXPLAIN_OPTIONS]?: (typeof EXPLAIN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+/** A usage error: exit code 2 with a one-line message. */
+class UsageError extends WhyboxError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: readonly string[], io: CliIO = process): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new AbortedError('interrupted (Ctrl-C)'));
+  process.once('SIGINT', onSigint);
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (command === '--version' || command === '-v') {
+      io.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (command === 'explain') return await runExplain(parseFlags(rest, 'explain'), io, controller.signal, false);
+    if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command)}; use "whybox explain" or "whybox demo" (see whybox --help)`,
+    );
+  } catch (error) {
+    return report(error, io);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function report(error: unknown, io: CliIO): number {
+  if (error instanceof AbortedError) {
+    io.stderr.write(`whybox: ${error.message}\n`);
+    return 130;
+  }
+  if (error instanceof WhyboxError && error.userError) {
+    io.stderr.write(`whybox: ${oneLine(error.message)}\n`);
+    return 2;
+  }
+  const e = error as Error;
+  io.stderr.write(
+    `whybox: internal error: ${oneLine(e?.message ?? String(error))} (please report it with the command you ran)\n`,
+  );
+  if (process.env.WHYBOX_DEBUG) io.stderr.write(`${e?.stack ?? ''}\n`);
+  return 1;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function parseFlags(args: readonly string[], command: 'explain' | 'demo'): Flags {
+  try {
+    const { values } = parseArgs({ args: [...args], options: EXPLAIN_OPTIONS, strict: true, allowPositionals: false });
+    return values as Flags;
+  } catch (error) {
+    const m = (error as Error).message.split('\n')[0];
+    throw new UsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox ${command} --help)`);
+  }
+}
+
+async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: boolean): Promise<number> {
+  if (flags.help) {
+    io.stdout.write(demo ? DEMO_USAGE : EXPLAIN_USAGE);
+    return 0;
+  }
+  const demoDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../datasets/credit-demo');
+  if (demo) {
+    for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize'] as const)
+      if (flags[f] !== undefined)
+        throw new UsageError(`--${f} is fixed by the demo; use "whybox explain" for your own files`);
+  } else {
+    if (!flags.model) throw new UsageError('missing --model FILE.onnx (see whybox explain --help)');
+    if (!flags.data) throw new UsageError('missing --data ROWS.csv (see whybox explain --help)');
+  }
+  const modelPath = demo ? `${demoDir}/model.onnx` : (flags.model as string);
+  const dataPath = demo ? `${demoDir}/applicants.csv` : (flags.data as string);
+  const bgPath = demo ? `${demoDir}/train.csv` : flags.background;
+  const groupsPath = demo ? `${demoDir}/groups.json` : flags.groups;
+  const format = flags.format ?? 'table';
+  if (!['json', 'table', 'html'].includes(format))
+    throw new InvalidOptionError('--format', 'json, table or html', format);
+  const method = resolveMethod(flags.method);
+  const variant = flags.variant;
+  if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
+    throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
+  const budget =
+    flags.budget === undefined ? undefined : flags.budget === 'auto' ? 'auto' : int(flags.budget, '--budget', 2);
+  const seed = flags.seed === undefined ? (demo ? 42 : undefined) : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
+  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
+  const link = resolveLink(flags.link, '--link');
+  const quiet = flags.quiet === true;
+  const summarizeRows = demo ? 50 : flags.summarize === undefined ? undefined : int(flags.summarize, '--summarize', 1);
+
+  let model: Model | undefined;
+  let onnx: OnnxModel | undefined;
+  let pool: WorkerPool | undefined;
+  try {
+    onnx = await loadOnnx(modelPath, { link });
+    model = onnx;
+    const output = demo && flags.output === undefined ? 'probabilities[1]' : flags.output;
+    if (output !== undefined) {
+      if (onnx.tensors.some((t) => t.name === output) && output !== onnx.tensor) {
+        await onnx.close();
+        onnx = await loadOnnx(modelPath, { link, tensor: output });
+        model = onnx;
+      } else if (!onnx.tensors.some((t) => t.name === output)) {
+        const idx = resolveOutputFlag(onnx, output);
+        model = selectOutputs(onnx, idx);
+      }
+    }
+    const data = await readCsvFor(dataPath, model, '--data');
+    const rowsToExplain = flags.rows ? pickRows(data, flags.rows) : data;
+    let background: Dataset = data;
+    if (bgPath) {
+      background = await readCsvFor(bgPath, model, '--background');
+      if (!background.columns.every((c, i) => c === data.columns[i]))
+        throw new DataError(
+          `columns differ from the --data file's: both need the model's input columns in the same order`,
+          {
+            file: bgPath,
+            line: 1,
+          },
+        );
+    }
+    const groups = groupsPath ? await readGroups(groupsPath) : undefined;
+    const useThreads = threads ?? undefined;
+    if ((useThreads ?? 2) > 1 && model.spec) pool = createWorkerPool({ threads: useThreads });
+    const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
+    const options: ExplainOptions = {
+      background,
+      groups,
+      method,
+      variant: variant as ExplainOptions['variant'],
+      budget,
+      seed,
+      pool,
+      threads: pool ? undefined : 1,
+      summarize: summarizeRows ? { method: 'kmeans', rows: summarizeRows } : undefined,
+      tolerance: flags.tolerance === undefined ? undefined : num(flags.tolerance, '--tolerance'),
+      maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
+      topK: flags['top-k'] === undefined ? undefined : int(flags['top-k'], '--top-k', 1),
+      batchRows: flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1),
+      signal,
+      onProgress: progress.update,
+      onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`),
+    };
+    let exp: Explanation;
+    try {
+      exp = await explain(model, rowsToExplain, options);
+    } finally {
+      progress.stop();
+    }
+    if ('indices' in rowsToExplain) exp = { ...exp, rowIndices: rowsToExplain.indices as number[] };
+    const text = render(exp, format, demo);
+    if (flags.out) {
+      try {
+        await writeFile(flags.out, text);
+      } catch (error) {
+        throw new DataError(
+          describeFsError(error, flags.out).replace('cannot be read', 'cannot be written'),
+          {},
+          { cause: error },
+        );
+      }
+    } else io.stdout.write(text);
+    return 0;
+  } finally {
+    await pool?.close();
+    await onnx?.close();
+  }
+}
+
+function render(e: Explanation, format: string, demo: boolean): string {
+  if (format === 'json') return `${JSON.stringify(explanationToJSON(e), null, 2)}\n`;
+  if (format === 'html') return formatHtml(e);
+  if (!demo) return formatTable(e);
+  const lines = [
+    'whybox demo: synthetic credit applicants (datasets/credit-demo), MLP 61 inputs -> P(bad)',
+    '',
+    'Predictions',
+  ];
+  for (let r = 0; r < e.nRows; r++)
+    lines.push(`  applicant ${r}: P(bad) = ${e.predictions[r * e.outputs.length].toFixed(4)}`);
+  return `${lines.join('\n')}\n\n${formatTable(e)}`;
+}
+
+function resolveOutputFlag(onnx: OnnxModel, output: string): number {
+  try {
+    return resolveOutput(onnx.outputNames, /^\d+$/.test(output) ? Number(output) : output);
+  } catch {
+    throw new InvalidOptionError(
+      '--output',
+      `an output index (0..${onnx.outputNames.length - 1}), one of ${JSON.stringify(onnx.outputNames)}, or a tensor name of ${JSON.stringify(onnx.tensors.map((t) => t.name))}`,
+      output,
+    );
+  }
+}
+
+async function readCsvFor(path: string, model: Model, flag: string): Promise<Dataset> {
+  const ds = await loadCsv(path);
+  if (ds.columns.length !== model.nInputs)
+    throw new DataError(
+      `has ${ds.columns.length} columns but the model takes ${model.nInputs} inputs: the header must list the model's ${model.nInputs} input columns in order (${flag})`,
+      { file: path, line: 1 },
+    );
+  return ds;
+}
+
+async function readGroups(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(describeFsError(error, path), {}, { cause: error });
+  }
+  return parseGroupsJson(text, path);
+}
+
+function pickRows(ds: Dataset, spec: string): Dataset & { indices: number[] } {
+  const indices: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let i = a; i <= b; i++) {
+      if (i >= ds.nRows)
+        throw new InvalidOptionError('--rows', `row numbers below ${ds.nRows} (the data has ${ds.nRows} rows)`, i);
+      indices.push(i);
+    }
+  }
+  const d = ds.columns.length;
+  const data = new Float64Array(indices.length * d);
+  indices.forEach((r, k) => {
+    data.set(ds.data.subarray(r * d, (r + 1) * d), k * d);
+  });
+  return { columns: ds.columns, data, nRows: indices.length, indices };
+}
+
+function int(s: string, flag: string, min: number): number {
+  const v = Number(s);
+  if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
+    throw new InvalidOptionError(flag, `an integer >= ${min === Number.MIN_SAFE_INTEGER ? '-2^53' : min}`, s);
+  return v;
+}
+
+function num(s: string, flag: string): number {
+  const v = Number(s);
+  if (!Number.isFinite(v) || v <= 0) throw new InvalidOptionError(flag, 'a number > 0', s);
+  return v;
+}
+
+/** A progress bar on stderr that appears only when a run takes longer than a second. */
+function makeProgress(io: CliIO, silent: boolean, rows: number) {
+  let bar: cliProgress.SingleBar | undefined;
+  let last: ExplainProgress | undefined;
+  const timer = silent
+    ? undefined
+    : setTimeout(() => {
+        if (!io.stderr.isTTY) return;
+        bar = new cliProgress.SingleBar(
+          {
+            stream: io.stderr as NodeJS.WritableStream,
+            format: 'explaining [{bar}] {percentage}% | row {row}/{rows} | {duration_formatted}',
+            clearOnComplete: true,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(rows * 100, 0, { row: 0, rows });
+        if (last) update(last);
+      }, 1000);
+  timer?.unref();
+  const update = (p: ExplainProgress) => {
+    last = p;
+    if (!bar) return;
+    const within = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+    bar.update(Math.min(rows * 100, Math.round((p.rowsDone + (p.rowsDone < rows ? within : 0)) * 100)), {
+      row: Math.min(rows, p.rowsDone + 1),
+      rows,
+    });
+  };
+  return {
+    update,
+    stop() {
+      if (timer) clearTimeout(timer);
+      bar?.stop();
+    },
+  };
+}

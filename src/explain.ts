@@ -1,0 +1,353 @@
+import { availableParallelism } from 'node:os';
+import type { Dataset } from './data/dataset.js';
+import { assertFinite } from './data/dataset.js';
+import type { GroupSpec, Players } from './data/players.js';
+import { definePlayers } from './data/players.js';
+import { DataError, InvalidOptionError, ModelError, ShapeError, throwIfAborted } from './errors.js';
+import type { ShapleyEstimate } from './estimators/estimate.js';
+import { exactShapley } from './estimators/exact.js';
+import type { KernelVariant } from './estimators/kernel.js';
+import { defaultBudget, KERNEL_VARIANTS, kernelShap, resolveBudget } from './estimators/kernel.js';
+import { permutationShap } from './estimators/permutation.js';
+import type { Explanation, Method } from './explanation/explanation.js';
+import { playerColumnLists } from './explanation/explanation.js';
+import type { RowEvaluator } from './games/evaluator.js';
+import { localEvaluator, resolveBatchRows } from './games/evaluator.js';
+import { interventionalGame, prepareInterventional } from './games/interventional-game.js';
+import type { Model } from './models/model.js';
+import type { Background, SummarizeOptions } from './sampling/background.js';
+import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from './sampling/background.js';
+import type { MaskingLayout } from './sampling/masking.js';
+import { maskingLayout } from './sampling/masking.js';
+import { indexedStreams, Rng, randomSeed } from './sampling/rng.js';
+import { VERSION } from './version.js';
+
+/** Something that evaluates masked rows in worker threads (a `WorkerPool`). */
+export interface EvaluatorProvider {
+  readonly threads: number;
+  createEvaluator(
+    model: Model,
+    background: Background,
+    layout: MaskingLayout,
+    options: { batchRows: number },
+  ): Promise<RowEvaluator & { release?(): void }>;
+}
+
+/** Progress of {@link explain}: rows finished, and the current row's coalition values. */
+export interface ExplainProgress {
+  readonly rowsDone: number;
+  readonly rows: number;
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Rows to explain or to use as background: a dataset, or a bare row-major buffer. */
+export type RowsInput = Dataset | { readonly data: Float64Array; readonly nRows: number };
+
+/** Options of {@link explain}. */
+export interface ExplainOptions {
+  /** Background (reference) rows for interventional masking. Required. */
+  background: RowsInput | Background;
+  /** Weight per background row (normalised). @defaultValue uniform */
+  backgroundWeights?: ArrayLike<number>;
+  /**
+   * Summarise the background first: `{ method: 'kmeans' | 'sample', rows }`.
+   * @defaultValue none (a warning is emitted above 200 rows)
+   */
+  summarize?: SummarizeOptions | false;
+  /** Players: groups of columns `{ name: [column, ...] }`; other columns are players of their own. */
+  groups?: GroupSpec;
+  /** Players as a prebuilt {@link Players} (overrides `groups`). */
+  players?: Players;
+  /** @defaultValue 'kernel' */
+  method?: Method;
+  /** Kernel SHAP variant. @defaultValue 'decomposed' */
+  variant?: KernelVariant;
+  /** Coalition values per row, or 'auto' (kernel only). @defaultValue 2 · players + 2048 */
+  budget?: number | 'auto';
+  /** `budget: 'auto'` stopping threshold (max SE / value range). @defaultValue 0.01 */
+  tolerance?: number;
+  /** `budget: 'auto'` cap. @defaultValue 65536 */
+  maxBudget?: number;
+  /** Kernel sparse mode: keep the k largest values. */
+  topK?: number;
+  /** Permutation: antithetic pairs. @defaultValue true */
+  antithetic?: boolean;
+  /** Seed of every random draw. @defaultValue a random seed (recorded in `meta.seed`) */
+  seed?: number;
+  /** Rows per model call. @defaultValue 4096 */
+  batchRows?: number;
+  /**
+   * Worker threads for model evaluation. Needs a model that workers can rebuild (an ONNX
+   * model, or `fromModule`). @defaultValue os.availableParallelism() when the model can be
+   * rebuilt in workers, else 1
+   */
+  threads?: number;
+  /** A worker pool to share across explanations (then `threads` is the pool's). */
+  pool?: EvaluatorProvider;
+  /** Rows explained concurrently (hides estimator math behind model evaluation). @defaultValue 1, or 2 with workers */
+  concurrency?: number;
+  /** Memoise masked rows (each distinct row reaches the model once). @defaultValue true */
+  dedupe?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: ExplainProgress) => void;
+  /** Receives warnings (large background...). @defaultValue process.emitWarning */
+  onWarning?: (message: string) => void;
+}
+
+/** Methods and their availability, for messages. */
+const METHODS: readonly string[] = ['exact', 'kernel', 'permutation'];
+const PLANNED: Readonly<Record<string, string>> = {
+  lime: "method 'lime' is not available in this version of whybox (planned); use 'exact', 'kernel' or 'permutation'",
+};
+
+/** Validates a method name with an actionable message for planned ones. */
+export function resolveMethod(method: unknown): Method {
+  if (method === undefined) return 'kernel';
+  if (typeof method === 'string' && METHODS.includes(method)) return method as Method;
+  if (typeof method === 'string' && PLANNED[method])
+    throw new InvalidOptionError('method', `one of ${METHODS.join(', ')}`, method, PLANNED[method]);
+  throw new InvalidOptionError('method', `one of ${METHODS.join(', ')}`, method);
+}
+
+/**
+ * Explains `rows` of a model with Shapley values of the interventional game
+ * v(S) = Σ_b w_b f(x_S, b_{N∖S}) over the background rows b.
+ *
+ * @example
+ * const exp = await explain(model, applicants, { background: train, groups, seed: 42 });
+ * exp.values; // Float64Array [rows × players × outputs]
+ * @throws {InvalidOptionError} for bad options, {@link DataError} / {@link ShapeError} for bad
+ *   rows or background, {@link ModelError} when the model fails, `BudgetError` when the
+ *   method cannot run in the budget, `AbortedError` when `signal` aborts.
+ */
+export async function explain(model: Model, rows: RowsInput, options: ExplainOptions): Promise<Explanation> {
+  const started = performance.now();
+  if (!options || typeof options !== 'object')
+    throw new InvalidOptionError('options', 'an object with at least { background }', options);
+  const method = resolveMethod(options.method);
+  checkModel(model);
+  const d = model.nInputs;
+  const columns = 'columns' in rows ? [...rows.columns] : (model.inputNames ?? defaultNames(d));
+  checkRows(rows, d, 'rows');
+  if (model.inputNames && 'columns' in rows && !sameNames(model.inputNames, rows.columns))
+    throw new DataError(
+      `the rows' columns do not match the model's input names (${model.inputNames.slice(0, 5).join(', ')}...)`,
+    );
+  const players = options.players ?? definePlayers(columns, options.groups);
+  if (players.nColumns !== d) throw new ShapeError(`players cover ${players.nColumns} columns; the model takes ${d}`);
+  const n = players.names.length;
+  const variant = options.variant;
+  if (variant !== undefined && !KERNEL_VARIANTS.includes(variant))
+    throw new InvalidOptionError('variant', `one of ${KERNEL_VARIANTS.join(', ')}`, variant);
+  if (variant !== undefined && method !== 'kernel')
+    throw new InvalidOptionError('variant', "used with method 'kernel' only", variant);
+  const budget = options.budget;
+  if (budget === 'auto' && method !== 'kernel')
+    throw new InvalidOptionError('budget', `a number for method '${method}' ('auto' is for kernel)`, budget);
+  if (budget !== undefined && budget !== 'auto') resolveBudget(budget, n);
+  if (method === 'exact' && budget !== undefined)
+    throw new InvalidOptionError('budget', "unset for method 'exact' (it always uses all 2^n coalitions)", budget);
+  const seed = options.seed ?? randomSeed();
+  const base = Rng.fromSeed(seed);
+  const batchRows = resolveBatchRows(options.batchRows);
+  const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'WhyboxWarning'));
+
+  // background
+  let background = toBackground(options.background, options.backgroundWeights, d);
+  if (options.summarize) background = summarizeBackground(background, base.clone(), options.summarize);
+  else if (background.nRows > LARGE_BACKGROUND_ROWS) {
+    const per = method === 'exact' ? 'up to 2^n' : budget === 'auto' ? 'budget' : String(budget ?? 2 * n + 2048);
+    warn(
+      `background has ${background.nRows} rows: every coalition value costs ${background.nRows} model rows (${per} coalition values per explained row); pass summarize: { method: 'kmeans', rows: 100 } to trade a little fidelity for speed`,
+    );
+  }
+
+  // where the model runs
+  const layout = maskingLayout(players);
+  const { evaluator, threads, release } = await makeEvaluator(model, background, layout, options, batchRows);
+  try {
+    const ctx = await prepareInterventional(evaluator, options.signal);
+    const nRows = rows.nRows;
+    const nOut = evaluator.nOutputs;
+    const rngs = indexedStreams(
+      seed,
+      Array.from({ length: nRows }, (_, i) => i),
+    );
+    const estimates = new Array<ShapleyEstimate>(nRows);
+    let modelRows = background.nRows;
+    let rowsDone = 0;
+    const concurrency = options.concurrency ?? (threads > 1 ? 2 : 1);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new InvalidOptionError('concurrency', 'a positive integer', concurrency);
+    let next = 0;
+    const work = async () => {
+      while (next < nRows) {
+        const r = next++;
+        throwIfAborted(options.signal);
+        const x = rows.data.slice(r * d, (r + 1) * d);
+        const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, options.signal);
+        const ectx = {
+          rng: rngs[r],
+          signal: options.signal,
+          onProgress: options.onProgress
+            ? (p: { done: number; total: number }) =>
+                options.onProgress?.({ rowsDone, rows: nRows, done: p.done, total: p.total })
+            : undefined,
+        };
+        estimates[r] =
+          method === 'exact'
+            ? await exactShapley(game, ectx)
+            : method === 'permutation'
+              ? await permutationShap(
+                  game,
+                  { budget: budget as number | undefined, antithetic: options.antithetic },
+                  ectx,
+                )
+              : await kernelShap(
+                  game,
+                  {
+                    budget,
+                    variant,
+                    tolerance: options.tolerance,
+                    maxBudget: options.maxBudget,
+                    topK: options.topK,
+                  },
+                  ectx,
+                );
+        modelRows += game.cost.modelRows;
+        rowsDone++;
+        options.onProgress?.({ rowsDone, rows: nRows, done: 1, total: 1 });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, nRows)) }, work));
+
+    const values = new Float64Array(nRows * n * nOut);
+    const predictions = new Float64Array(nRows * nOut);
+    const hasStderr = method !== 'exact' && estimates.every((e) => e.stderr !== undefined);
+    const stderr = hasStderr || method === 'exact' ? new Float64Array(nRows * n * nOut) : undefined;
+    let evaluations = 0;
+    estimates.forEach((e, r) => {
+      values.set(e.values, r * n * nOut);
+      if (stderr && e.stderr) stderr.set(e.stderr, r * n * nOut);
+      predictions.set(e.fullValue, r * nOut);
+      evaluations += e.evaluations;
+    });
+    const auto = budget === 'auto';
+    const usedVariant = method === 'kernel' ? estimates[0]?.variant : undefined;
+    return {
+      method,
+      variant: usedVariant,
+      players: players.names,
+      outputs: [...evaluator.outputNames],
+      columns,
+      playerColumns: playerColumnLists(players),
+      nRows,
+      rowIndices: Array.from({ length: nRows }, (_, i) => i),
+      data: rows.data.slice(0, nRows * d),
+      baseValues: ctx.baseValue.slice(),
+      predictions,
+      values,
+      stderr,
+      exact: estimates.map((e) => e.exact),
+      converged: auto ? estimates.map((e) => e.converged === true) : undefined,
+      evaluations,
+      modelRows,
+      seconds: (performance.now() - started) / 1000,
+      meta: {
+        version: VERSION,
+        seed,
+        budget: method === 'exact' ? 2 ** n : auto ? 'auto' : (budget ?? defaultBudget(n)),
+        background: { rows: background.nRows, summary: background.summary },
+        threads,
+      },
+    };
+  } finally {
+    await release();
+  }
+}
+
+async function makeEvaluator(
+  model: Model,
+  background: Background,
+  layout: MaskingLayout,
+  options: ExplainOptions,
+  batchRows: number,
+): Promise<{ evaluator: RowEvaluator; threads: number; release: () => Promise<void> }> {
+  if (options.pool) {
+    if (!model.spec)
+      throw new ModelError(
+        'this model is a JavaScript closure, which cannot be sent to worker threads; load it with fromModule(specifier, exportName) or use an ONNX model, or explain without a pool',
+      );
+    const ev = await options.pool.createEvaluator(model, background, layout, { batchRows });
+    return { evaluator: ev, threads: options.pool.threads, release: async () => ev.release?.() };
+  }
+  const requested = options.threads;
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1))
+    throw new InvalidOptionError('threads', 'a positive integer', requested);
+  const threads = requested ?? (model.spec ? availableParallelism() : 1);
+  if (threads > 1) {
+    if (!model.spec)
+      throw new ModelError(
+        `threads: ${threads} needs a model that worker threads can rebuild, but this model is a JavaScript closure; load it with fromModule(specifier, exportName) (a module path and export name) or use an ONNX model, or pass threads: 1`,
+      );
+    const { createWorkerPool } = await import('./parallel/pool.js');
+    const pool = createWorkerPool({ threads });
+    const ev = await pool.createEvaluator(model, background, layout, { batchRows });
+    return { evaluator: ev, threads, release: () => pool.close() };
+  }
+  return {
+    evaluator: localEvaluator(model, background, layout, { batchRows }),
+    threads: 1,
+    release: async () => undefined,
+  };
+}
+
+function checkModel(model: Model): void {
+  if (
+    !model ||
+    typeof model.predict !== 'function' ||
+    !Number.isInteger(model.nInputs) ||
+    !Array.isArray(model.outputNames)
+  )
+    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
+}
+
+function checkRows(rows: RowsInput, d: number, what: string): void {
+  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
+    throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
+  if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
+  if ('columns' in rows && rows.columns.length !== d)
+    throw new ShapeError(
+      `${what} have ${rows.columns.length} columns but the model takes ${d} inputs: the CSV header must list the model's input columns`,
+    );
+  if (rows.data.length !== rows.nRows * d)
+    throw new ShapeError(
+      `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
+    );
+  assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: `${what} value` });
+}
+
+function toBackground(bg: RowsInput | Background, weights: ArrayLike<number> | undefined, d: number): Background {
+  if (!bg)
+    throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
+  if ('weights' in bg && 'summary' in bg && !weights) {
+    if (bg.nColumns !== d) throw new ShapeError(`background has ${bg.nColumns} columns; the model takes ${d}`);
+    return bg;
+  }
+  if ('columns' in bg && bg.columns.length !== d)
+    throw new ShapeError(`background has ${bg.columns.length} columns; the model takes ${d}`);
+  if (bg.data.length !== bg.nRows * d)
+    throw new ShapeError(
+      `background holds ${bg.data.length} values; ${bg.nRows} rows of ${d} inputs need ${bg.nRows * d}`,
+    );
+  return createBackground('columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d }, weights);
+}
+
+function defaultNames(d: number): string[] {
+  return Array.from({ length: d }, (_, i) => `x${i}`);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

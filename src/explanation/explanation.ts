@@ -1,0 +1,145 @@
+import type { Players } from '../data/players.js';
+
+/** Methods `explain` implements. */
+export type Method = 'exact' | 'kernel' | 'permutation';
+
+/**
+ * Shapley-value explanations of some rows: plain data (typed arrays with documented
+ * strides), JSON-serialisable with {@link explanationToJSON}.
+ *
+ * - `values[(r * nPlayers + p) * nOutputs + o]` — value of player p for output o of row r.
+ * - `predictions[r * nOutputs + o]`, `baseValues[o]`.
+ * - Efficiency: Σ_p values = prediction − baseValue (per row and output, to ~1e-12).
+ */
+export interface Explanation {
+  readonly method: Method;
+  /** Kernel variant actually used (`'decomposed'`, `'leverage'`, ...), when method is kernel. */
+  readonly variant?: string;
+  readonly players: readonly string[];
+  readonly outputs: readonly string[];
+  /** Model input columns, and each player's columns (indices), for reports. */
+  readonly columns: readonly string[];
+  readonly playerColumns: readonly (readonly number[])[];
+  readonly nRows: number;
+  /** Index of each explained row in the caller's input. */
+  readonly rowIndices: readonly number[];
+  /** The explained rows' input values (`nRows × columns`). */
+  readonly data: Float64Array;
+  readonly baseValues: Float64Array;
+  readonly predictions: Float64Array;
+  readonly values: Float64Array;
+  /** Standard errors (same layout as `values`) when the method estimates them (0 when exact). */
+  readonly stderr?: Float64Array;
+  /** Per row: true when the values are exact (every coalition was used). */
+  readonly exact: readonly boolean[];
+  /** Per row, for `budget: 'auto'`: whether the stopping rule was met before the cap. */
+  readonly converged?: readonly boolean[];
+  /** Coalition values computed, over all rows. */
+  readonly evaluations: number;
+  /** Rows sent to the model, over all rows (including the background, once). */
+  readonly modelRows: number;
+  /** Wall time of the explanation in seconds. */
+  readonly seconds: number;
+  readonly meta: ExplanationMeta;
+}
+
+/** How an explanation was made (enough to reproduce it). */
+export interface ExplanationMeta {
+  readonly version: string;
+  readonly seed: number;
+  /** Budget per row (number), `'auto'`, or 2^n for exact. */
+  readonly budget: number | 'auto';
+  readonly background: { readonly rows: number; readonly summary: string };
+  readonly threads: number;
+}
+
+/** The `--format json` contract of the CLI (plus extension fields). */
+export interface ExplanationJSON {
+  method: Method;
+  variant?: string;
+  players: string[];
+  outputs: string[];
+  baseValues: number[];
+  rows: {
+    index: number;
+    prediction: number[];
+    values: number[][];
+    stderr?: number[][];
+    exact: boolean;
+    converged?: boolean;
+    efficiencyGap: number;
+  }[];
+  evaluations: number;
+  modelRows: number;
+  seconds: number;
+  seed: number;
+  budget: number | 'auto';
+  background: { rows: number; summary: string };
+  threads: number;
+  version: string;
+}
+
+/** Number of players, outputs. */
+export function dims(e: Explanation): { nPlayers: number; nOutputs: number } {
+  return { nPlayers: e.players.length, nOutputs: e.outputs.length };
+}
+
+/** Value of player p for output o of row r. */
+export function valueAt(e: Explanation, r: number, p: number, o = 0): number {
+  const { nPlayers, nOutputs } = dims(e);
+  return e.values[(r * nPlayers + p) * nOutputs + o];
+}
+
+/** |Σ_p φ − (prediction − base)| for row r, output o. */
+export function efficiencyGap(e: Explanation, r: number, o = 0): number {
+  const { nPlayers, nOutputs } = dims(e);
+  let sum = 0;
+  for (let p = 0; p < nPlayers; p++) sum += e.values[(r * nPlayers + p) * nOutputs + o];
+  return Math.abs(sum - (e.predictions[r * nOutputs + o] - e.baseValues[o]));
+}
+
+/** The JSON form (the CLI's `--format json` contract). */
+export function explanationToJSON(e: Explanation): ExplanationJSON {
+  const { nPlayers, nOutputs } = dims(e);
+  const rows = Array.from({ length: e.nRows }, (_, r) => {
+    const values: number[][] = [];
+    const stderr: number[][] = [];
+    for (let p = 0; p < nPlayers; p++) {
+      const at = (r * nPlayers + p) * nOutputs;
+      values.push(Array.from(e.values.subarray(at, at + nOutputs)));
+      if (e.stderr) stderr.push(Array.from(e.stderr.subarray(at, at + nOutputs)));
+    }
+    let gap = 0;
+    for (let o = 0; o < nOutputs; o++) gap = Math.max(gap, efficiencyGap(e, r, o));
+    return {
+      index: e.rowIndices[r],
+      prediction: Array.from(e.predictions.subarray(r * nOutputs, (r + 1) * nOutputs)),
+      values,
+      ...(e.stderr ? { stderr } : {}),
+      exact: e.exact[r],
+      ...(e.converged ? { converged: e.converged[r] } : {}),
+      efficiencyGap: gap,
+    };
+  });
+  return {
+    method: e.method,
+    ...(e.variant ? { variant: e.variant } : {}),
+    players: [...e.players],
+    outputs: [...e.outputs],
+    baseValues: Array.from(e.baseValues),
+    rows,
+    evaluations: e.evaluations,
+    modelRows: e.modelRows,
+    seconds: e.seconds,
+    seed: e.meta.seed,
+    budget: e.meta.budget,
+    background: { ...e.meta.background },
+    threads: e.meta.threads,
+    version: e.meta.version,
+  };
+}
+
+/** Each player's column indices. */
+export function playerColumnLists(players: Players): number[][] {
+  return players.names.map((_, p) => Array.from(players.columns.subarray(players.offsets[p], players.offsets[p + 1])));
+}

@@ -1,0 +1,163 @@
+import type { Explanation } from './explanation.js';
+import { dims } from './explanation.js';
+
+/** Options of {@link formatTable} and {@link formatHtml}. */
+export interface ReportOptions {
+  /** Players listed per row and output (largest |value| first); the rest are summed. @defaultValue 12 */
+  maxPlayers?: number;
+  /** Significant digits. @defaultValue 4 */
+  digits?: number;
+}
+
+/**
+ * The explained row's value of a player, readable: a one-hot group shows its active level
+ * (`checking_status=<0DM` shows `<0DM`), a single column its number.
+ */
+export function playerValueText(e: Explanation, r: number, p: number): string {
+  const cols = e.playerColumns[p];
+  const d = e.columns.length;
+  const vals = cols.map((c) => e.data[r * d + c]);
+  if (cols.length === 1) return formatNumber(vals[0], 6);
+  const hot = vals.map((v, i) => (v !== 0 ? i : -1)).filter((i) => i >= 0);
+  if (hot.length === 1 && vals[hot[0]] === 1 && vals.every((v) => v === 0 || v === 1)) {
+    const name = e.columns[cols[hot[0]]];
+    const eq = name.indexOf('=');
+    return eq >= 0 ? name.slice(eq + 1) : name;
+  }
+  if (hot.length === 0) return '(none)';
+  return hot.map((i) => `${e.columns[cols[i]]}=${formatNumber(vals[i], 4)}`).join(', ');
+}
+
+interface Line {
+  player: string;
+  value: string;
+  phi: number;
+  se?: number;
+}
+
+function rowLines(e: Explanation, r: number, o: number, maxPlayers: number): { lines: Line[]; rest?: Line } {
+  const { nPlayers, nOutputs } = dims(e);
+  const all: Line[] = [];
+  for (let p = 0; p < nPlayers; p++) {
+    const at = (r * nPlayers + p) * nOutputs + o;
+    all.push({ player: e.players[p], value: playerValueText(e, r, p), phi: e.values[at], se: e.stderr?.[at] });
+  }
+  all.sort((a, b) => Math.abs(b.phi) - Math.abs(a.phi) || a.player.localeCompare(b.player));
+  if (all.length <= maxPlayers) return { lines: all };
+  const rest = all.slice(maxPlayers);
+  return {
+    lines: all.slice(0, maxPlayers),
+    rest: {
+      player: `(${rest.length} more)`,
+      value: '',
+      phi: rest.reduce((a, l) => a + l.phi, 0),
+      se: undefined,
+    },
+  };
+}
+
+/**
+ * A plain-text report: per explained row and output, the prediction, the base value and
+ * the players sorted by |contribution|, with standard errors and bars.
+ */
+export function formatTable(e: Explanation, options: ReportOptions = {}): string {
+  const maxPlayers = options.maxPlayers ?? 12;
+  const digits = options.digits ?? 4;
+  const { nOutputs } = dims(e);
+  const out: string[] = [];
+  const methodText = `${e.method}${e.variant ? ` (${e.variant})` : ''}`;
+  out.push(
+    `whybox ${methodText}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} coalition values, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
+  );
+  for (let r = 0; r < e.nRows; r++) {
+    for (let o = 0; o < nOutputs; o++) {
+      const pred = e.predictions[r * nOutputs + o];
+      const base = e.baseValues[o];
+      out.push('');
+      out.push(
+        `Row ${e.rowIndices[r]} — ${e.outputs[o]}: prediction ${fmt(pred, digits)} = base value ${fmt(base, digits)} ${sign(pred - base, digits)}${e.exact[r] ? ' (exact)' : ''}`,
+      );
+      const { lines, rest } = rowLines(e, r, o, maxPlayers);
+      const shown = rest ? [...lines, rest] : lines;
+      const wP = Math.max(6, ...shown.map((l) => l.player.length));
+      const wV = Math.min(24, Math.max(5, ...shown.map((l) => l.value.length)));
+      const maxAbs = Math.max(1e-300, ...shown.map((l) => Math.abs(l.phi)));
+      const hasSe = shown.some((l) => l.se !== undefined);
+      out.push(
+        `  ${'player'.padEnd(wP)}  ${'value'.padEnd(wV)}  ${'contribution'.padStart(13)}${hasSe ? `  ${'± s.e.'.padStart(9)}` : ''}`,
+      );
+      for (const l of shown) {
+        const bar = '█'.repeat(Math.round((Math.abs(l.phi) / maxAbs) * 20));
+        const value = l.value.length > wV ? `${l.value.slice(0, wV - 1)}…` : l.value;
+        out.push(
+          `  ${l.player.padEnd(wP)}  ${value.padEnd(wV)}  ${sign(l.phi, digits).padStart(13)}${hasSe ? `  ${l.se === undefined ? ''.padStart(9) : `±${fmt(l.se, 2)}`.padStart(9)}` : ''}  ${l.phi < 0 ? '-' : '+'}${bar}`,
+        );
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** A self-contained HTML report (no scripts, no external assets). */
+export function formatHtml(e: Explanation, options: ReportOptions = {}): string {
+  const maxPlayers = options.maxPlayers ?? 20;
+  const digits = options.digits ?? 4;
+  const { nOutputs } = dims(e);
+  const sections: string[] = [];
+  for (let r = 0; r < e.nRows; r++)
+    for (let o = 0; o < nOutputs; o++) {
+      const pred = e.predictions[r * nOutputs + o];
+      const base = e.baseValues[o];
+      const { lines, rest } = rowLines(e, r, o, maxPlayers);
+      const shown = rest ? [...lines, rest] : lines;
+      const maxAbs = Math.max(1e-300, ...shown.map((l) => Math.abs(l.phi)));
+      const rows = shown
+        .map((l) => {
+          const w = ((Math.abs(l.phi) / maxAbs) * 100).toFixed(1);
+          const cls = l.phi < 0 ? 'neg' : 'pos';
+          return `<tr><td>${esc(l.player)}</td><td>${esc(l.value)}</td><td class="num">${esc(sign(l.phi, digits))}</td><td class="num">${l.se === undefined ? '' : `±${esc(fmt(l.se, 2))}`}</td><td class="bar"><div class="${cls}" style="width:${w}%"></div></td></tr>`;
+        })
+        .join('\n');
+      sections.push(`<section><h2>Row ${e.rowIndices[r]} — ${esc(e.outputs[o])}</h2>
+<p>prediction <b>${esc(fmt(pred, digits))}</b> = base value ${esc(fmt(base, digits))} ${esc(sign(pred - base, digits))}${e.exact[r] ? ' (exact)' : ''}</p>
+<table><thead><tr><th>player</th><th>value</th><th>contribution</th><th>± s.e.</th><th></th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></section>`);
+    }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>whybox explanation</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.bar{width:240px}td.bar div{height:12px}
+.pos{background:#d9534f}.neg{background:#337ab7}
+section{margin-bottom:2em}
+</style></head><body>
+<h1>whybox explanation</h1>
+<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} coalition values, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.</p>
+${sections.join('\n')}
+</body></html>
+`;
+}
+
+function fmt(v: number, digits: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e6
+    ? v.toFixed(Math.max(0, digits - Math.max(0, Math.floor(Math.log10(a)) + 1) + 1))
+    : v.toExponential(digits - 1);
+}
+
+function sign(v: number, digits: number): string {
+  return `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), digits)}`;
+}
+
+function formatNumber(v: number, digits: number): string {
+  return Number.isInteger(v) ? String(v) : Number(v.toPrecision(digits)).toString();
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,105 @@
+/**
+ * Worker-thread side of the pool: rebuilds each model once per thread (one ONNX session per
+ * worker, reused), builds masked rows from the shared background, and returns outputs.
+ * Errors come back as data so the main thread can rethrow them as typed errors.
+ */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { WhyboxError } from '../errors.js';
+import type { Model, ModelSpec } from '../models/model.js';
+import { modelFromSpec } from '../models/spec.js';
+import type { MaskingLayout } from '../sampling/masking.js';
+import { fillMaskedRows } from '../sampling/masking.js';
+
+/** One chunk of masked rows to evaluate. */
+export interface EvaluateTask {
+  readonly specId: string;
+  readonly spec: ModelSpec;
+  readonly overrides: Record<string, unknown>;
+  readonly layout: MaskingLayout;
+  /** Background rows in the model's input type, on a SharedArrayBuffer. */
+  readonly background: Float32Array | Float64Array;
+  readonly x: Float64Array;
+  readonly bg: Int32Array;
+  readonly keys: Uint32Array;
+  readonly nRows: number;
+}
+
+/** What a task returns: outputs, or a serialised error. */
+export type TaskResult =
+  | { readonly ok: Float64Array }
+  | { readonly error: { readonly code?: string; readonly name: string; readonly message: string } };
+
+/** Models by spec id; few distinct models per worker, evicted oldest first. */
+const models = new Map<string, Promise<Model>>();
+const MAX_MODELS = 8;
+
+function modelFor(task: EvaluateTask): Promise<Model> {
+  let m = models.get(task.specId);
+  if (!m) {
+    m = modelFromSpec(task.spec, task.overrides);
+    m.catch(() => models.delete(task.specId));
+    models.set(task.specId, m);
+    if (models.size > MAX_MODELS) {
+      const [oldest, promise] = models.entries().next().value as [string, Promise<Model>];
+      models.delete(oldest);
+      promise.then((old) => old.close?.()).catch(() => undefined);
+    }
+  }
+  return m;
+}
+
+/** Builds the chunk's masked rows (in the model's input type) and predicts them. */
+export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
+  try {
+    const model = await modelFor(task);
+    const d = task.layout.nColumns;
+    const f32 = model.inputType === 'float32';
+    const rows = f32 ? new Float32Array(task.nRows * d) : new Float64Array(task.nRows * d);
+    const x = f32 ? Float32Array.from(task.x) : task.x;
+    fillMaskedRows(
+      rows,
+      task.layout,
+      x,
+      task.background,
+      { nRows: task.nRows, bg: task.bg, keys: task.keys },
+      0,
+      task.nRows,
+    );
+    const out = await model.predict(rows, task.nRows);
+    // hand the output buffer over without a copy
+    const result: TaskResult = { ok: out };
+    return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: result } as never) as unknown as TaskResult;
+  } catch (error) {
+    const e = error as Error;
+    return {
+      error: {
+        code: error instanceof WhyboxError ? error.code : undefined,
+        name: e?.name ?? 'Error',
+        message: e?.message ?? String(error),
+      },
+    };
+  }
+}
+
+/**
+ * Releases every model (ONNX sessions) held by this worker. The pool runs one per worker,
+ * all at once behind a barrier, before the threads end: native sessions must not be torn
+ * down by thread termination.
+ */
+export async function release(barrier: Int32Array): Promise<number> {
+  Atomics.add(barrier, 0, 1);
+  const deadline = Date.now() + 2000;
+  while (Atomics.load(barrier, 0) < barrier[1] && Date.now() < deadline)
+    Atomics.wait(barrier, 0, Atomics.load(barrier, 0), 20);
+  Atomics.notify(barrier, 0);
+  const all = [...models.values()];
+  models.clear();
+  const settled = await Promise.allSettled(all.map(async (m) => (await m).close?.()));
+  return settled.length;
+}
+
+/** Fails on purpose (tests): throws, or exits the thread. */
+export async function crash(how: 'throw' | 'exit'): Promise<never> {
+  if (how === 'exit') process.exit(3);
+  throw new Error('crash requested');
+}
