@@ -185,6 +185,11 @@ export class WorkerPool implements EvaluatorProvider {
     await this.piscina.destroy();
   }
 
+  /** Evaluators created and not yet released (explanations in flight). */
+  get activeEvaluators(): number {
+    return this.active;
+  }
+
   /** Tasks queued for a free worker. */
   get queueSize(): number {
     return this.piscina.queueSize;
