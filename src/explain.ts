@@ -102,12 +102,12 @@ const PLANNED: Readonly<Record<string, string>> = {
 };
 
 /** Validates a method name with an actionable message for planned ones. */
-export function resolveMethod(method: unknown): Method {
+export function resolveMethod(method: unknown, option = 'method'): Method {
   if (method === undefined) return 'kernel';
   if (typeof method === 'string' && METHODS.includes(method)) return method as Method;
   if (typeof method === 'string' && PLANNED[method])
-    throw new InvalidOptionError('method', `one of ${METHODS.join(', ')}`, method, PLANNED[method]);
-  throw new InvalidOptionError('method', `one of ${METHODS.join(', ')}`, method);
+    throw new InvalidOptionError(option, `one of ${METHODS.join(', ')}`, method, PLANNED[method]);
+  throw new InvalidOptionError(option, `one of ${METHODS.join(', ')}`, method);
 }
 
 /**
@@ -175,6 +175,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
       Array.from({ length: nRows }, (_, i) => i),
     );
     const estimates = new Array<ShapleyEstimate>(nRows);
+    const fx = new Array<Float64Array>(nRows);
     let modelRows = background.nRows;
     let rowsDone = 0;
     const concurrency = options.concurrency ?? (threads > 1 ? 2 : 1);
@@ -215,6 +216,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
                   },
                   ectx,
                 );
+        fx[r] = game.prediction;
         modelRows += game.cost.modelRows;
         rowsDone++;
         options.onProgress?.({ rowsDone, rows: nRows, done: 1, total: 1 });
@@ -230,7 +232,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     estimates.forEach((e, r) => {
       values.set(e.values, r * n * nOut);
       if (stderr && e.stderr) stderr.set(e.stderr, r * n * nOut);
-      predictions.set(e.fullValue, r * nOut);
+      predictions.set(fx[r], r * nOut); // f(x) itself (v(N) is Σ_b w_b f(x), equal up to rounding)
       evaluations += e.evaluations;
     });
     const auto = budget === 'auto';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { describeFsError, loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
-import { parseGroupsJson } from '../data/players.js';
+import { definePlayers, parseGroupsJson } from '../data/players.js';
 import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import { KERNEL_VARIANTS } from '../estimators/kernel.js';
 import type { ExplainOptions, ExplainProgress } from '../explain.js';
@@ -191,7 +191,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   const format = flags.format ?? 'table';
   if (!['json', 'table', 'html'].includes(format))
     throw new InvalidOptionError('--format', 'json, table or html', format);
-  const method = resolveMethod(flags.method);
+  const method = resolveMethod(flags.method, '--method');
   const variant = flags.variant;
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
     throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
@@ -234,13 +234,13 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
           },
         );
     }
-    const groups = groupsPath ? await readGroups(groupsPath) : undefined;
+    const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
     const useThreads = threads ?? undefined;
     if ((useThreads ?? 2) > 1 && model.spec) pool = createWorkerPool({ threads: useThreads });
     const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
     const options: ExplainOptions = {
       background,
-      groups,
+      players,
       method,
       variant: variant as ExplainOptions['variant'],
       budget,

@@ -93,22 +93,27 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
       const at = { file, line: info.lines, column: c + 1, columnName: header[c] };
       if (cell === '')
         throw new DataError('empty cell: every cell must hold a number (impute or drop missing values)', at);
-      const v = Number(cell);
-      if (Number.isNaN(v) && !/^[-+]?nan$/i.test(cell))
+      if (!DECIMAL.test(cell))
         throw new DataError(
-          `${JSON.stringify(cell)} is not a number: model inputs must be numeric (encode categories first, e.g. one-hot)`,
+          /^[-+]?(nan|inf(inity)?)$/i.test(cell)
+            ? `${JSON.stringify(cell)} is not finite: every input value must be a finite number (impute or drop it)`
+            : `${JSON.stringify(cell)} is not a number: model inputs must be decimal numbers (encode categories first, e.g. one-hot)`,
           at,
         );
+      const v = Number(cell);
       if (!Number.isFinite(v))
-        throw new DataError(`${JSON.stringify(cell)} is not finite: every input value must be a finite number`, at);
+        throw new DataError(`${JSON.stringify(cell)} overflows: every input value must be a finite number`, at);
       data[r * nCols + c] = v;
     }
   }
   return { columns: header, data, nRows };
 }
 
+/** A plain decimal number: optional sign, digits with an optional point, optional exponent. */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 function isNumeric(s: string): boolean {
-  return s !== '' && !Number.isNaN(Number(s));
+  return DECIMAL.test(s);
 }
 
 function checkColumns(header: readonly string[], expected: readonly string[], file: string, line: number): void {
@@ -135,18 +140,20 @@ function listNames(names: readonly string[]): string {
   return `${shown.join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
 }
 
-/** A one-line, actionable description of a file-system error. */
-export function describeFsError(error: unknown, path: string): string {
+/** A one-line, actionable description of a file-system error (`writing` for output files). */
+export function describeFsError(error: unknown, path: string, writing = false): string {
   const code = (error as { code?: string }).code;
+  if (writing && code === 'ENOENT') return `${path}: cannot be written: its directory does not exist (create it first)`;
+  if (writing && code === 'EISDIR') return `${path}: cannot be written: it is a directory`;
   switch (code) {
     case 'ENOENT':
       return `${path}: file not found (check the path; relative paths start from ${process.cwd()})`;
     case 'EACCES':
     case 'EPERM':
-      return `${path}: permission denied (make the file readable)`;
+      return `${path}: permission denied (make the file ${writing ? 'writable' : 'readable'})`;
     case 'EISDIR':
       return `${path}: is a directory, not a file`;
     default:
-      return `${path}: cannot be read (${(error as Error).message ?? String(error)})`;
+      return `${path}: cannot be ${writing ? 'written' : 'read'} (${(error as Error).message ?? String(error)})`;
   }
 }

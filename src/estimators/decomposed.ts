@@ -167,7 +167,7 @@ class BackgroundUnit {
   }
 
   design(pairs: number): CoalitionDesign | undefined {
-    return this.sampler && pairs > 0 ? this.sampler.design(2 * pairs + 2) : undefined;
+    return this.sampler && pairs > 0 ? this.sampler.design(2 * pairs + 2, { bytes: false }) : undefined;
   }
 
   /** Design rows whose values are not known yet (pairs beyond each class's evaluated prefix). */

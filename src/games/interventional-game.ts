@@ -1,6 +1,6 @@
 import { BudgetError, ShapeError, throwIfAborted } from '../errors.js';
 import type { MaskedRowsJob } from '../sampling/masking.js';
-import { differingPlayers, packMasks } from '../sampling/masking.js';
+import { differingPlayers, packMasks, popcount } from '../sampling/masking.js';
 import type { RowEvaluator } from './evaluator.js';
 import type { Game, GameCost, Progress } from './game.js';
 import { RowMemo } from './row-memo.js';
@@ -349,12 +349,4 @@ function extractTable(mask: number, bits: number): Int32Array {
     t[s] = t[s ^ low] | ((mask >>> j) & 1 ? 1 << popcount(mask & (low - 1)) : 0);
   }
   return t;
-}
-
-/** Number of set bits of a 32-bit integer. */
-export function popcount(x: number): number {
-  let v = x >>> 0;
-  v -= (v >>> 1) & 0x55555555;
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }

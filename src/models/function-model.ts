@@ -95,7 +95,10 @@ function buildFunctionModel(
     } catch (error) {
       throw wrapThrow(error, `rows ${at}..${at + nRows - 1}`);
     }
-    checkOutputs(res, nRows, outputNames, 'the model function', link);
+    if (res.length !== nRows * nOut)
+      throw new ModelError(
+        `the model function returned ${res.length} values for ${nRows} rows; expected ${nRows * nOut} (${nOut} per row; rows ${at}..${at + nRows - 1})`,
+      );
     for (let i = 0; i < res.length; i++) out[at * nOut + i] = res[i];
   }
 
@@ -140,6 +143,7 @@ function buildFunctionModel(
           const n = Math.min(batchRows, nRows - start);
           await callBatch(x.subarray(start * nInputs, (start + n) * nInputs), n, out, start);
         }
+      if (batched) checkOutputs(out, nRows, outputNames, 'the model function', link);
       return applyLink(out, link);
     },
   };

@@ -11,7 +11,7 @@ export interface CoalitionDesign {
   readonly n: number;
   /** Coalitions in the design. */
   readonly count: number;
-  /** `count × n` 0/1 bytes. */
+  /** `count × n` 0/1 bytes (empty when the design was made with `bytes: false`). */
   readonly masks: Uint8Array;
   /** The same coalitions as bit sets, `count × ceil(n/32)` words (player j = bit j % 32 of word j >> 5). */
   readonly bits: Uint32Array;
@@ -88,7 +88,7 @@ export class PairedSampler {
    * A design with at most `budget − 2` coalitions (∅ and N are the other two evaluations),
    * containing every coalition of any earlier design from this sampler.
    */
-  design(budget: number): CoalitionDesign {
+  design(budget: number, options: { bytes?: boolean } = {}): CoalitionDesign {
     const n = this.n;
     const pairBudget = Math.floor(Math.max(0, Math.min(budget - 2, this.maxCoalitions)) / 2);
     const target = allocate(
@@ -115,7 +115,7 @@ export class PairedSampler {
       if (m[i] < c.pairs) sampledPairs += m[i];
     });
     const groups = sampledPairs === 0 ? 0 : Math.max(2, Math.min(JACKKNIFE_GROUPS, sampledPairs));
-    const masks = new Uint8Array(count * n);
+    const masks = new Uint8Array(options.bytes === false ? 0 : count * n);
     const W = wordsFor(n);
     const bits = new Uint32Array(count * W);
     const sizes = new Int32Array(count);
@@ -270,7 +270,7 @@ class SizeClass {
       const used = span === 32 ? 0xffffffff : (1 << span) - 1;
       const word = complement ? ~this.items[p * W + w] & used : this.items[p * W + w];
       bits[row * W + w] = word >>> 0;
-      for (let j = w * 32; j < e; j++) masks[base + j] = (word >>> (j & 31)) & 1;
+      if (masks.length > 0) for (let j = w * 32; j < e; j++) masks[base + j] = (word >>> (j & 31)) & 1;
     }
   }
 }

@@ -45,9 +45,11 @@ export interface MaskedRowsJob {
  * `background` and `x` may be float32 or float64; `out` takes the model's input type so no
  * conversion pass is needed later. This is the inner loop of every explanation.
  *
- * Rows of a run with the same background row start from one copy of it, replicated by
- * doubling `copyWithin` (memcpy speed), then only the coalition's players are overwritten
- * with x. Jobs are planned background-row-major, so runs are long.
+ * Rows of a run with the same background row b start from one copy of b, replicated by
+ * doubling `copyWithin` (memcpy speed). A row then takes x's values on its coalition's
+ * players — or, when the coalition holds most of the players where b differs from x,
+ * starts from x and takes b's values on the few others. Jobs are planned
+ * background-row-major, so runs are long.
  */
 export function fillMaskedRows(
   out: Float32Array | Float64Array,
@@ -62,35 +64,79 @@ export function fillMaskedRows(
   const W = layout.words;
   const { offsets, columns } = layout;
   const { bg, keys } = job;
+  const diff = new Uint32Array(W);
+  const rest = new Uint32Array(W);
   let r = start;
   while (r < end) {
     const b = bg[r];
     let e = r + 1;
     while (e < end && bg[e] === b) e++;
     const o0 = (r - start) * d;
-    out.set(background.subarray(b * d, b * d + d), o0);
+    const bRow = b * d;
+    out.set(background.subarray(bRow, bRow + d), o0);
     for (let filled = 1; filled < e - r; ) {
       const m = Math.min(filled, e - r - filled);
       out.copyWithin(o0 + filled * d, o0, o0 + m * d);
       filled += m;
     }
+    // players where b differs from x: the only ones a key can change
+    diff.fill(0);
+    let nDiff = 0;
+    for (let j = 0; j < layout.nPlayers; j++)
+      for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
+        const c = columns[k];
+        if (background[bRow + c] !== x[c]) {
+          diff[j >> 5] |= 1 << (j & 31);
+          nDiff++;
+          break;
+        }
+      }
     for (let t = r; t < e; t++) {
       const o = (t - start) * d;
-      for (let w = 0; w < W; w++) {
-        let bits = keys[t * W + w];
-        while (bits !== 0) {
-          const low = bits & -bits;
-          const j = (w << 5) + 31 - Math.clz32(low);
-          bits ^= low;
-          for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
-            const c = columns[k];
-            out[o + c] = x[c];
+      let nKey = 0;
+      for (let w = 0; w < W; w++) nKey += popcount(keys[t * W + w]);
+      if (2 * nKey <= nDiff) {
+        // from b: x on the key's players
+        for (let w = 0; w < W; w++) {
+          let bits = keys[t * W + w];
+          while (bits !== 0) {
+            const low = bits & -bits;
+            const j = (w << 5) + 31 - Math.clz32(low);
+            bits ^= low;
+            for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
+              const c = columns[k];
+              out[o + c] = x[c];
+            }
+          }
+        }
+      } else {
+        // from x: b on the differing players outside the key
+        out.set(x, o);
+        for (let w = 0; w < W; w++) rest[w] = diff[w] & ~keys[t * W + w];
+        for (let w = 0; w < W; w++) {
+          let bits = rest[w];
+          while (bits !== 0) {
+            const low = bits & -bits;
+            const j = (w << 5) + 31 - Math.clz32(low);
+            bits ^= low;
+            for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
+              const c = columns[k];
+              out[o + c] = background[bRow + c];
+            }
           }
         }
       }
     }
     r = e;
   }
+}
+
+/** Number of set bits of a 32-bit integer. */
+export function popcount(x: number): number {
+  let v = x >>> 0;
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /** Packs a `count × n` 0/1 byte matrix into bit sets of {@link wordsFor}(n) words per row. */

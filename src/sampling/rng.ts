@@ -17,22 +17,22 @@ export class Rng {
   }
 
   /**
-   * A generator for `seed`, a safe integer (bits above 32 are folded into the low 32).
-   * The 128-bit state is expanded from the seed by splitmix32, so nearby seeds start far
-   * apart (pure-rand's own `xoroshiro128plus(seed)` state gives similar first draws).
+   * A generator for `seed`, any safe integer. The 128-bit state is expanded from the seed's
+   * low and high 32 bits by splitmix32, so nearby seeds (and negative ones) start far apart
+   * (pure-rand's own `xoroshiro128plus(seed)` state gives similar first draws).
    * @throws {InvalidOptionError} when `seed` is not a safe integer.
    */
   static fromSeed(seed: number): Rng {
-    let a = foldSeed(seed);
-    const next = () => {
-      a = (a + 0x9e3779b9) | 0;
-      let t = a ^ (a >>> 16);
-      t = Math.imul(t, 0x21f0aaad);
-      t ^= t >>> 15;
-      t = Math.imul(t, 0x735a2d97);
-      return t ^ (t >>> 15);
+    if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('seed', 'a safe integer', seed);
+    // two splitmix32 streams, from the low and the (offset) high 32 bits of the seed; the
+    // high stream is rotated before the xor so that swapping the halves changes the state
+    const lo = splitmix32(seed >>> 0);
+    const hi = splitmix32((Math.floor(seed / 0x100000000) | 0) ^ 0x6a09e667);
+    const mix = () => {
+      const h = hi();
+      return lo() ^ ((h << 13) | (h >>> 19));
     };
-    const state = [next(), next(), next(), next()];
+    const state = [mix(), mix(), mix(), mix()];
     if (!state.some((w) => w !== 0)) state[0] = 1;
     return new Rng(xoroshiro128plusFromState(state));
   }
@@ -107,9 +107,15 @@ export function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
-function foldSeed(seed: number): number {
-  if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('seed', 'a safe integer', seed);
-  const lo = seed % 0x100000000;
-  const hi = Math.floor(seed / 0x100000000);
-  return (lo ^ hi) | 0;
+/** splitmix32: a 32-bit mixing sequence used to expand a seed into generator state. */
+function splitmix32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x9e3779b9) | 0;
+    let t = a ^ (a >>> 16);
+    t = Math.imul(t, 0x21f0aaad);
+    t ^= t >>> 15;
+    t = Math.imul(t, 0x735a2d97);
+    return t ^ (t >>> 15);
+  };
 }
