@@ -7,7 +7,7 @@
  * Run: npm run bench -- parallel
  */
 import type { Model } from '../src/index.js';
-import { createWorkerPool, definePlayers, explain, loadOnnx, Rng } from '../src/index.js';
+import { createWorkerPool, explain, loadOnnx, Rng } from '../src/index.js';
 import { fmt, head, loadDemo, median, printTable, ROOT, saveResult } from './lib/common.js';
 
 const REPEATS = 3;

@@ -13,10 +13,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compactJson, numericCsv } from './lib/format.js';
-import { type Dense, dense, type Matrix, matrix, relu, softmax } from './lib/nn.js';
-import { buildModel, node, tensor, valueInfo } from './lib/onnx-builder.js';
+import type { Dense } from './lib/nn.js';
 import { runOnnx } from './lib/ort-check.js';
 import { createRandom, type Random } from './lib/random.js';
+import { buildScaledMlpModel, fitScaler, predictBad, type Scaler, standardise } from './lib/scaled-mlp.js';
 import { accuracy, rocAuc, toDenseLayers, trainMlp } from './lib/train.js';
 
 const OUT_DIR = fileURLToPath(new URL('../datasets/credit-demo/', import.meta.url));
@@ -318,87 +318,14 @@ function calibrateIntercept(logits: readonly number[], target: number): number {
 // ---------------------------------------------------------------------------------------
 // Model: standardisation + MLP 61-64-32-2 + softmax.
 
-/** Standardisation constants as float32 values (what the ONNX graph holds). */
-interface Scaler {
-  readonly mean: Float32Array;
-  /** 1 / std (population std; a constant column gets 1). */
-  readonly invStd: Float32Array;
-}
-
-function fitScaler(rows: readonly (readonly number[])[]): Scaler {
-  const d = rows[0].length;
-  const mean = new Float32Array(d);
-  const invStd = new Float32Array(d);
-  for (let c = 0; c < d; c++) {
-    let s = 0;
-    for (const r of rows) s += r[c];
-    const mu = s / rows.length;
-    let v = 0;
-    for (const r of rows) v += (r[c] - mu) ** 2;
-    const std = Math.sqrt(v / rows.length);
-    mean[c] = mu;
-    invStd[c] = std > 0 ? 1 / std : 1;
-  }
-  return { mean, invStd };
-}
-
-/** (x - mean) * invStd in float64, with the float32 constants of the graph. */
-function standardise(rows: readonly (readonly number[])[], s: Scaler): Matrix {
-  const d = s.mean.length;
-  const z = matrix(rows.length, d);
-  rows.forEach((r, i) => {
-    for (let c = 0; c < d; c++) z.data[i * d + c] = (Math.fround(r[c]) - s.mean[c]) * s.invStd[c];
-  });
-  return z;
-}
-
-/** JS reference forward pass: P(bad) per row. */
-function predictBad(rows: readonly (readonly number[])[], s: Scaler, layers: readonly Dense[]): number[] {
-  let h = standardise(rows, s);
-  layers.forEach((l, i) => {
-    h = dense(h, l);
-    if (i < layers.length - 1) h = relu(h);
-  });
-  const p = softmax(h);
-  return Array.from({ length: p.rows }, (_, r) => p.data[r * 2 + 1]);
-}
-
 function buildDemoModel(s: Scaler, layers: readonly Dense[]): Uint8Array {
-  const d = s.mean.length;
-  const [l1, l2, l3] = layers;
-  const f32 = (v: Float64Array): Float32Array => Float32Array.from(v);
-  return buildModel({
-    name: 'credit_demo',
-    docString:
-      'whybox credit-demo: P(bad) of a loan applicant from 61 one-hot/numeric columns; ' +
+  return buildScaledMlpModel(
+    'credit_demo',
+    'whybox credit-demo: P(bad) of a loan applicant from 61 one-hot/numeric columns; ' +
       'standardisation inside the graph, MLP 61-64-32-2 (ReLU), softmax. Made by scripts/make-demo.ts.',
-    inputs: [valueInfo('x', 'float', ['batch', d])],
-    outputs: [valueInfo('label', 'int64', ['batch']), valueInfo('probabilities', 'float', ['batch', 2])],
-    initializers: [
-      tensor('scaler_mean', [d], s.mean),
-      tensor('scaler_inv_std', [d], s.invStd),
-      tensor('W1', [l1.inDim, l1.outDim], f32(l1.w)),
-      tensor('b1', [l1.outDim], f32(l1.b)),
-      tensor('W2', [l2.inDim, l2.outDim], f32(l2.w)),
-      tensor('b2', [l2.outDim], f32(l2.b)),
-      tensor('W3', [l3.inDim, l3.outDim], f32(l3.w)),
-      tensor('b3', [l3.outDim], f32(l3.b)),
-    ],
-    nodes: [
-      node('Sub', ['x', 'scaler_mean'], ['x_centered']),
-      node('Mul', ['x_centered', 'scaler_inv_std'], ['z']),
-      node('MatMul', ['z', 'W1'], ['h1_']),
-      node('Add', ['h1_', 'b1'], ['h1']),
-      node('Relu', ['h1'], ['a1']),
-      node('MatMul', ['a1', 'W2'], ['h2_']),
-      node('Add', ['h2_', 'b2'], ['h2']),
-      node('Relu', ['h2'], ['a2']),
-      node('MatMul', ['a2', 'W3'], ['logits_']),
-      node('Add', ['logits_', 'b3'], ['logits']),
-      node('Softmax', ['logits'], ['probabilities'], { axis: { int: 1 } }),
-      node('ArgMax', ['probabilities'], ['label'], { axis: { int: 1 }, keepdims: { int: 0 } }),
-    ],
-  });
+    s,
+    layers,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
