@@ -45,3 +45,18 @@ export function numericCsv(header: readonly string[], rows: readonly (readonly n
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A Markdown table with every column padded to its widest cell (as Biome's Markdown formatter
+ * writes it, so generated READMEs pass `biome check`). Widths count UTF-16 code units: keep
+ * cells to characters of width 1.
+ *
+ * @throws {Error} when a row has a different number of cells than the header.
+ */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  for (const r of rows)
+    if (r.length !== header.length) throw new Error(`table row has ${r.length} cells, header ${header.length}`);
+  const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((v, c) => v.padEnd(widths[c])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
