@@ -91,8 +91,10 @@ export function definePlayers(
 }
 
 /**
- * Players from explicit column-index lists (each column in at most one list; columns in no
- * list are not players and always take the explained row's value).
+ * Players from explicit column-index lists: every column in exactly one list (a column
+ * outside every player would have no defined masked value).
+ * @throws {InvalidOptionError} for an empty list, an index out of range, a column in two
+ *   lists, or a column in none.
  */
 export function playersFromIndices(
   nColumns: number,
@@ -111,6 +113,14 @@ export function playersFromIndices(
   });
   if (names && names.length !== groups.length)
     throw new InvalidOptionError('names', `one name per group (${groups.length})`, names);
+  const missing = used.indexOf(0);
+  if (missing >= 0)
+    throw new InvalidOptionError(
+      'groups',
+      'lists that cover every column',
+      groups,
+      `column ${missing} is in no group; give every column to one player (a group of its own if need be)`,
+    );
   return fromMembers(
     names ?? groups.map((_, p) => `p${p}`),
     groups.map((g) => [...g]),

@@ -1,9 +1,11 @@
-import { InvalidOptionError, throwIfAborted } from '../errors.js';
+import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
 import { CoalitionCache } from '../games/coalition-cache.js';
 import type { Game } from '../games/game.js';
 import { edgeMasks } from '../games/game.js';
+import type { InterventionalGame } from '../games/interventional-game.js';
 import { isInterventional } from '../games/interventional-game.js';
 import { PairedSampler, shapKernelDesign } from '../sampling/coalitions.js';
+import { popcount } from '../sampling/masking.js';
 import { decomposedShap } from './decomposed.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
@@ -61,6 +63,32 @@ export function defaultBudget(nPlayers: number): number {
   return 2 * nPlayers + 2048;
 }
 
+/**
+ * The smallest budget the regression variants accept: 2 · nPlayers + 2 (n − 1 coalition pairs
+ * beyond ∅ and N can identify n values), or every coalition when that is fewer.
+ */
+export function minimumBudget(nPlayers: number): number {
+  return Math.min(2 * nPlayers + 2, 2 ** nPlayers);
+}
+
+/**
+ * The smallest budget for `'decomposed'` on this game: every background row b needs about
+ * |D_b| coalition pairs (fewer when its whole game is smaller) for its regression to be
+ * identified, out of `(budget − 2) × |background| / 2` pairs in all.
+ */
+export function decomposedMinimumBudget(game: InterventionalGame): number {
+  const d = game.decomposition;
+  const nb = d.nBackground;
+  let need = 0;
+  for (let b = 0; b < nb; b++) {
+    if (d.weights[b] === 0) continue;
+    let k = 0;
+    for (let w = 0; w < d.words; w++) k += popcount(d.diff[b * d.words + w]);
+    if (k >= 2) need += Math.min(k, 2 ** Math.min(k, 30) / 2 - 1);
+  }
+  return Math.ceil((2 * need) / nb) + 2;
+}
+
 /** Validates a budget option (an integer ≥ 2). */
 export function resolveBudget(budget: unknown, nPlayers: number, option = 'budget'): number {
   const b = budget ?? defaultBudget(nPlayers);
@@ -95,13 +123,21 @@ export async function kernelShap(
   const topK = options.topK;
   if (topK !== undefined && (!Number.isInteger(topK) || topK < 1))
     throw new InvalidOptionError('topK', 'a positive integer', topK);
-  if (auto && requested === 'shap')
-    throw new InvalidOptionError('budget', "a number with variant 'shap' (it has no standard errors)", 'auto');
+  if (auto && (requested === 'shap' || requested === 'msr'))
+    throw new InvalidOptionError('budget', `a number with variant '${requested}' (it has no standard errors)`, 'auto');
   if (topK !== undefined && requested === 'decomposed' && options.variant !== undefined)
     throw new InvalidOptionError('topK', "used with variant 'leverage', 'kernel' or 'shap'", topK);
   // 'decomposed' needs an interventional game; sparse mode needs one shared regression
   const variant: KernelVariant =
     requested === 'decomposed' && (!isInterventional(game) || topK !== undefined) ? 'leverage' : requested;
+  if (variant === 'decomposed' && !auto && isInterventional(game) && budget < decomposedMinimumBudget(game))
+    throw new BudgetError(
+      `a budget of ${budget} is too small for variant 'decomposed' here: its background rows need at least ${decomposedMinimumBudget(game)} coalition values per row (about one pair per differing player each); raise the budget`,
+    );
+  if (variant !== 'decomposed' && n >= 2 && budget < minimumBudget(n))
+    throw new BudgetError(
+      `a budget of ${budget} cannot identify ${n} players' values by regression: method 'kernel' needs at least ${minimumBudget(n)} coalition values (2 × players + 2); raise the budget or use 'permutation'`,
+    );
   if (variant === 'decomposed' && isInterventional(game))
     return decomposedShap(game, { budget: auto ? 'auto' : budget, tolerance, maxBudget, sizeMass: 'leverage' }, ctx);
 

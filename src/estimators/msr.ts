@@ -1,7 +1,6 @@
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { enforceEfficiency } from './linear-algebra.js';
 import type { RegressionFit } from './regression.js';
-import { jackknife } from './regression.js';
 
 /** Boosting settings of the `'msr'` surrogate (XGBoost's defaults: 100 rounds, depth 6, η 0.3, λ 1). */
 export const MSR_TREES = { rounds: 100, depth: 6, learningRate: 0.3, lambda: 1, minLeaf: 2 } as const;
@@ -18,7 +17,11 @@ export const MSR_TREES = { rounds: 100, depth: 6, learningRate: 0.3, lambda: 1, 
  * Π_A z Π_B (1−z), whose Shapley values are closed-form. (A linear or pairwise surrogate
  * would give back paired Kernel SHAP exactly: its residuals are orthogonal to the
  * correction's weights.) ∅ and N enter with π = 1, and Σ_i c_i(S) = 0 for 0 < |S| < n,
- * so efficiency is exact. Standard errors: jackknife of the correction with g fixed.
+ * so efficiency is exact.
+ *
+ * No standard errors: the surrogate is fitted on the same sample it corrects, so the
+ * residuals (and any jackknife of the correction with g fixed) understate the error —
+ * measured 50–70× too small. Honest errors would need cross-fitting (one surrogate per fold).
  *
  * `y` holds v(S) − v(∅) per design coalition; `total` = v(N) − v(∅).
  */
@@ -56,17 +59,9 @@ export function msrFit(
       for (let i = 0; i < n; i++) part[i * nOut + o] += masks[s * n + i] !== 0 ? inS : outS;
     }
   }
-  const combine = (skip: number, f: number) => {
-    const phi = values.slice();
-    const enumerated = parts[0];
-    for (let i = 0; i < phi.length; i++) phi[i] += enumerated[i];
-    for (let g = 0; g < groups; g++) if (g !== skip) for (let i = 0; i < phi.length; i++) phi[i] += f * parts[g + 1][i];
-    return enforceEfficiency(phi, n, nOut, total);
-  };
-  const estimate = combine(-1, 1);
-  if (groups < 2) return { values: estimate };
-  const replicates = Array.from({ length: groups }, (_, g) => combine(g, groups / (groups - 1)));
-  return { values: estimate, stderr: jackknife(replicates, n * nOut) };
+  const phi = values.slice();
+  for (const part of parts) for (let i = 0; i < phi.length; i++) phi[i] += part[i];
+  return { values: enforceEfficiency(phi, n, nOut, total) };
 }
 
 /**

@@ -170,11 +170,15 @@ describe('parseGroupsJson', () => {
 
 describe('playersFromIndices', () => {
   it('builds CSR from index lists, with default names p0, p1, ...', () => {
-    const p = playersFromIndices(5, [[4, 0], [2]]);
-    expect(p.names).toEqual(['p0', 'p1']);
+    const p = playersFromIndices(5, [[4, 0], [2], [1, 3]]);
+    expect(p.names).toEqual(['p0', 'p1', 'p2']);
     expect(p.nColumns).toBe(5);
-    expect(Array.from(p.offsets)).toEqual([0, 2, 3]);
-    expect(Array.from(p.columns)).toEqual([4, 0, 2]);
+    expect(Array.from(p.offsets)).toEqual([0, 2, 3, 5]);
+    expect(Array.from(p.columns)).toEqual([4, 0, 2, 1, 3]);
+  });
+
+  it('rejects lists that leave a column in no player (its masked value would be undefined)', () => {
+    expect(() => playersFromIndices(5, [[4, 0], [2]])).toThrow(/column 1 is in no group/);
   });
 
   it('uses the given names', () => {

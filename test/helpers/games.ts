@@ -46,7 +46,8 @@ export function tableGame(table: number[][], n: number): Game {
 /** A table game and its brute-force Shapley values (flattened `n × nOut`). */
 export function randomTableGame(n: number, nOut: number, seed: number) {
   const table = randomTable(n, nOut, seed);
-  return { table, game: tableGame(table, n), truth: bruteForceShapley((m) => table[m], n).flat() };
+  const reference = n <= 8 ? bruteForceShapley : subsetShapley;
+  return { table, game: tableGame(table, n), truth: reference((m) => table[m], n).flat() };
 }
 
 /** A row function of `nCols` inputs with `nOut` outputs. */
