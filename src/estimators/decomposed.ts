@@ -2,11 +2,10 @@ import { BudgetError, throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { allocate, PairedSampler } from '../sampling/coalitions.js';
-import type { Rng } from '../sampling/rng.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
 import { enforceEfficiency } from './linear-algebra.js';
-import { fitPaired } from './regression.js';
+import { PairedRegression } from './regression.js';
 
 /** Options of {@link decomposedShap}. */
 export interface DecomposedShapOptions {
@@ -31,13 +30,16 @@ export interface DecomposedShapOptions {
  * 1. The model-row budget `(budget − 2) · |background|` is split over background rows in
  *    proportion to their weights, capped at 2^|D_b| − 2 (water-filling); a background row
  *    whose cap is reached is solved **exactly** (categorical data makes many D_b small).
- * 2. Each other g_b gets an independent paired Leverage-SHAP sample on its |D_b| players and
- *    the constrained regression (Σφ(g_b) = f(x) − f(b) exactly), with jackknife errors.
- * 3. φ = Σ_b w_b φ(g_b) and SE² = Σ_b w_b² SE_b² (independent samples).
+ * 2. Each other g_b gets a paired Leverage-SHAP sample on its |D_b| players and the
+ *    constrained regression (Σφ(g_b) = f(x) − f(b) exactly), with jackknife errors. Rows
+ *    whose games have the same size share one sampled design, each through its own random
+ *    relabelling of its players: the regression's normal matrices are then factorised once
+ *    per design, and a background row costs only its model rows and O(|S|) per coalition.
+ * 3. φ = Σ_b w_b φ(g_b) and SE² = Σ_b w_b² SE_b².
  *
- * Independent samples per background row average their errors out, where one shared
- * sample of coalitions makes them add up; smaller games need fewer rows each. The cost
- * is the same number of model rows as a shared design of `budget` coalitions.
+ * Errors of (differently labelled) samples per background row average out, where one
+ * shared sample of coalitions makes them add up; smaller games need fewer rows each. The
+ * cost is the same number of model rows as a shared design of `budget` coalitions.
  */
 export async function decomposedShap(
   game: InterventionalGame,
@@ -50,16 +52,31 @@ export async function decomposedShap(
   const nb = d.nBackground;
   const W = d.words;
   const fx = game.prediction;
-  const mass = options.sizeMass === 'kernel' ? (s: number, k: number) => 1 / (s * (k - s)) : () => 1;
   const auto = options.budget === 'auto';
-  const units: BackgroundUnit[] = [];
+
+  // units: one per weighted background row, with its players in a random order
+  const units: Unit[] = [];
   for (let b = 0; b < nb; b++) {
     const rng = ctx.rng.split(); // drawn for every row, so streams do not depend on weights
     if (d.weights[b] === 0) continue;
     const pos: number[] = [];
     for (let j = 0; j < n; j++) if ((d.diff[b * W + (j >> 5)] >>> (j & 31)) & 1) pos.push(j);
-    units.push(new BackgroundUnit(b, pos, rng, mass, nOut));
+    const perm = rng.shuffle(Int32Array.from({ length: pos.length }, (_, i) => i));
+    units.push(
+      new Unit(
+        b,
+        Array.from(perm, (t) => pos[t]),
+        W,
+        auto,
+      ),
+    );
   }
+  // one sampler per game size, seeded after the units in increasing size
+  const mass = options.sizeMass === 'kernel' ? (k: number) => (s: number) => 1 / (s * (k - s)) : () => () => 1;
+  const samplers = new Map<number, PairedSampler>();
+  for (const k of [...new Set(units.map((u) => u.k))].sort((a, b) => a - b))
+    if (k >= 2) samplers.set(k, new PairedSampler(k, mass(k), ctx.rng.split()));
+
   let budget = auto ? Math.min(options.maxBudget, Math.max(512, 2 * n + 2)) : (options.budget as number);
   let rowsSpent = 0;
   for (;;) {
@@ -80,27 +97,39 @@ export async function decomposedShap(
       throw new BudgetError(
         `budget ${budget} cannot give each of the ${units.length} background rows one coalition pair; use a budget of at least ${Math.ceil((2 * spent) / nb) + 2} or a smaller background`,
       );
-    // designs (nested across rounds) and the rows they still need
-    const designs = units.map((u, i) => u.design(pairs[i]));
-    const jobs = units.map((u, i) => u.missing(designs[i]));
-    const nRows = jobs.reduce((a, j) => a + j.length, 0);
+    // designs shared by units of equal size and pairs (made in a fixed order)
+    const shapes = new Map<string, Shape>();
+    const shapeOf = units.map((u, i) => {
+      if (u.k < 2) return undefined;
+      const key = `${u.k}:${pairs[i]}`;
+      let shape = shapes.get(key);
+      if (!shape) {
+        const design = (samplers.get(u.k) as PairedSampler).design(2 * pairs[i] + 2, { bytes: false, nested: false });
+        shape = { design, regression: undefined };
+        shapes.set(key, shape);
+      }
+      return shape;
+    });
+    // the rows still to evaluate
+    const wanted = units.map((u, i) => (shapeOf[i] ? u.missing((shapeOf[i] as Shape).design) : []));
+    const nRows = wanted.reduce((a, w) => a + w.length, 0);
     if (nRows > 0) {
       const bg = new Int32Array(nRows);
       const keys = new Uint32Array(nRows * W);
       let r = 0;
       units.forEach((u, i) => {
-        for (const s of jobs[i]) {
+        for (const s of wanted[i]) {
           bg[r] = u.b;
-          u.writeKey(designs[i] as CoalitionDesign, s, keys, r * W, W);
+          u.writeKey((shapeOf[i] as Shape).design, s, keys, r * W);
           r++;
         }
       });
       const out = await d.evaluate({ nRows, bg, keys }, ctx.signal);
       r = 0;
       units.forEach((u, i) => {
-        if (jobs[i].length === 0) return;
-        u.commit(designs[i] as CoalitionDesign, out, r * nOut);
-        r += jobs[i].length;
+        if (wanted[i].length === 0) return;
+        u.commit((shapeOf[i] as Shape).design, wanted[i], out, r, nOut);
+        r += wanted[i].length;
       });
       rowsSpent += nRows;
     }
@@ -111,13 +140,24 @@ export async function decomposedShap(
     let exact = true;
     units.forEach((u, i) => {
       const fb = d.backgroundOutputs.subarray(u.b * nOut, (u.b + 1) * nOut);
-      const fit = u.solve(designs[i], fb, fx);
-      if (!fit.exact) exact = false;
+      const total = fx.map((f, o) => f - fb[o]);
       const w = d.weights[u.b];
-      u.pos.forEach((j, t) => {
+      if (u.k === 0) return;
+      if (u.k === 1) {
+        for (let o = 0; o < nOut; o++) values[u.players[0] * nOut + o] += w * total[o];
+        return;
+      }
+      const shape = shapeOf[i] as Shape;
+      shape.regression ??= new PairedRegression(shape.design);
+      const y = u.values(shape.design, nOut);
+      for (let t = 0; t < y.length; t++) y[t] -= fb[t % nOut];
+      const fit = shape.regression.fit(y, nOut, total);
+      const complete = shape.design.complete;
+      if (!complete) exact = false;
+      u.players.forEach((j, t) => {
         for (let o = 0; o < nOut; o++) {
           values[j * nOut + o] += w * fit.values[t * nOut + o];
-          if (fit.stderr) variance[j * nOut + o] += w * w * fit.stderr[t * nOut + o] ** 2;
+          if (!complete && fit.stderr) variance[j * nOut + o] += w * w * fit.stderr[t * nOut + o] ** 2;
         }
       });
     });
@@ -141,124 +181,108 @@ export async function decomposedShap(
   }
 }
 
-/** One background row's game g_b on its differing players `pos`. */
-class BackgroundUnit {
+/** A design shared by background rows of one game size, and its factorised regression. */
+interface Shape {
+  design: CoalitionDesign;
+  regression: PairedRegression | undefined;
+}
+
+/**
+ * One background row's game g_b. Its design coordinate t stands for player `players[t]`
+ * (a random relabelling of D_b), so units sharing a design sample different coalitions.
+ */
+class Unit {
   readonly b: number;
-  readonly pos: readonly number[];
+  readonly players: readonly number[];
+  readonly k: number;
   /** Pairs of coalitions of g_b other than ∅ and D_b: (2^k − 2) / 2. */
   readonly maxPairs: number;
-  private readonly nOut: number;
-  private readonly sampler: PairedSampler | undefined;
-  /** Per size class: values of evaluated pairs (pair p: rows 2p, 2p+1), and how many. */
-  private readonly stores: Float64Array[] = [];
-  private readonly evaluated: number[] = [];
+  private readonly W: number;
+  /** Deposit tables: design bits (8 at a time) → model-space key words. */
+  private readonly tables: Uint32Array;
+  /** Values by model-space key, kept across the rounds of budget 'auto'. */
+  private readonly known: Map<number | string, Float64Array> | undefined;
+  private current: Float64Array | undefined;
+  private currentRows = 0;
 
-  constructor(b: number, pos: number[], rng: Rng, mass: (s: number, k: number) => number, nOut: number) {
+  constructor(b: number, players: number[], W: number, remember: boolean) {
     this.b = b;
-    this.pos = pos;
-    this.nOut = nOut;
-    const k = pos.length;
+    this.players = players;
+    this.k = players.length;
+    this.W = W;
+    const k = this.k;
     this.maxPairs = k < 2 ? 0 : k >= 52 ? Number.MAX_SAFE_INTEGER : (2 ** k - 2) / 2;
-    this.sampler = k >= 2 ? new PairedSampler(k, (s) => mass(s, k), rng) : undefined;
-    for (let c = 0; c < Math.floor(k / 2); c++) {
-      this.stores.push(new Float64Array(0));
-      this.evaluated.push(0);
-    }
-  }
-
-  design(pairs: number): CoalitionDesign | undefined {
-    return this.sampler && pairs > 0 ? this.sampler.design(2 * pairs + 2, { bytes: false }) : undefined;
-  }
-
-  /** Design rows whose values are not known yet (pairs beyond each class's evaluated prefix). */
-  missing(design: CoalitionDesign | undefined): number[] {
-    const out: number[] = [];
-    if (!design) return out;
-    let row = 0;
-    design.classPairs.forEach((m, c) => {
-      for (let p = this.evaluated[c]; p < m; p++) out.push(row + 2 * p, row + 2 * p + 1);
-      row += 2 * m;
-    });
-    return out;
-  }
-
-  /** Stores the values of the rows {@link missing} returned, in the same order. */
-  commit(design: CoalitionDesign, values: Float64Array, offset: number): void {
-    const nOut = this.nOut;
-    let at = offset;
-    design.classPairs.forEach((m, c) => {
-      const have = this.evaluated[c];
-      if (m <= have) return;
-      if (this.stores[c].length < m * 2 * nOut) {
-        const next = new Float64Array(m * 2 * nOut);
-        next.set(this.stores[c].subarray(0, have * 2 * nOut));
-        this.stores[c] = next;
-      }
-      const len = (m - have) * 2 * nOut;
-      this.stores[c].set(values.subarray(at, at + len), have * 2 * nOut);
-      at += len;
-      this.evaluated[c] = m;
-    });
-  }
-
-  /**
-   * Writes the model-space key (bit set over all players) of design row s: the row's bits
-   * over `pos` deposited onto the players' positions, one 256-entry table per byte.
-   */
-  writeKey(design: CoalitionDesign, s: number, keys: Uint32Array, off: number, W: number): void {
-    const k = design.n;
-    const Wk = Math.ceil(k / 32);
-    const tables = this.depositTables(W);
-    for (let w = 0; w < W; w++) keys[off + w] = 0;
-    for (let c = 0; c * 8 < k; c++) {
-      const byte = (design.bits[s * Wk + (c >> 2)] >>> ((c & 3) * 8)) & 0xff;
-      if (byte === 0) continue;
-      const t = (c * 256 + byte) * W;
-      for (let w = 0; w < W; w++) keys[off + w] |= tables[t + w];
-    }
-  }
-
-  private tables: Uint32Array | undefined;
-  private depositTables(W: number): Uint32Array {
-    if (this.tables) return this.tables;
-    const k = this.pos.length;
+    this.known = remember ? new Map() : undefined;
     const chunks = Math.ceil(k / 8);
-    const t = new Uint32Array(chunks * 256 * W);
+    this.tables = new Uint32Array(chunks * 256 * W);
     for (let c = 0; c < chunks; c++)
       for (let v = 1; v < 256; v++)
         for (let i = 0; i < 8; i++)
           if ((v >>> i) & 1 && c * 8 + i < k) {
-            const j = this.pos[c * 8 + i];
-            t[(c * 256 + v) * W + (j >> 5)] |= 1 << (j & 31);
+            const j = players[c * 8 + i];
+            this.tables[(c * 256 + v) * W + (j >> 5)] |= 1 << (j & 31);
           }
-    this.tables = t;
-    return t;
   }
 
-  /** φ(g_b) over `pos` (`k × nOut`), with standard errors when sampled. */
-  solve(
-    design: CoalitionDesign | undefined,
-    fb: Float64Array,
-    fx: Float64Array,
-  ): { values: Float64Array; stderr?: Float64Array; exact: boolean } {
-    const nOut = this.nOut;
-    const k = this.pos.length;
-    const total = fx.map((f, o) => f - fb[o]);
-    if (k === 0) return { values: new Float64Array(0), exact: true };
-    if (k === 1) return { values: total.slice(), exact: true };
-    if (!design) throw new Error(`internal: background row ${this.b} has no coalition sample`);
-    const y = new Float64Array(design.count * nOut);
-    let at = 0;
-    design.classPairs.forEach((m, c) => {
-      y.set(this.stores[c].subarray(0, m * 2 * nOut), at);
-      at += m * 2 * nOut;
-    });
-    for (let i = 0; i < y.length; i++) y[i] -= fb[i % nOut];
-    const fit = fitPaired(design, y, nOut, total);
-    return {
-      values: fit.values,
-      stderr: design.complete ? new Float64Array(k * nOut) : fit.stderr,
-      exact: design.complete,
-    };
+  /** Design rows to evaluate: all of them, or (budget 'auto') those not seen in an earlier round. */
+  missing(design: CoalitionDesign): number[] {
+    const rows: number[] = [];
+    const key = new Uint32Array(this.W);
+    for (let s = 0; s < design.count; s++) {
+      if (this.known) {
+        this.writeKey(design, s, key, 0);
+        if (this.known.has(keyOf(key))) continue;
+      }
+      rows.push(s);
+    }
+    return rows;
   }
+
+  /** Writes the model-space key (bit set over all players) of design row s. */
+  writeKey(design: CoalitionDesign, s: number, keys: Uint32Array, off: number): void {
+    const W = this.W;
+    const Wk = Math.ceil(this.k / 32);
+    for (let w = 0; w < W; w++) keys[off + w] = 0;
+    for (let c = 0; c * 8 < this.k; c++) {
+      const byte = (design.bits[s * Wk + (c >> 2)] >>> ((c & 3) * 8)) & 0xff;
+      if (byte === 0) continue;
+      const t = (c * 256 + byte) * W;
+      for (let w = 0; w < W; w++) keys[off + w] |= this.tables[t + w];
+    }
+  }
+
+  /** Stores the outputs of `rows` (found at `out[offset...]`). */
+  commit(design: CoalitionDesign, rows: number[], out: Float64Array, offset: number, nOut: number): void {
+    if (!this.known) {
+      // every row of the design was evaluated, in design order
+      this.current = out.subarray(offset * nOut, (offset + rows.length) * nOut);
+      this.currentRows = rows.length;
+      return;
+    }
+    const key = new Uint32Array(this.W);
+    rows.forEach((s, i) => {
+      this.writeKey(design, s, key, 0);
+      this.known?.set(keyOf(key), out.slice((offset + i) * nOut, (offset + i + 1) * nOut));
+    });
+  }
+
+  /** Values of every design row (`count × nOut`), a fresh array. */
+  values(design: CoalitionDesign, nOut: number): Float64Array {
+    if (!this.known) {
+      if (!this.current || this.currentRows !== design.count)
+        throw new Error(`internal: background row ${this.b} has no values for its design`);
+      return this.current.slice();
+    }
+    const y = new Float64Array(design.count * nOut);
+    const key = new Uint32Array(this.W);
+    for (let s = 0; s < design.count; s++) {
+      this.writeKey(design, s, key, 0);
+      y.set(this.known.get(keyOf(key)) as Float64Array, s * nOut);
+    }
+    return y;
+  }
+}
+
+function keyOf(key: Uint32Array): number | string {
+  return key.length === 1 ? key[0] : key.join(',');
 }

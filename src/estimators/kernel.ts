@@ -11,7 +11,7 @@ import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
 import { normalEquations, solveEfficient, symmetrize } from './linear-algebra.js';
 import { msrFit } from './msr.js';
-import { assemble, center, fitPaired, kernelWeight, pairBlocks, sparseResolve } from './regression.js';
+import { center, fitPaired, normalMatrices, sparseResolve } from './regression.js';
 
 /**
  * Regression estimators of Shapley values (the Kernel SHAP family):
@@ -184,12 +184,7 @@ export async function kernelShap(
     const stderr = exact ? new Float64Array(n * nOut) : fit.stderr;
     if (!auto) {
       if (topK !== undefined && topK < n) {
-        const eq = assemble(
-          pairBlocks(design, y, nOut, kernelWeight(design)),
-          new Float64Array(design.groups + 1).fill(1),
-          n,
-          nOut,
-        );
+        const eq = normalMatrices(design, y, nOut);
         return result(sparseResolve(fit.values, eq.A, eq.B, n, nOut, total, topK), exact);
       }
       return result(fit.values, exact, stderr);

@@ -149,6 +149,122 @@ export function svdSolve(M: Float64Array, R: Float64Array, m: number, k: number)
   return out;
 }
 
+/** A factorised square system, reusable for many right-hand sides. */
+export interface Factorization {
+  /** Solves M X = R for `R` (`m × k`, row-major); returns a new array. */
+  solve(R: Float64Array, k: number): Float64Array;
+}
+
+/**
+ * Factorises M (`m × m`, row-major, not modified) by LU with partial pivoting, or — when it
+ * is numerically singular — by its SVD pseudo-inverse (minimum-norm least squares).
+ */
+export function factorize(M: Float64Array, m: number): Factorization {
+  const lu = M.slice();
+  const piv = Int32Array.from({ length: m }, (_, i) => i);
+  let scale = 0;
+  for (let i = 0; i < lu.length; i++) scale = Math.max(scale, Math.abs(lu[i]));
+  const tol = scale * 1e-12;
+  let singular = false;
+  for (let c = 0; c < m && !singular; c++) {
+    let p = c;
+    let best = Math.abs(lu[c * m + c]);
+    for (let r = c + 1; r < m; r++) {
+      const v = Math.abs(lu[r * m + c]);
+      if (v > best) {
+        best = v;
+        p = r;
+      }
+    }
+    if (!(best > tol)) {
+      singular = true;
+      break;
+    }
+    if (p !== c) {
+      for (let j = 0; j < m; j++) {
+        const t = lu[c * m + j];
+        lu[c * m + j] = lu[p * m + j];
+        lu[p * m + j] = t;
+      }
+      const t = piv[c];
+      piv[c] = piv[p];
+      piv[p] = t;
+    }
+    const d = lu[c * m + c];
+    for (let r = c + 1; r < m; r++) {
+      const f = (lu[r * m + c] /= d);
+      if (f !== 0) for (let j = c + 1; j < m; j++) lu[r * m + j] -= f * lu[c * m + j];
+    }
+  }
+  if (singular) {
+    const pinv = new SingularValueDecomposition(toMatrix(M, m), { autoTranspose: true }).inverse();
+    const P = new Float64Array(m * m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) P[i * m + j] = pinv.get(i, j);
+    return {
+      solve(R, k) {
+        const X = new Float64Array(m * k);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < m; j++) {
+            const a = P[i * m + j];
+            if (a !== 0) for (let o = 0; o < k; o++) X[i * k + o] += a * R[j * k + o];
+          }
+        return X;
+      },
+    };
+  }
+  return {
+    solve(R, k) {
+      const X = new Float64Array(m * k);
+      for (let i = 0; i < m; i++) for (let o = 0; o < k; o++) X[i * k + o] = R[piv[i] * k + o];
+      for (let i = 1; i < m; i++)
+        for (let j = 0; j < i; j++) {
+          const f = lu[i * m + j];
+          if (f !== 0) for (let o = 0; o < k; o++) X[i * k + o] -= f * X[j * k + o];
+        }
+      for (let i = m - 1; i >= 0; i--) {
+        for (let j = i + 1; j < m; j++) {
+          const f = lu[i * m + j];
+          if (f !== 0) for (let o = 0; o < k; o++) X[i * k + o] -= f * X[j * k + o];
+        }
+        const d = lu[i * m + i];
+        for (let o = 0; o < k; o++) X[i * k + o] /= d;
+      }
+      return X;
+    },
+  };
+}
+
+/**
+ * The efficiency-constrained regression solve as a reusable factorisation of the KKT matrix
+ * [[A, 1], [1ᵀ, 0]]: `solve(B, total)` returns φ (`n × nOut`) with Σφ = total exactly.
+ */
+export function efficientSolver(
+  A: Float64Array,
+  n: number,
+): (B: Float64Array, nOut: number, total: ArrayLike<number>) => Float64Array {
+  const m = n + 1;
+  const K = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    K.set(A.subarray(i * n, i * n + n), i * m);
+    K[i * m + n] = 1;
+    K[n * m + i] = 1;
+  }
+  const f = factorize(K, m);
+  return (B, nOut, total) => {
+    const R = new Float64Array(m * nOut);
+    R.set(B.subarray(0, n * nOut));
+    for (let o = 0; o < nOut; o++) R[n * nOut + o] = total[o];
+    const X = f.solve(R, nOut);
+    return enforceEfficiency(X.slice(0, n * nOut), n, nOut, total);
+  };
+}
+
+function toMatrix(M: Float64Array, m: number): Matrix {
+  const out = new Matrix(m, m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) out.set(i, j, M[i * m + j]);
+  return out;
+}
+
 /** Shifts every φ_i by the same amount so that Σ_i φ_i equals `total` (per output). */
 export function enforceEfficiency(phi: Float64Array, n: number, nOut: number, total: ArrayLike<number>): Float64Array {
   for (let o = 0; o < nOut; o++) {

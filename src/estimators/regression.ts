@@ -1,5 +1,5 @@
 import type { CoalitionDesign } from '../sampling/coalitions.js';
-import { solveEfficient } from './linear-algebra.js';
+import { efficientSolver, solveEfficient } from './linear-algebra.js';
 
 /**
  * The constrained, Shapley-kernel-weighted regression shared by the Kernel SHAP variants,
@@ -19,100 +19,129 @@ export function center(y: Float64Array, v0: ArrayLike<number>, nOut: number): vo
 }
 
 /**
- * Sufficient statistics of one block of pairs, accumulated on the smaller side z of each
- * pair (S, N∖S) with weight w:
- * z zᵀ + z̄ z̄ᵀ = 2 z zᵀ − 1zᵀ − z1ᵀ + 11ᵀ and z y_S + z̄ y_S̄ = z (y_S − y_S̄) + 1 y_S̄,
- * so each pair costs |z|²/2 with |z| ≤ n/2.
+ * The regression of a paired design, split into what depends only on the design (the
+ * normal matrices A of the full fit and of every jackknife replicate, factorised once) and
+ * what depends on the coalition values (B, linear in the values). Per pair (S, N∖S) with
+ * weight w, accumulated on the smaller side z:
+ *   z zᵀ + z̄ z̄ᵀ = 2 z zᵀ − 1zᵀ − z1ᵀ + 11ᵀ   and   z y_S + z̄ y_S̄ = z (y_S − y_S̄) + 1 y_S̄,
+ * so A costs |z|²/2 per pair once per design and B costs |z| per pair per fit. Block 0
+ * holds the fully enumerated sizes, block g + 1 jackknife group g.
+ *
+ * One design can be fitted to many value vectors: the decomposed estimator fits every
+ * background row whose game has the same size to relabelled copies of one design.
  */
-interface PairBlock {
-  zz: Float64Array; // n × n upper triangle, Σ w z zᵀ
-  z: Float64Array; // Σ w z
-  w: number; // Σ w
-  bz: Float64Array; // n × nOut, Σ w z (y_S − y_S̄)
-  b1: Float64Array; // nOut, Σ w y_S̄
-}
+export class PairedRegression {
+  readonly design: CoalitionDesign;
+  private readonly weights: Float64Array; // per pair
+  private readonly small: Int32Array; // per pair: row of the smaller side
+  private readonly solvers: ((B: Float64Array, nOut: number, total: ArrayLike<number>) => Float64Array)[];
 
-function emptyBlock(n: number, nOut: number): PairBlock {
-  return {
-    zz: new Float64Array(n * n),
-    z: new Float64Array(n),
-    w: 0,
-    bz: new Float64Array(n * nOut),
-    b1: new Float64Array(nOut),
-  };
-}
-
-/**
- * Accumulates the design's pairs into blocks: block 0 = fully enumerated sizes, block
- * g + 1 = jackknife group g. `weight(s)` is the regression weight of coalition s (equal
- * within a pair).
- */
-export function pairBlocks(
-  design: CoalitionDesign,
-  y: Float64Array,
-  nOut: number,
-  weight: (s: number) => number,
-): PairBlock[] {
-  const { n, bits, count } = design;
-  const Wn = Math.ceil(n / 32);
-  const blocks = Array.from({ length: design.groups + 1 }, () => emptyBlock(n, nOut));
-  const idx = new Int32Array(n);
-  for (let s = 0; s < count; s += 2) {
-    // the smaller side of the pair is z
-    const a = design.sizes[s] <= design.sizes[s + 1] ? s : s + 1;
-    const c = a === s ? s + 1 : s;
-    const w = weight(a);
-    if (w === 0) continue;
-    const blk = blocks[design.group[s] + 1];
-    let k = 0;
-    for (let w = 0; w < Wn; w++) {
-      let word = bits[a * Wn + w];
-      while (word !== 0) {
-        const low = word & -word;
-        idx[k++] = (w << 5) + 31 - Math.clz32(low);
-        word ^= low;
+  constructor(design: CoalitionDesign) {
+    this.design = design;
+    const { n, count } = design;
+    const pairs = count >> 1;
+    const weight = kernelWeight(design);
+    this.weights = new Float64Array(pairs);
+    this.small = new Int32Array(pairs);
+    const G = design.groups;
+    const zz = Array.from({ length: G + 1 }, () => new Float64Array(n * n));
+    const z = Array.from({ length: G + 1 }, () => new Float64Array(n));
+    const w = new Float64Array(G + 1);
+    const idx = new Int32Array(n);
+    for (let p = 0; p < pairs; p++) {
+      const s = 2 * p;
+      const a = design.sizes[s] <= design.sizes[s + 1] ? s : s + 1;
+      const wp = weight(a);
+      this.weights[p] = wp;
+      this.small[p] = a;
+      const blk = design.group[s] + 1;
+      const k = setBits(design, a, idx);
+      w[blk] += wp;
+      for (let q = 0; q < k; q++) {
+        const i = idx[q];
+        z[blk][i] += wp;
+        for (let r = q; r < k; r++) zz[blk][i * n + idx[r]] += wp;
       }
     }
-    blk.w += w;
-    for (let o = 0; o < nOut; o++) blk.b1[o] += w * y[c * nOut + o];
-    for (let p = 0; p < k; p++) {
-      const i = idx[p];
-      blk.z[i] += w;
-      const ri = i * n;
-      for (let q = p; q < k; q++) blk.zz[ri + idx[q]] += w;
-      for (let o = 0; o < nOut; o++) blk.bz[i * nOut + o] += w * (y[a * nOut + o] - y[c * nOut + o]);
-    }
+    const toA = (f: ArrayLike<number>) => {
+      const A = new Float64Array(n * n);
+      for (let b = 0; b <= G; b++) {
+        const fb = f[b];
+        if (fb === 0) continue;
+        for (let i = 0; i < n; i++)
+          for (let j = i; j < n; j++) A[i * n + j] += fb * (2 * zz[b][i * n + j] - z[b][i] - z[b][j] + w[b]);
+      }
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[i * n + j] = A[j * n + i];
+      return A;
+    };
+    this.solvers = [efficientSolver(toA(new Float64Array(G + 1).fill(1)), n)];
+    if (G >= 2) for (let g = 0; g < G; g++) this.solvers.push(efficientSolver(toA(replicateFactors(G, g)), n));
   }
-  return blocks;
+
+  /**
+   * Fits coalition values `y` (design order, v(S) − v(∅), `count × nOut`): values with
+   * Σφ = total, and jackknife standard errors when the design is sampled.
+   */
+  fit(y: Float64Array, nOut: number, total: ArrayLike<number>): RegressionFit {
+    const { n, groups: G } = this.design;
+    const pairs = this.weights.length;
+    const bz = Array.from({ length: G + 1 }, () => new Float64Array(n * nOut));
+    const b1 = Array.from({ length: G + 1 }, () => new Float64Array(nOut));
+    const idx = new Int32Array(n);
+    for (let p = 0; p < pairs; p++) {
+      const wp = this.weights[p];
+      if (wp === 0) continue;
+      const a = this.small[p];
+      const c = a ^ 1; // the other row of the pair (rows 2p, 2p + 1)
+      const blk = this.design.group[2 * p] + 1;
+      const k = setBits(this.design, a, idx);
+      for (let o = 0; o < nOut; o++) {
+        const yc = y[c * nOut + o];
+        b1[blk][o] += wp * yc;
+        const d = wp * (y[a * nOut + o] - yc);
+        for (let q = 0; q < k; q++) bz[blk][idx[q] * nOut + o] += d;
+      }
+    }
+    const toB = (f: ArrayLike<number>) => {
+      const B = new Float64Array(n * nOut);
+      for (let b = 0; b <= G; b++) {
+        const fb = f[b];
+        if (fb === 0) continue;
+        for (let i = 0; i < n; i++)
+          for (let o = 0; o < nOut; o++) B[i * nOut + o] += fb * (bz[b][i * nOut + o] + b1[b][o]);
+      }
+      return B;
+    };
+    const values = this.solvers[0](toB(new Float64Array(G + 1).fill(1)), nOut, total);
+    if (G < 2) return { values };
+    const replicates = Array.from({ length: G }, (_, g) =>
+      this.solvers[g + 1](toB(replicateFactors(G, g)), nOut, total),
+    );
+    return { values, stderr: jackknife(replicates, n * nOut) };
+  }
 }
 
-/** A (symmetric, `n × n`) and B (`n × nOut`) from blocks scaled by `factor[b]`. */
-export function assemble(blocks: PairBlock[], factor: ArrayLike<number>, n: number, nOut: number) {
-  const zz = new Float64Array(n * n);
-  const z = new Float64Array(n);
-  const bz = new Float64Array(n * nOut);
-  const b1 = new Float64Array(nOut);
-  let w = 0;
-  blocks.forEach((blk, b) => {
-    const f = b < factor.length ? factor[b] : 0;
-    if (f === 0) return;
-    for (let i = 0; i < zz.length; i++) zz[i] += f * blk.zz[i];
-    for (let i = 0; i < n; i++) z[i] += f * blk.z[i];
-    for (let i = 0; i < bz.length; i++) bz[i] += f * blk.bz[i];
-    for (let o = 0; o < nOut; o++) b1[o] += f * blk.b1[o];
-    w += f * blk.w;
-  });
-  const A = new Float64Array(n * n);
-  const B = new Float64Array(n * nOut);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      const v = (i === j ? 2 * zz[i * n + i] : 2 * zz[i * n + j]) - z[i] - z[j] + w;
-      A[i * n + j] = v;
-      A[j * n + i] = v;
+/** Block factors of jackknife replicate g: enumerated 1, group g 0, the other groups G/(G−1). */
+function replicateFactors(G: number, g: number): Float64Array {
+  const f = new Float64Array(G + 1).fill(G / (G - 1));
+  f[0] = 1;
+  f[g + 1] = 0;
+  return f;
+}
+
+/** Writes the players of design row s into `idx`; returns how many. */
+function setBits(design: CoalitionDesign, s: number, idx: Int32Array): number {
+  const Wn = Math.ceil(design.n / 32);
+  let k = 0;
+  for (let w = 0; w < Wn; w++) {
+    let word = design.bits[s * Wn + w];
+    while (word !== 0) {
+      const low = word & -word;
+      idx[k++] = (w << 5) + 31 - Math.clz32(low);
+      word ^= low;
     }
-    for (let o = 0; o < nOut; o++) B[i * nOut + o] = bz[i * nOut + o] + b1[o];
   }
-  return { A, B };
+  return k;
 }
 
 /** Shapley-kernel regression weight of design coalition s: (n−1)/(s(n−s)) · unit(S). */
@@ -132,27 +161,25 @@ export function fitPaired(
   nOut: number,
   total: ArrayLike<number>,
 ): RegressionFit {
+  return new PairedRegression(design).fit(y, nOut, total);
+}
+
+/** A (`n × n`) and B (`n × nOut`) of the full fit of a paired design, for sparse re-solves. */
+export function normalMatrices(design: CoalitionDesign, y: Float64Array, nOut: number) {
   const n = design.n;
-  const G = design.groups;
-  const blocks = pairBlocks(design, y, nOut, kernelWeight(design));
-  const ones = new Float64Array(G + 1).fill(1);
-  const full = assemble(blocks, ones, n, nOut);
-  const values = solveEfficient(full.A, full.B, n, nOut, total);
-  if (G < 2) return { values };
-  // A and B are linear in the blocks: replicate g = enumerated + G/(G−1) · (sampled − block g)
-  const enumerated = assemble(blocks, Float64Array.of(1), n, nOut);
-  const sampled = { A: full.A.map((v, i) => v - enumerated.A[i]), B: full.B.map((v, i) => v - enumerated.B[i]) };
-  const f = G / (G - 1);
-  const one = new Float64Array(G + 1);
-  const replicates = Array.from({ length: G }, (_, g) => {
-    one.fill(0);
-    one[g + 1] = 1;
-    const left = assemble(blocks, one, n, nOut);
-    const A = enumerated.A.map((v, i) => v + f * (sampled.A[i] - left.A[i]));
-    const B = enumerated.B.map((v, i) => v + f * (sampled.B[i] - left.B[i]));
-    return solveEfficient(A, B, n, nOut, total);
-  });
-  return { values, stderr: jackknife(replicates, n * nOut) };
+  const weight = kernelWeight(design);
+  const A = new Float64Array(n * n);
+  const B = new Float64Array(n * nOut);
+  const idx = new Int32Array(n);
+  for (let s = 0; s < design.count; s++) {
+    const w = weight(s);
+    const k = setBits(design, s, idx);
+    for (let q = 0; q < k; q++) {
+      for (let r = 0; r < k; r++) A[idx[q] * n + idx[r]] += w;
+      for (let o = 0; o < nOut; o++) B[idx[q] * nOut + o] += w * y[s * nOut + o];
+    }
+  }
+  return { A, B };
 }
 
 /** Delete-a-group jackknife standard error: sqrt((G−1)/G · Σ_g (θ_(g) − θ̄)²). */

@@ -62,10 +62,13 @@ export function localEvaluator(
     async evaluate(x, job, signal) {
       const xs = f32 ? Float32Array.from(x) : x;
       const out = new Float64Array(job.nRows * nOut);
+      // one row buffer per job, reused chunk after chunk (each predict completes before the next fill)
+      const size = Math.min(batchRows, job.nRows) * d;
+      const buffer = f32 ? new Float32Array(size) : new Float64Array(size);
       for (let start = 0; start < job.nRows; start += batchRows) {
         throwIfAborted(signal);
         const end = Math.min(job.nRows, start + batchRows);
-        const rows = f32 ? new Float32Array((end - start) * d) : new Float64Array((end - start) * d);
+        const rows = buffer.subarray(0, (end - start) * d);
         fillMaskedRows(rows, layout, xs, bgData, job, start, end);
         out.set(await model.predict(rows, end - start, signal), start * nOut);
       }

@@ -89,6 +89,8 @@ export class WorkerPool implements EvaluatorProvider {
       words: layout.words,
       offsets: copyShared(layout.offsets),
       columns: copyShared(layout.columns),
+      starts: layout.starts && copyShared(layout.starts),
+      ends: layout.ends && copyShared(layout.ends),
     };
     const { batchRows } = options;
     const nOut = model.outputNames.length;

@@ -48,13 +48,25 @@ function modelFor(task: EvaluateTask): Promise<Model> {
   return m;
 }
 
+/** Row buffers reused task after task (a worker runs one task at a time, to completion). */
+let scratch32 = new Float32Array(0);
+let scratch64 = new Float64Array(0);
+function scratch(f32: boolean, size: number): Float32Array | Float64Array {
+  if (f32) {
+    if (scratch32.length < size) scratch32 = new Float32Array(size);
+    return scratch32.subarray(0, size);
+  }
+  if (scratch64.length < size) scratch64 = new Float64Array(size);
+  return scratch64.subarray(0, size);
+}
+
 /** Builds the chunk's masked rows (in the model's input type) and predicts them. */
 export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
   try {
     const model = await modelFor(task);
     const d = task.layout.nColumns;
     const f32 = model.inputType === 'float32';
-    const rows = f32 ? new Float32Array(task.nRows * d) : new Float64Array(task.nRows * d);
+    const rows = scratch(f32, task.nRows * d);
     const x = f32 ? Float32Array.from(task.x) : task.x;
     fillMaskedRows(
       rows,

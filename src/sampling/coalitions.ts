@@ -85,10 +85,13 @@ export class PairedSampler {
   }
 
   /**
-   * A design with at most `budget − 2` coalitions (∅ and N are the other two evaluations),
-   * containing every coalition of any earlier design from this sampler.
+   * A design with at most `budget − 2` coalitions (∅ and N are the other two evaluations).
+   * Nested (the default): it contains every coalition of the earlier designs from this
+   * sampler, so budgets should only grow. With `nested: false` the allocation is computed
+   * afresh (and not remembered); class prefixes still make designs for different budgets
+   * overlap. `bytes: false` skips the 0/1 byte matrix (only `bits` is filled).
    */
-  design(budget: number, options: { bytes?: boolean } = {}): CoalitionDesign {
+  design(budget: number, options: { bytes?: boolean; nested?: boolean } = {}): CoalitionDesign {
     const n = this.n;
     const pairBudget = Math.floor(Math.max(0, Math.min(budget - 2, this.maxCoalitions)) / 2);
     const target = allocate(
@@ -97,7 +100,8 @@ export class PairedSampler {
       pairBudget,
     );
     // nested: never shrink a class; take the excess back from classes that grew most
-    const m = Int32Array.from(target, (t, i) => Math.max(t, this.allocated[i]));
+    const nested = options.nested !== false;
+    const m = Int32Array.from(target, (t, i) => (nested ? Math.max(t, this.allocated[i]) : t));
     let excess = m.reduce((a, b) => a + b, 0) - pairBudget;
     while (excess > 0) {
       let best = -1;
@@ -107,7 +111,7 @@ export class PairedSampler {
       m[best]--;
       excess--;
     }
-    this.allocated.set(m);
+    if (nested) this.allocated.set(m);
     let count = 0;
     let sampledPairs = 0;
     this.classes.forEach((c, i) => {
@@ -163,8 +167,9 @@ export class PairedSampler {
 
 /**
  * One size class: a seeded random order of its distinct pairs, grown on demand. Sparse
- * prefixes come from rejection sampling; once a prefix would cover a quarter of the class,
- * the unseen pairs are enumerated and shuffled onto the end (still a uniform order).
+ * prefixes come from rejection sampling; once a prefix would cover half of the class, the
+ * undrawn pairs are listed and the prefix grows by lazy Fisher–Yates steps over them (still
+ * a uniform random order).
  */
 class SizeClass {
   readonly n: number;
@@ -175,7 +180,6 @@ class SizeClass {
   private readonly W: number;
   private items = new Uint32Array(0);
   private size = 0;
-  private complete = false;
   private seen: Set<number | string> | undefined;
   private perm: Int32Array | undefined;
 
@@ -190,9 +194,10 @@ class SizeClass {
 
   /** Makes sure the first `m` pairs of the random order exist. */
   ensure(m: number, rng: Rng): void {
-    if (m <= this.size || this.complete) return;
-    if (m * 4 >= this.pairs && this.pairs <= ENUMERATE_LIMIT) {
-      this.enumerateRest(rng);
+    if (m <= this.size) return;
+    if (!this.pool && m * 2 >= this.pairs && this.pairs <= ENUMERATE_LIMIT) this.enumerateRest();
+    if (this.pool) {
+      this.shuffleUpTo(Math.min(m, this.pairs), rng);
       return;
     }
     const W = this.W;
@@ -221,12 +226,14 @@ class SizeClass {
     }
   }
 
-  /** Appends every pair not drawn yet, in a seeded random order. */
-  private enumerateRest(rng: Rng): void {
+  /** Set once every pair is listed: items[size..pairs) are the not-yet-drawn pairs. */
+  private pool = false;
+
+  /** Lists every pair not drawn yet after the drawn prefix (their order is fixed, not random). */
+  private enumerateRest(): void {
     const W = this.W;
     this.grow(this.pairs);
-    const start = this.size;
-    let i = start;
+    let i = this.size;
     const nFree = this.middle ? this.n - 1 : this.n;
     const kFree = this.middle ? this.k - 1 : this.k;
     const key = new Uint32Array(W);
@@ -238,18 +245,27 @@ class SizeClass {
       this.items.set(key, i * W);
       i++;
     });
-    const items = this.items;
-    for (let a = i - 1; a > start; a--) {
-      const b = start + rng.int(a - start + 1);
-      for (let w = 0; w < W; w++) {
-        const t = items[a * W + w];
-        items[a * W + w] = items[b * W + w];
-        items[b * W + w] = t;
-      }
-    }
-    this.size = i;
-    this.complete = true;
+    this.pool = true;
     this.seen = undefined;
+  }
+
+  /**
+   * Extends the random prefix to `m` pairs by Fisher–Yates steps over the undrawn pool:
+   * the prefix is a uniform random ordered sample whatever `m`, and later calls continue it.
+   */
+  private shuffleUpTo(m: number, rng: Rng): void {
+    const W = this.W;
+    const items = this.items;
+    for (let a = this.size; a < m; a++) {
+      const b = a + rng.int(this.pairs - a);
+      if (b !== a)
+        for (let w = 0; w < W; w++) {
+          const t = items[a * W + w];
+          items[a * W + w] = items[b * W + w];
+          items[b * W + w] = t;
+        }
+    }
+    this.size = Math.max(this.size, m);
   }
 
   private grow(capacity: number): void {

@@ -11,16 +11,32 @@ export interface MaskingLayout {
   readonly words: number;
   readonly offsets: Int32Array;
   readonly columns: Int32Array;
+  /**
+   * When every player's columns are one contiguous range: player j owns columns
+   * `starts[j] .. starts[j] + (offsets[j+1] − offsets[j]) − 1` (a faster masking loop).
+   */
+  readonly starts?: Int32Array;
+  /** With `starts`: one past the last column of each player. */
+  readonly ends?: Int32Array;
 }
 
 /** The layout of a set of players. */
 export function maskingLayout(players: Players): MaskingLayout {
+  const n = players.names.length;
+  const { offsets, columns } = players;
+  let contiguous = true;
+  for (let j = 0; j < n && contiguous; j++)
+    for (let k = offsets[j] + 1; k < offsets[j + 1]; k++) if (columns[k] !== columns[k - 1] + 1) contiguous = false;
   return {
     nColumns: players.nColumns,
-    nPlayers: players.names.length,
-    words: wordsFor(players.names.length),
-    offsets: players.offsets,
-    columns: players.columns,
+    nPlayers: n,
+    words: wordsFor(n),
+    offsets,
+    columns,
+    starts: contiguous ? Int32Array.from({ length: n }, (_, j) => columns[offsets[j]]) : undefined,
+    ends: contiguous
+      ? Int32Array.from({ length: n }, (_, j) => columns[offsets[j]] + offsets[j + 1] - offsets[j])
+      : undefined,
   };
 }
 
@@ -61,11 +77,7 @@ export function fillMaskedRows(
   end: number,
 ): void {
   const d = layout.nColumns;
-  const W = layout.words;
-  const { offsets, columns } = layout;
-  const { bg, keys } = job;
-  const diff = new Uint32Array(W);
-  const rest = new Uint32Array(W);
+  const { bg } = job;
   let r = start;
   while (r < end) {
     const b = bg[r];
@@ -79,55 +91,111 @@ export function fillMaskedRows(
       out.copyWithin(o0 + filled * d, o0, o0 + m * d);
       filled += m;
     }
-    // players where b differs from x: the only ones a key can change
-    diff.fill(0);
-    let nDiff = 0;
-    for (let j = 0; j < layout.nPlayers; j++)
-      for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
-        const c = columns[k];
-        if (background[bRow + c] !== x[c]) {
-          diff[j >> 5] |= 1 << (j & 31);
-          nDiff++;
-          break;
-        }
+    if (layout.words === 1 && layout.starts && layout.ends)
+      fillRunOneWord(out, layout.nPlayers, d, layout.starts, layout.ends, x, background, job, start, r, e);
+    else fillRunGeneric(out, layout, x, background, job, start, r, e);
+    r = e;
+  }
+}
+
+/** Players in at most 32, each on a contiguous column range: no indirection, one word per key. */
+function fillRunOneWord(
+  out: Float32Array | Float64Array,
+  nPlayers: number,
+  d: number,
+  starts: Int32Array,
+  ends: Int32Array,
+  x: Float32Array | Float64Array,
+  background: Float32Array | Float64Array,
+  job: MaskedRowsJob,
+  start: number,
+  r: number,
+  e: number,
+): void {
+  const keys = job.keys;
+  const bRow = job.bg[r] * d;
+  // players where this background row differs from x: the only ones a key can change
+  let diff = 0;
+  for (let j = 0; j < nPlayers; j++)
+    for (let c = starts[j], ce = ends[j]; c < ce; c++)
+      if (background[bRow + c] !== x[c]) {
+        diff |= 1 << j;
+        break;
       }
-    for (let t = r; t < e; t++) {
-      const o = (t - start) * d;
-      let nKey = 0;
-      for (let w = 0; w < W; w++) nKey += popcount(keys[t * W + w]);
-      if (2 * nKey <= nDiff) {
-        // from b: x on the key's players
-        for (let w = 0; w < W; w++) {
-          let bits = keys[t * W + w];
-          while (bits !== 0) {
-            const low = bits & -bits;
-            const j = (w << 5) + 31 - Math.clz32(low);
-            bits ^= low;
-            for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
-              const c = columns[k];
-              out[o + c] = x[c];
-            }
-          }
-        }
-      } else {
-        // from x: b on the differing players outside the key
-        out.set(x, o);
-        for (let w = 0; w < W; w++) rest[w] = diff[w] & ~keys[t * W + w];
-        for (let w = 0; w < W; w++) {
-          let bits = rest[w];
-          while (bits !== 0) {
-            const low = bits & -bits;
-            const j = (w << 5) + 31 - Math.clz32(low);
-            bits ^= low;
-            for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
-              const c = columns[k];
-              out[o + c] = background[bRow + c];
-            }
-          }
+  const nDiff = popcount(diff);
+  for (let t = r; t < e; t++) {
+    const o = (t - start) * d;
+    let bits = keys[t];
+    if (2 * popcount(bits) <= nDiff) {
+      // from b: x on the key's players
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const j = 31 - Math.clz32(low);
+        bits ^= low;
+        for (let c = starts[j], ce = ends[j]; c < ce; c++) out[o + c] = x[c];
+      }
+    } else {
+      // from x: b on the differing players outside the key
+      out.set(x, o);
+      bits = diff & ~bits;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const j = 31 - Math.clz32(low);
+        bits ^= low;
+        for (let c = starts[j], ce = ends[j]; c < ce; c++) out[o + c] = background[bRow + c];
+      }
+    }
+  }
+}
+
+/** Any number of players, any column sets. */
+function fillRunGeneric(
+  out: Float32Array | Float64Array,
+  layout: MaskingLayout,
+  x: Float32Array | Float64Array,
+  background: Float32Array | Float64Array,
+  job: MaskedRowsJob,
+  start: number,
+  r: number,
+  e: number,
+): void {
+  const d = layout.nColumns;
+  const W = layout.words;
+  const { offsets, columns } = layout;
+  const keys = job.keys;
+  const bRow = job.bg[r] * d;
+  const diff = new Uint32Array(W);
+  let nDiff = 0;
+  for (let j = 0; j < layout.nPlayers; j++)
+    for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
+      const c = columns[k];
+      if (background[bRow + c] !== x[c]) {
+        diff[j >> 5] |= 1 << (j & 31);
+        nDiff++;
+        break;
+      }
+    }
+  for (let t = r; t < e; t++) {
+    const o = (t - start) * d;
+    let nKey = 0;
+    for (let w = 0; w < W; w++) nKey += popcount(keys[t * W + w]);
+    const fromX = 2 * nKey > nDiff;
+    if (fromX) out.set(x, o);
+    for (let w = 0; w < W; w++) {
+      // from b: x on the key's players; from x: b on the differing players outside the key
+      let bits = fromX ? diff[w] & ~keys[t * W + w] : keys[t * W + w];
+      const src = fromX ? background : x;
+      const base = fromX ? bRow : 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const j = (w << 5) + 31 - Math.clz32(low);
+        bits ^= low;
+        for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
+          const c = columns[k];
+          out[o + c] = src[base + c];
         }
       }
     }
-    r = e;
   }
 }
 
