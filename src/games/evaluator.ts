@@ -2,7 +2,7 @@ import { InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
-import { fillMaskedRows } from '../sampling/masking.js';
+import { fillMaskedRows, jobRows } from '../sampling/masking.js';
 
 /**
  * Turns masked-row jobs into model outputs for one background and one set of players.
@@ -69,7 +69,7 @@ export function localEvaluator(
         throwIfAborted(signal);
         const end = Math.min(job.nRows, start + batchRows);
         const rows = buffer.subarray(0, (end - start) * d);
-        fillMaskedRows(rows, layout, xs, bgData, job, start, end);
+        fillMaskedRows(rows, layout, xs, bgData, jobRows(job, layout.words, start, end), 0, end - start);
         out.set(await model.predict(rows, end - start, signal), start * nOut);
       }
       return out;

@@ -1,6 +1,6 @@
 import { BudgetError, ShapeError, throwIfAborted } from '../errors.js';
 import type { MaskedRowsJob } from '../sampling/masking.js';
-import { differingPlayers, packMasks, popcount } from '../sampling/masking.js';
+import { differingPlayers, enumeration, packMasks, popcount } from '../sampling/masking.js';
 import type { RowEvaluator } from './evaluator.js';
 import type { Game, GameCost, Progress } from './game.js';
 import { RowMemo } from './row-memo.js';
@@ -227,25 +227,15 @@ export async function interventionalGame(
     return v;
   }
 
-  /** Tables of background rows first..end-1, evaluated as one job. */
+  /** Tables of background rows first..end-1, evaluated as one enumeration job. */
   async function waveTables(first: number, end: number, sig?: AbortSignal): Promise<Float64Array[]> {
-    let rows = 0;
-    for (let b = first; b < end; b++) rows += kOf[b] === 0 ? 0 : 2 ** kOf[b] - 2;
-    const job: MaskedRowsJob = { nRows: rows, bg: new Int32Array(rows), keys: new Uint32Array(rows) };
-    let r = 0;
-    for (let b = first; b < end; b++) {
-      const k = kOf[b];
-      if (k === 0) continue;
-      const pos = positions(diff[b]);
-      for (let t = 1; t < 2 ** k - 1; t++, r++) {
-        job.bg[r] = b;
-        job.keys[r] = deposit(t, pos);
-      }
-    }
-    const res = rows > 0 ? await evaluator.evaluate(x, job, sig) : new Float64Array(0);
-    cost.modelRows += rows;
+    const segments: [number, number, number, number[]][] = [];
+    for (let b = first; b < end; b++) if (kOf[b] >= 2) segments.push([b, 1, 2 ** kOf[b] - 2, positions(diff[b])]);
+    const job = enumeration(segments);
+    const res = job.nRows > 0 ? await evaluator.evaluate(x, job, sig) : new Float64Array(0);
+    cost.modelRows += job.nRows;
     const tables: Float64Array[] = [];
-    r = 0;
+    let r = 0;
     for (let b = first; b < end; b++) {
       const m = 2 ** kOf[b];
       const g = new Float64Array(m * nOut);
@@ -260,7 +250,10 @@ export async function interventionalGame(
     return tables;
   }
 
-  /** g_b(T) for every subset T of D_b (indexed by T's compressed bits), in chunked jobs. */
+  /**
+   * g_b(T) for every subset T of D_b (indexed by T's compressed bits), evaluated as
+   * enumeration jobs of EXACT_WAVE_ROWS rows, a few in flight so the workers stay busy.
+   */
   async function tableOf(b: number, k: number, sig?: AbortSignal): Promise<Float64Array> {
     const m = 2 ** k;
     const g = new Float64Array(m * nOut);
@@ -268,14 +261,20 @@ export async function interventionalGame(
     if (k === 0) return g;
     g.set(prediction, (m - 1) * nOut);
     const pos = positions(diff[b]);
-    for (let t0 = 1; t0 < m - 1; t0 += EXACT_WAVE_ROWS) {
-      const t1 = Math.min(m - 1, t0 + EXACT_WAVE_ROWS);
-      const nRows = t1 - t0;
-      const job: MaskedRowsJob = { nRows, bg: new Int32Array(nRows).fill(b), keys: new Uint32Array(nRows) };
-      for (let t = t0; t < t1; t++) job.keys[t - t0] = deposit(t, pos);
-      g.set(await evaluator.evaluate(x, job, sig), t0 * nOut);
-      cost.modelRows += nRows;
-    }
+    const starts: number[] = [];
+    for (let t0 = 1; t0 < m - 1; t0 += EXACT_WAVE_ROWS) starts.push(t0);
+    const IN_FLIGHT = 4;
+    let next = 0;
+    const lane = async () => {
+      while (next < starts.length) {
+        const t0 = starts[next++];
+        const count = Math.min(m - 1, t0 + EXACT_WAVE_ROWS) - t0;
+        const res = await evaluator.evaluate(x, enumeration([[b, t0, count, pos]]), sig);
+        g.set(res, t0 * nOut);
+        cost.modelRows += count;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, starts.length) }, lane));
     return g;
   }
 
@@ -329,13 +328,6 @@ function positions(mask: number): number[] {
   const pos: number[] = [];
   for (let j = 0; j < 32; j++) if ((mask >>> j) & 1) pos.push(j);
   return pos;
-}
-
-/** Spreads the low bits of t onto the given bit positions (PDEP). */
-function deposit(t: number, pos: readonly number[]): number {
-  let key = 0;
-  for (let i = 0; i < pos.length; i++) if ((t >>> i) & 1) key |= 1 << pos[i];
-  return key >>> 0;
 }
 
 /** For every `bits`-bit value s, the bits of s selected by `mask`, packed to the right (PEXT). */

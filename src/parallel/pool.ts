@@ -97,10 +97,20 @@ export class WorkerPool implements EvaluatorProvider {
     const overrides = registered.spec.kind === 'onnx' ? { intraOpThreads: this.intraOpThreads } : {};
     this.active++;
     let released = false;
+    const threads = this.threads;
     const run = async (x: Float64Array, job: MaskedRowsJob, start: number, end: number, signal?: AbortSignal) => {
       const W = layout.words;
-      const bg = job.bg.slice(start, end);
-      const keys = job.keys.slice(start * W, end * W);
+      let part: MaskedRowsJob = job;
+      let offset = start;
+      let transfer: ArrayBuffer[] = [];
+      if (job.kind !== 'enumerate') {
+        // explicit rows: send (and hand over) just this task's rows
+        const bg = job.bg.slice(start, end);
+        const keys = job.keys.slice(start * W, end * W);
+        part = { nRows: end - start, bg, keys };
+        offset = 0;
+        transfer = [bg.buffer, keys.buffer];
+      }
       const task: EvaluateTask = {
         specId: registered.id,
         spec: registered.spec,
@@ -108,16 +118,17 @@ export class WorkerPool implements EvaluatorProvider {
         layout: sharedLayout,
         background: bgData,
         x,
-        bg,
-        keys,
+        job: part,
+        start: offset,
         nRows: end - start,
+        batchRows,
       };
       let result: TaskResult;
       try {
         result = await this.piscina.run(task, {
           name: 'evaluate',
           signal: signal ?? null,
-          transferList: [bg.buffer, keys.buffer] as never,
+          transferList: transfer as never,
         });
       } catch (error) {
         if (signal?.aborted) throw new AbortedError('the explanation was aborted', { cause: error });
@@ -142,9 +153,15 @@ export class WorkerPool implements EvaluatorProvider {
         setMaxListeners(0, inner.signal);
         const forward = () => inner.abort(signal?.reason);
         signal?.addEventListener('abort', forward, { once: true });
+        // tasks of whole batchRows chunks (a worker calls the model once per chunk, so the chunks —
+        // and every output bit — are those of one thread); up to 4 chunks per task, at least
+        // two tasks per worker when the job is large enough
+        const chunksTotal = Math.ceil(job.nRows / batchRows);
+        const perTask = Math.max(1, Math.min(4, Math.floor(chunksTotal / (2 * threads))));
+        const taskRows = perTask * batchRows;
         const chunks: Promise<Float64Array>[] = [];
-        for (let start = 0; start < job.nRows; start += batchRows)
-          chunks.push(run(x, job, start, Math.min(job.nRows, start + batchRows), signal ? inner.signal : undefined));
+        for (let start = 0; start < job.nRows; start += taskRows)
+          chunks.push(run(x, job, start, Math.min(job.nRows, start + taskRows), signal ? inner.signal : undefined));
         // every chunk settles before the job rejects, so no task outlives its explanation
         const settled = await Promise.allSettled(chunks);
         signal?.removeEventListener('abort', forward);
@@ -152,7 +169,7 @@ export class WorkerPool implements EvaluatorProvider {
         if (failed) throw (failed as PromiseRejectedResult).reason;
         const out = new Float64Array(job.nRows * nOut);
         settled.forEach((s, i) => {
-          out.set((s as PromiseFulfilledResult<Float64Array>).value, i * batchRows * nOut);
+          out.set((s as PromiseFulfilledResult<Float64Array>).value, i * taskRows * nOut);
         });
         return out;
       },

@@ -7,10 +7,10 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import { modelFromSpec } from '../models/spec.js';
-import type { MaskingLayout } from '../sampling/masking.js';
-import { fillMaskedRows } from '../sampling/masking.js';
+import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
+import { fillMaskedRows, jobRows } from '../sampling/masking.js';
 
-/** One chunk of masked rows to evaluate. */
+/** Some masked rows to evaluate, in chunks of `batchRows` (one model call each). */
 export interface EvaluateTask {
   readonly specId: string;
   readonly spec: ModelSpec;
@@ -19,9 +19,12 @@ export interface EvaluateTask {
   /** Background rows in the model's input type, on a SharedArrayBuffer. */
   readonly background: Float32Array | Float64Array;
   readonly x: Float64Array;
-  readonly bg: Int32Array;
-  readonly keys: Uint32Array;
+  /** The rows: explicit (this task's rows, transferred) or a whole enumeration descriptor. */
+  readonly job: MaskedRowsJob;
+  /** This task's rows: `start .. start + nRows − 1` of `job`. */
+  readonly start: number;
   readonly nRows: number;
+  readonly batchRows: number;
 }
 
 /** What a task returns: outputs, or a serialised error. */
@@ -60,24 +63,23 @@ function scratch(f32: boolean, size: number): Float32Array | Float64Array {
   return scratch64.subarray(0, size);
 }
 
-/** Builds the chunk's masked rows (in the model's input type) and predicts them. */
+/** Builds the task's masked rows (in the model's input type) chunk by chunk and predicts them. */
 export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
   try {
     const model = await modelFor(task);
-    const d = task.layout.nColumns;
+    const { layout, job, batchRows, nRows } = task;
+    const d = layout.nColumns;
+    const nOut = model.outputNames.length;
     const f32 = model.inputType === 'float32';
-    const rows = scratch(f32, task.nRows * d);
     const x = f32 ? Float32Array.from(task.x) : task.x;
-    fillMaskedRows(
-      rows,
-      task.layout,
-      x,
-      task.background,
-      { nRows: task.nRows, bg: task.bg, keys: task.keys },
-      0,
-      task.nRows,
-    );
-    const out = await model.predict(rows, task.nRows);
+    const out = new Float64Array(nRows * nOut);
+    for (let start = 0; start < nRows; start += batchRows) {
+      const end = Math.min(nRows, start + batchRows);
+      const rows = scratch(f32, (end - start) * d);
+      const part = jobRows(job, layout.words, task.start + start, task.start + end);
+      fillMaskedRows(rows, layout, x, task.background, part, 0, end - start);
+      out.set(await model.predict(rows, end - start), start * nOut);
+    }
     // hand the output buffer over without a copy
     const result: TaskResult = { ok: out };
     return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: result } as never) as unknown as TaskResult;

@@ -50,10 +50,123 @@ export function wordsFor(n: number): number {
  * the players in bit set `keys[r*words .. r*words+words-1]` replaced by the explained row's
  * values (interventional masking: x on S, background elsewhere).
  */
-export interface MaskedRowsJob {
+export interface ExplicitRows {
+  readonly kind?: 'rows';
   readonly nRows: number;
   readonly bg: Int32Array;
   readonly keys: Uint32Array;
+}
+
+/**
+ * Rows given by enumeration, built where they are evaluated (a worker needs only this
+ * descriptor): a list of segments, segment i being background row `b[i]` with the
+ * coalitions t = t0[i] .. t0[i] + count[i] − 1 of its differing players, coalition t holding
+ * `positions[offsets[i] + j]` when bit j of t is set (at most 30 positions per segment).
+ */
+export interface EnumeratedRows {
+  readonly kind: 'enumerate';
+  readonly nRows: number;
+  readonly b: Int32Array;
+  readonly t0: Int32Array;
+  readonly count: Int32Array;
+  readonly offsets: Int32Array;
+  readonly positions: Int32Array;
+}
+
+/** Masked rows to evaluate: explicit, or enumerated subsets of one background row's players. */
+export type MaskedRowsJob = ExplicitRows | EnumeratedRows;
+
+/** Rows `start..end-1` of a job as explicit arrays (subarray views for explicit jobs). */
+export function jobRows(job: MaskedRowsJob, words: number, start: number, end: number): ExplicitRows {
+  if (job.kind !== 'enumerate')
+    return { nRows: end - start, bg: job.bg.subarray(start, end), keys: job.keys.subarray(start * words, end * words) };
+  const n = end - start;
+  const bg = new Int32Array(n);
+  const keys = new Uint32Array(n * words);
+  // find the segment holding `start`
+  let seg = 0;
+  let first = 0;
+  while (first + job.count[seg] <= start) first += job.count[seg++];
+  let r = 0;
+  while (r < n) {
+    const take = Math.min(n - r, first + job.count[seg] - (start + r));
+    const t0 = job.t0[seg] + (start + r - first);
+    depositSegment(job, seg, words, t0, take, keys, r);
+    bg.fill(job.b[seg], r, r + take);
+    r += take;
+    if (r < n) first += job.count[seg++];
+  }
+  return { nRows: n, bg, keys };
+}
+
+/**
+ * Keys of coalitions t0 .. t0 + take − 1 of segment `seg`: the bits of t spread onto the
+ * segment's player positions, one 256-entry table per byte of t for long runs.
+ */
+function depositSegment(
+  job: EnumeratedRows,
+  seg: number,
+  words: number,
+  t0: number,
+  take: number,
+  keys: Uint32Array,
+  at: number,
+): void {
+  const from = job.offsets[seg];
+  const k = job.offsets[seg + 1] - from;
+  const pos = job.positions;
+  if (take < 512) {
+    for (let r = 0; r < take; r++) {
+      const t = t0 + r;
+      for (let i = 0; i < k; i++)
+        if ((t >>> i) & 1) keys[(at + r) * words + (pos[from + i] >> 5)] |= 1 << (pos[from + i] & 31);
+    }
+    return;
+  }
+  const bytes = Math.ceil(k / 8);
+  const table = new Uint32Array(bytes * 256 * words);
+  for (let c = 0; c < bytes; c++)
+    for (let v = 1; v < 256; v++)
+      for (let i = 0; i < 8 && c * 8 + i < k; i++)
+        if ((v >>> i) & 1) {
+          const p = pos[from + c * 8 + i];
+          table[(c * 256 + v) * words + (p >> 5)] |= 1 << (p & 31);
+        }
+  for (let r = 0; r < take; r++) {
+    const t = t0 + r;
+    const o = (at + r) * words;
+    for (let c = 0; c < bytes; c++) {
+      const v = (t >>> (8 * c)) & 0xff;
+      if (v === 0) continue;
+      const base = (c * 256 + v) * words;
+      for (let w = 0; w < words; w++) keys[o + w] |= table[base + w];
+    }
+  }
+}
+
+/** An enumeration job from segments `[b, t0, count, positions]`. */
+export function enumeration(
+  segments: readonly (readonly [number, number, number, readonly number[]])[],
+): EnumeratedRows {
+  const m = segments.length;
+  const offsets = new Int32Array(m + 1);
+  segments.forEach(([, , , pos], i) => {
+    offsets[i + 1] = offsets[i] + pos.length;
+  });
+  const positions = new Int32Array(offsets[m]);
+  segments.forEach(([, , , pos], i) => {
+    positions.set(pos, offsets[i]);
+  });
+  const count = Int32Array.from(segments, (s) => s[2]);
+  return {
+    kind: 'enumerate',
+    nRows: count.reduce((a, c) => a + c, 0),
+    b: Int32Array.from(segments, (s) => s[0]),
+    t0: Int32Array.from(segments, (s) => s[1]),
+    count,
+    offsets,
+    positions,
+  };
 }
 
 /**
@@ -72,7 +185,7 @@ export function fillMaskedRows(
   layout: MaskingLayout,
   x: Float32Array | Float64Array,
   background: Float32Array | Float64Array,
-  job: MaskedRowsJob,
+  job: ExplicitRows,
   start: number,
   end: number,
 ): void {
@@ -107,7 +220,7 @@ function fillRunOneWord(
   ends: Int32Array,
   x: Float32Array | Float64Array,
   background: Float32Array | Float64Array,
-  job: MaskedRowsJob,
+  job: ExplicitRows,
   start: number,
   r: number,
   e: number,
@@ -154,7 +267,7 @@ function fillRunGeneric(
   layout: MaskingLayout,
   x: Float32Array | Float64Array,
   background: Float32Array | Float64Array,
-  job: MaskedRowsJob,
+  job: ExplicitRows,
   start: number,
   r: number,
   e: number,
