@@ -85,7 +85,7 @@ export interface ExplainOptions {
   threads?: number;
   /** A worker pool to share across explanations (then `threads` is the pool's). */
   pool?: EvaluatorProvider;
-  /** Rows explained concurrently (hides estimator math behind model evaluation). @defaultValue 1, or 2 with workers */
+  /** Rows explained concurrently (hides estimator math behind model evaluation). @defaultValue 1, or threads + 1 with workers */
   concurrency?: number;
   /** Memoise masked rows (each distinct row reaches the model once). @defaultValue true */
   dedupe?: boolean;
@@ -135,7 +135,10 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
       `the rows' columns do not match the model's input names (${model.inputNames.slice(0, 5).join(', ')}...)`,
     );
   const players = options.players ?? definePlayers(columns, options.groups);
-  if (players.nColumns !== d) throw new ShapeError(`players cover ${players.nColumns} columns; the model takes ${d}`);
+  if (players.nColumns !== d || players.columns.length !== d)
+    throw new ShapeError(
+      `players cover ${players.columns.length} of ${players.nColumns} columns; the model takes ${d} and every column must belong to exactly one player`,
+    );
   const n = players.names.length;
   const variant = options.variant;
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant))
@@ -157,9 +160,12 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
   let background = toBackground(options.background, options.backgroundWeights, d);
   if (options.summarize) background = summarizeBackground(background, base.clone(), options.summarize);
   else if (background.nRows > LARGE_BACKGROUND_ROWS) {
-    const per = method === 'exact' ? 'up to 2^n' : budget === 'auto' ? 'budget' : String(budget ?? 2 * n + 2048);
+    const per =
+      method === 'exact' || budget === 'auto'
+        ? ''
+        : ` — up to ${((budget ?? defaultBudget(n)) * background.nRows).toLocaleString('en')} model rows per explained row`;
     warn(
-      `background has ${background.nRows} rows: every coalition value costs ${background.nRows} model rows (${per} coalition values per explained row); pass summarize: { method: 'kmeans', rows: 100 } to trade a little fidelity for speed`,
+      `background has ${background.nRows} rows: every coalition value costs ${background.nRows} model rows${per}; pass summarize: { method: 'kmeans', rows: 100 } (CLI: --summarize 100) to trade a little fidelity for speed`,
     );
   }
 
@@ -178,7 +184,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     const fx = new Array<Float64Array>(nRows);
     let modelRows = background.nRows;
     let rowsDone = 0;
-    const concurrency = options.concurrency ?? (threads > 1 ? 2 : 1);
+    const concurrency = options.concurrency ?? (threads > 1 ? threads + 1 : 1);
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new InvalidOptionError('concurrency', 'a positive integer', concurrency);
     let next = 0;

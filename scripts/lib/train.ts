@@ -161,10 +161,19 @@ export function trainMlp(x: Float64Array, y: ArrayLike<number>, n: number, opts:
   return { sizes: [...sizes], w, b };
 }
 
-/** The trained parameters as float32-rounded {@link Dense} layers (what goes into ONNX). */
+/**
+ * The trained parameters as float32-rounded {@link Dense} layers (what goes into ONNX).
+ * Parameters below {@link FLUSH_BELOW} in magnitude (weight decay drives dead units' weights
+ * toward 0) are set to exactly 0: they cannot change a float32 output, but their products
+ * are denormal floats, which made CPU inference of the German model 2.6x slower.
+ */
 export function toDenseLayers(params: MlpParams): Dense[] {
-  return params.w.map((w, l) => denseLayer(params.sizes[l], params.sizes[l + 1], w, params.b[l]));
+  const flush = (v: Float64Array) => v.map((x) => (Math.abs(x) < FLUSH_BELOW ? 0 : x));
+  return params.w.map((w, l) => denseLayer(params.sizes[l], params.sizes[l + 1], flush(w), flush(params.b[l])));
 }
+
+/** Magnitude below which trained parameters are exported as 0. */
+export const FLUSH_BELOW = 1e-12;
 
 /**
  * Area under the ROC curve of `scores` for binary `labels` (1 = positive), by the

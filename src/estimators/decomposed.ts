@@ -134,33 +134,50 @@ export async function decomposedShap(
       rowsSpent += nRows;
     }
     ctx.onProgress?.({ done: Math.ceil(rowsSpent / nb) + 2, total: auto ? options.maxBudget : budget });
-    // per-background solves, combined
+    // per-background solves: all units of a shape in one multi-column fit, then combined
     const values = new Float64Array(n * nOut);
     const variance = new Float64Array(n * nOut);
     let exact = true;
+    const members = new Map<Shape, number[]>();
     units.forEach((u, i) => {
       const fb = d.backgroundOutputs.subarray(u.b * nOut, (u.b + 1) * nOut);
-      const total = fx.map((f, o) => f - fb[o]);
       const w = d.weights[u.b];
-      if (u.k === 0) return;
-      if (u.k === 1) {
-        for (let o = 0; o < nOut; o++) values[u.players[0] * nOut + o] += w * total[o];
-        return;
-      }
+      if (u.k === 1) for (let o = 0; o < nOut; o++) values[u.players[0] * nOut + o] += w * (fx[o] - fb[o]);
+      if (u.k < 2) return;
       const shape = shapeOf[i] as Shape;
-      shape.regression ??= new PairedRegression(shape.design);
-      const y = u.values(shape.design, nOut);
-      for (let t = 0; t < y.length; t++) y[t] -= fb[t % nOut];
-      const fit = shape.regression.fit(y, nOut, total);
-      const complete = shape.design.complete;
-      if (!complete) exact = false;
-      u.players.forEach((j, t) => {
-        for (let o = 0; o < nOut; o++) {
-          values[j * nOut + o] += w * fit.values[t * nOut + o];
-          if (!complete && fit.stderr) variance[j * nOut + o] += w * w * fit.stderr[t * nOut + o] ** 2;
-        }
-      });
+      const list = members.get(shape);
+      if (list) list.push(i);
+      else members.set(shape, [i]);
     });
+    for (const [shape, list] of members) {
+      const { design } = shape;
+      const cols = list.length * nOut;
+      const y = new Float64Array(design.count * cols);
+      const totals = new Float64Array(cols);
+      list.forEach((i, c) => {
+        const u = units[i];
+        const fb = d.backgroundOutputs.subarray(u.b * nOut, (u.b + 1) * nOut);
+        const yu = u.values(design, nOut);
+        for (let s = 0; s < design.count; s++)
+          for (let o = 0; o < nOut; o++) y[s * cols + c * nOut + o] = yu[s * nOut + o] - fb[o];
+        for (let o = 0; o < nOut; o++) totals[c * nOut + o] = fx[o] - fb[o];
+      });
+      shape.regression ??= new PairedRegression(design);
+      const fit = shape.regression.fit(y, cols, totals);
+      const complete = design.complete;
+      if (!complete) exact = false;
+      list.forEach((i, c) => {
+        const u = units[i];
+        const w = d.weights[u.b];
+        u.players.forEach((j, t) => {
+          for (let o = 0; o < nOut; o++) {
+            const at = t * cols + c * nOut + o;
+            values[j * nOut + o] += w * fit.values[at];
+            if (!complete && fit.stderr) variance[j * nOut + o] += w * w * fit.stderr[at] ** 2;
+          }
+        });
+      });
+    }
     const total = fx.map((f, o) => f - game.baseValue[o]);
     enforceEfficiency(values, n, nOut, total);
     const stderr = variance.map(Math.sqrt);
@@ -214,14 +231,21 @@ class Unit {
     this.maxPairs = k < 2 ? 0 : k >= 52 ? Number.MAX_SAFE_INTEGER : (2 ** k - 2) / 2;
     this.known = remember ? new Map() : undefined;
     const chunks = Math.ceil(k / 8);
-    this.tables = new Uint32Array(chunks * 256 * W);
+    const tables = new Uint32Array(chunks * 256 * W);
+    // entry v = entry (v without its lowest bit) | that bit's player
     for (let c = 0; c < chunks; c++)
-      for (let v = 1; v < 256; v++)
-        for (let i = 0; i < 8; i++)
-          if ((v >>> i) & 1 && c * 8 + i < k) {
-            const j = players[c * 8 + i];
-            this.tables[(c * 256 + v) * W + (j >> 5)] |= 1 << (j & 31);
-          }
+      for (let v = 1; v < 256; v++) {
+        const low = v & -v;
+        const i = 31 - Math.clz32(low);
+        const from = (c * 256 + (v ^ low)) * W;
+        const to = (c * 256 + v) * W;
+        for (let w = 0; w < W; w++) tables[to + w] = tables[from + w];
+        if (c * 8 + i < k) {
+          const j = players[c * 8 + i];
+          tables[to + (j >> 5)] |= 1 << (j & 31);
+        }
+      }
+    this.tables = tables;
   }
 
   /** Design rows to evaluate: all of them, or (budget 'auto') those not seen in an earlier round. */
