@@ -29,14 +29,6 @@ export interface EstimatorContext {
   readonly onProgress?: (p: Progress) => void;
 }
 
-/** Shapley weights p_k = k!(n−k−1)!/n! for k = 0..n−1 (by the ratio p_k/p_{k−1} = k/(n−k)). */
-export function shapleyWeights(n: number): Float64Array {
-  const p = new Float64Array(Math.max(1, n));
-  p[0] = 1 / n;
-  for (let k = 1; k < n; k++) p[k] = (p[k - 1] * k) / (n - k);
-  return p;
-}
-
 /**
  * Max over outputs of (max standard error) / (max value − min value): the convergence
  * ratio of Covert & Lee (2021). 0 when every standard error is 0.

@@ -1,7 +1,8 @@
 import { BudgetError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
+import { isInterventional } from '../games/interventional-game.js';
+import { shapleyFromTable } from '../games/shapley-table.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
-import { shapleyWeights } from './estimate.js';
 import { enforceEfficiency } from './linear-algebra.js';
 
 /**
@@ -17,9 +18,11 @@ const ENUMERATION_BATCH = 1 << 14;
  * Exact Shapley values from all 2^n coalition values:
  * φ_i = Σ_{S∋i} p_{|S|−1} v(S) − Σ_{S∌i} p_{|S|} v(S), with p_k = k!(n−k−1)!/n!.
  *
- * Each v(S) is computed once. Interventional games supply the whole table through their
- * streamed fast path (memory bounded by the table, never 2^n × |background| rows);
- * other games are enumerated in batches.
+ * Interventional games use their exact fast path: every distinct masked row (b, S ∩ D_b)
+ * is evaluated once, streamed per background row (memory bounded by the 2^n table, never
+ * 2^n × |background| rows), and φ = Σ_b w_b φ(g_b) by linearity — small background-row
+ * games solved from their own tables, the rest through the 2^n table of v(S). Other games
+ * are enumerated in batches, each v(S) computed once.
  *
  * @throws {BudgetError} when the game has more than {@link MAX_EXACT_PLAYERS} players.
  */
@@ -30,10 +33,15 @@ export async function exactShapley(game: Game, ctx: Partial<EstimatorContext> = 
     throw new BudgetError(
       `method 'exact' needs all 2^${n} coalition values, above its limit of ${MAX_EXACT_PLAYERS} players; use method 'kernel' or 'permutation' (sampled, with standard errors), or group columns into fewer players`,
     );
-  let table: Float64Array;
-  if (game.allValues) table = await game.allValues(ctx.signal, ctx.onProgress);
-  else table = await enumerate(game, ctx);
   const size = 2 ** n;
+  if (game.exactShapley && isInterventional(game)) {
+    const values = await game.exactShapley(ctx.signal, ctx.onProgress);
+    const baseValue = game.baseValue.slice();
+    const fullValue = game.prediction.slice();
+    const total = fullValue.map((f, o) => f - baseValue[o]);
+    return { values: enforceEfficiency(values, n, nOut, total), baseValue, fullValue, evaluations: size, exact: true };
+  }
+  const table = game.allValues ? await game.allValues(ctx.signal, ctx.onProgress) : await enumerate(game, ctx);
   const values = shapleyFromTable(table, n, nOut);
   const baseValue = table.slice(0, nOut);
   const fullValue = table.slice((size - 1) * nOut, size * nOut);
@@ -63,34 +71,4 @@ async function enumerate(game: Game, ctx: Partial<EstimatorContext>): Promise<Fl
   return table;
 }
 
-/**
- * Shapley values (`n × nOut`) from a table of all 2^n coalition values (index = bit mask).
- * Uses φ_i = Σ_{S∋i} (p_{|S|−1} + p_{|S|}) v(S) − Σ_S p_{|S|} v(S), summed with
- * contiguous strides (n · 2^(n−1) additions per output).
- */
-export function shapleyFromTable(table: Float64Array, n: number, nOut: number): Float64Array {
-  const size = 2 ** n;
-  const p = shapleyWeights(n);
-  const phi = new Float64Array(n * nOut);
-  const d = new Float64Array(size);
-  const pop = new Uint8Array(size);
-  for (let s = 1; s < size; s++) pop[s] = pop[s >> 1] + (s & 1);
-  for (let o = 0; o < nOut; o++) {
-    let common = 0;
-    for (let s = 0; s < size; s++) {
-      const v = table[s * nOut + o];
-      const k = pop[s];
-      const out = k < n ? p[k] * v : 0;
-      common += out;
-      d[s] = (k > 0 ? p[k - 1] * v : 0) + out;
-    }
-    for (let i = 0; i < n; i++) {
-      const half = 2 ** i;
-      let acc = 0;
-      for (let block = 0; block < size; block += 2 * half)
-        for (let t = block + half, e = block + 2 * half; t < e; t++) acc += d[t];
-      phi[i * nOut + o] = acc - common;
-    }
-  }
-  return phi;
-}
+export { shapleyFromTable } from '../games/shapley-table.js';

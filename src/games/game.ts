@@ -30,6 +30,12 @@ export interface Game {
    * bit `j` set when player `j` is in S; `2^n × nOutputs` values.
    */
   allValues?(signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<Float64Array>;
+  /**
+   * Optional fast path: the exact Shapley values (`nPlayers × nOutputs`), computed however
+   * the game can do it best (interventional games: by linearity over background rows).
+   * Counts 2^n evaluations.
+   */
+  exactShapley?(signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<Float64Array>;
   readonly cost: GameCost;
 }
 
