@@ -28,7 +28,7 @@ export interface DecomposedShapOptions {
  * of g_b). So φ(v) = Σ_b w_b φ(g_b), and each φ(g_b) is estimated on its own:
  *
  * 1. The model-row budget `(budget − 2) · |background|` is split over background rows in
- *    proportion to their weights, capped at 2^|D_b| − 2 (water-filling); a background row
+ *    proportion to w_b · |D_b|, capped at 2^|D_b| − 2 (water-filling); a background row
  *    whose cap is reached is solved **exactly** (categorical data makes many D_b small).
  * 2. Each other g_b gets a paired Leverage-SHAP sample on its |D_b| players and the
  *    constrained regression (Σφ(g_b) = f(x) − f(b) exactly), with jackknife errors. Rows
@@ -82,8 +82,10 @@ export async function decomposedShap(
   for (;;) {
     throwIfAborted(ctx.signal);
     const pairBudget = Math.floor(((budget - 2) * nb) / 2);
+    // pairs ∝ w_b · |D_b| (minimises Σ_b w_b² |D_b|² / m_b, the rough error of the sum),
+    // capped at the game's size: small games are solved exactly, large ones sampled more
     const pairs = allocate(
-      units.map((u) => d.weights[u.b]),
+      units.map((u) => d.weights[u.b] * u.k),
       units.map((u) => u.maxPairs),
       pairBudget,
     );
