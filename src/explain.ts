@@ -176,6 +176,8 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     const ctx = await prepareInterventional(evaluator, options.signal);
     const nRows = rows.nRows;
     const nOut = evaluator.nOutputs;
+    // designs of the decomposed Kernel SHAP, shared by the rows (drawn from the seed)
+    const designs = { seed, shapes: new Map<string, unknown>() };
     const rngs = indexedStreams(
       seed,
       Array.from({ length: nRows }, (_, i) => i),
@@ -196,6 +198,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
         const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, options.signal);
         const ectx = {
           rng: rngs[r],
+          designs,
           signal: options.signal,
           onProgress: options.onProgress
             ? (p: { done: number; total: number }) =>

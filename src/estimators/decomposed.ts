@@ -2,6 +2,7 @@ import { BudgetError, throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { allocate, PairedSampler } from '../sampling/coalitions.js';
+import { Rng } from '../sampling/rng.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
 import { enforceEfficiency } from './linear-algebra.js';
@@ -71,11 +72,22 @@ export async function decomposedShap(
       ),
     );
   }
-  // one sampler per game size, seeded after the units in increasing size
+  // designs per (game size, pairs), shared by every row of an explanation when the caller
+  // passes a cache: each is a pure function of (seed, size, pairs), so the numbers do not
+  // depend on which rows are explained, in which order, or on how many threads
+  const cache: DesignCache = ctx.designs ?? { seed: ctx.rng.int(0x100000000), shapes: new Map() };
   const mass = options.sizeMass === 'kernel' ? (k: number) => (s: number) => 1 / (s * (k - s)) : () => () => 1;
-  const samplers = new Map<number, PairedSampler>();
-  for (const k of [...new Set(units.map((u) => u.k))].sort((a, b) => a - b))
-    if (k >= 2) samplers.set(k, new PairedSampler(k, mass(k), ctx.rng.split()));
+  const shapeFor = (k: number, pairs: number): Shape => {
+    const key = `${options.sizeMass}:${k}:${pairs}`;
+    let shape = cache.shapes.get(key) as Shape | undefined;
+    if (!shape) {
+      const rng = Rng.fromSeed((cache.seed ^ Math.imul(k, 0x9e3779b1) ^ Math.imul(pairs + 1, 0x85ebca77)) >>> 0);
+      const design = new PairedSampler(k, mass(k), rng).design(2 * pairs + 2, { bytes: false });
+      shape = { design, regression: undefined };
+      cache.shapes.set(key, shape);
+    }
+    return shape;
+  };
 
   let budget = auto ? Math.min(options.maxBudget, Math.max(512, 2 * n + 2)) : (options.budget as number);
   let rowsSpent = 0;
@@ -99,19 +111,8 @@ export async function decomposedShap(
       throw new BudgetError(
         `budget ${budget} cannot give each of the ${units.length} background rows one coalition pair; use a budget of at least ${Math.ceil((2 * spent) / nb) + 2} or a smaller background`,
       );
-    // designs shared by units of equal size and pairs (made in a fixed order)
-    const shapes = new Map<string, Shape>();
-    const shapeOf = units.map((u, i) => {
-      if (u.k < 2) return undefined;
-      const key = `${u.k}:${pairs[i]}`;
-      let shape = shapes.get(key);
-      if (!shape) {
-        const design = (samplers.get(u.k) as PairedSampler).design(2 * pairs[i] + 2, { bytes: false, nested: false });
-        shape = { design, regression: undefined };
-        shapes.set(key, shape);
-      }
-      return shape;
-    });
+    // designs shared by units of equal size and pairs
+    const shapeOf = units.map((u, i) => (u.k < 2 ? undefined : shapeFor(u.k, pairs[i])));
     // the rows still to evaluate
     const wanted = units.map((u, i) => (shapeOf[i] ? u.missing((shapeOf[i] as Shape).design) : []));
     const nRows = wanted.reduce((a, w) => a + w.length, 0);
@@ -204,6 +205,15 @@ export async function decomposedShap(
 interface Shape {
   design: CoalitionDesign;
   regression: PairedRegression | undefined;
+}
+
+/**
+ * Designs (with their factorised regressions) shared by the rows of one explanation, keyed
+ * by size distribution, game size and pairs; drawn from `seed`.
+ */
+export interface DesignCache {
+  readonly seed: number;
+  readonly shapes: Map<string, unknown>;
 }
 
 /**

@@ -27,6 +27,11 @@ export interface EstimatorContext {
   readonly rng: Rng;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: Progress) => void;
+  /**
+   * Sampled designs shared by the rows of one explanation (the decomposed Kernel SHAP draws
+   * them from `seed`, so each is sampled and factorised once per explanation).
+   */
+  readonly designs?: { readonly seed: number; readonly shapes: Map<string, unknown> };
 }
 
 /**

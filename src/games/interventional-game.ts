@@ -116,7 +116,7 @@ export async function interventionalGame(
   store.set(backgroundOutputs, 0);
   store.set(prediction, X_SLOT * nOut);
   let nSlots = nb + 1;
-  const memo = new RowMemo(W);
+  let memo: RowMemo | undefined; // created on first use, sized for the first batch
   const ensure = (slots: number) => {
     if (slots * nOut <= store.length) return;
     let cap = store.length;
@@ -132,6 +132,7 @@ export async function interventionalGame(
     throwIfAborted(sig);
     const out = new Float64Array(count * nOut);
     const bits = packMasks(masks, count, n);
+    if (dedupe) memo ??= new RowMemo(W, Math.min(1 << 22, 2 * count * nb));
     const block = Math.max(1, Math.floor(PLAN_PAIRS / nb));
     const key = new Uint32Array(W);
     for (let s0 = 0; s0 < count; s0 += block) {
@@ -157,7 +158,7 @@ export async function interventionalGame(
           if (dedupe && empty) slot = b;
           else if (dedupe && full) slot = X_SLOT;
           else {
-            slot = dedupe ? memo.getOrAdd(b, key, 0, nSlots) : nSlots;
+            slot = dedupe ? (memo as RowMemo).getOrAdd(b, key, 0, nSlots) : nSlots;
             if (slot === nSlots) {
               jobBg[nJob] = b;
               for (let w = 0; w < W; w++) jobKeys[nJob * W + w] = key[w];

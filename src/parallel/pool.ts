@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +65,15 @@ export class WorkerPool implements EvaluatorProvider {
       atomics: 'disabled',
     });
     this.piscina.on('error', () => undefined); // worker crashes reject their task; keep the pool alive
+    openPools.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      // a pool left open when the event loop drains is closed properly (sessions released
+      // before the threads end) instead of being torn down with the process
+      process.on('beforeExit', () => {
+        for (const pool of openPools) void pool.close();
+      });
+    }
   }
 
   /** An evaluator of masked rows for one model and background (shared across explained rows). */
@@ -98,7 +106,7 @@ export class WorkerPool implements EvaluatorProvider {
     this.active++;
     let released = false;
     const threads = this.threads;
-    const run = async (x: Float64Array, job: MaskedRowsJob, start: number, end: number, signal?: AbortSignal) => {
+    const run = async (x: Float64Array, job: MaskedRowsJob, start: number, end: number) => {
       const W = layout.words;
       let part: MaskedRowsJob = job;
       let offset = start;
@@ -125,13 +133,10 @@ export class WorkerPool implements EvaluatorProvider {
       };
       let result: TaskResult;
       try {
-        result = await this.piscina.run(task, {
-          name: 'evaluate',
-          signal: signal ?? null,
-          transferList: transfer as never,
-        });
+        // no AbortSignal here: piscina would terminate a worker in the middle of a task, and a
+        // thread torn down while it holds an onnxruntime session aborts the whole process
+        result = await this.piscina.run(task, { name: 'evaluate', transferList: transfer as never });
       } catch (error) {
-        if (signal?.aborted) throw new AbortedError('the explanation was aborted', { cause: error });
         throw new WorkerError(
           `a worker thread failed while evaluating the model (${(error as Error)?.message ?? error}); the pool replaces it — retry the explanation`,
           { cause: error },
@@ -148,29 +153,36 @@ export class WorkerPool implements EvaluatorProvider {
       batchRows,
       async evaluate(x, job, signal) {
         throwIfAborted(signal);
-        // one listener on the caller's signal, fanned out to this job's chunks
-        const inner = new AbortController();
-        setMaxListeners(0, inner.signal);
-        const forward = () => inner.abort(signal?.reason);
-        signal?.addEventListener('abort', forward, { once: true });
         // tasks of whole batchRows chunks (a worker calls the model once per chunk, so the chunks —
         // and every output bit — are those of one thread); up to 4 chunks per task, at least
         // two tasks per worker when the job is large enough
         const chunksTotal = Math.ceil(job.nRows / batchRows);
         const perTask = Math.max(1, Math.min(4, Math.floor(chunksTotal / (2 * threads))));
         const taskRows = perTask * batchRows;
-        const chunks: Promise<Float64Array>[] = [];
-        for (let start = 0; start < job.nRows; start += taskRows)
-          chunks.push(run(x, job, start, Math.min(job.nRows, start + taskRows), signal ? inner.signal : undefined));
-        // every chunk settles before the job rejects, so no task outlives its explanation
-        const settled = await Promise.allSettled(chunks);
-        signal?.removeEventListener('abort', forward);
-        const failed = settled.find((s) => s.status === 'rejected');
-        if (failed) throw (failed as PromiseRejectedResult).reason;
+        const nTasks = Math.ceil(job.nRows / taskRows);
         const out = new Float64Array(job.nRows * nOut);
-        settled.forEach((s, i) => {
-          out.set((s as PromiseFulfilledResult<Float64Array>).value, i * taskRows * nOut);
-        });
+        // a few tasks per worker in flight; an abort stops the dispatch of the rest (queued
+        // batches are cancelled, running ones finish — they take milliseconds)
+        let next = 0;
+        let failure: unknown;
+        const lane = async () => {
+          while (next < nTasks && failure === undefined) {
+            if (signal?.aborted) {
+              failure ??= new AbortedError('the explanation was aborted', { cause: signal.reason });
+              return;
+            }
+            const t = next++;
+            const start = t * taskRows;
+            try {
+              out.set(await run(x, job, start, Math.min(job.nRows, start + taskRows)), start * nOut);
+            } catch (error) {
+              failure ??= error;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(nTasks, 2 * threads) }, lane));
+        if (failure !== undefined) throw failure;
+        throwIfAborted(signal);
         return out;
       },
       predict: (rows, nRows, signal) => predictInChunks(model, rows, nRows, batchRows, signal),
@@ -190,18 +202,13 @@ export class WorkerPool implements EvaluatorProvider {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    openPools.delete(this);
     const barrier = new Int32Array(new SharedArrayBuffer(8));
     barrier[1] = this.threads;
     await Promise.allSettled(
       Array.from({ length: this.threads }, () => this.piscina.run(barrier as never, { name: 'release' })),
     );
     await this.piscina.close();
-  }
-
-  /** Ends the threads now, abandoning queued tasks (for shutdown on a signal). */
-  async destroy(): Promise<void> {
-    this.closed = true;
-    await this.piscina.destroy();
   }
 
   /** Evaluators created and not yet released (explanations in flight). */
@@ -235,6 +242,10 @@ export class WorkerPool implements EvaluatorProvider {
     return r;
   }
 }
+
+/** Pools not closed yet (closed on 'beforeExit' if the caller forgets). */
+const openPools = new Set<WorkerPool>();
+let exitHookInstalled = false;
 
 /** Creates a {@link WorkerPool}. */
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {

@@ -35,17 +35,35 @@ export type TaskResult =
 /** Models by spec id; few distinct models per worker, evicted oldest first. */
 const models = new Map<string, Promise<Model>>();
 const MAX_MODELS = 8;
+/** The loaded models, for the synchronous release on exit. */
+const live = new Set<Model>();
+
+// If this thread ends abruptly (model code calling process.exit), release the onnxruntime
+// sessions first: a thread torn down while it holds one aborts the whole process.
+// (Model.close() releases the native session synchronously, before its first await.)
+process.on('exit', () => {
+  for (const m of live) void m.close?.().catch(() => undefined);
+  live.clear();
+});
 
 function modelFor(task: EvaluateTask): Promise<Model> {
   let m = models.get(task.specId);
   if (!m) {
     m = modelFromSpec(task.spec, task.overrides);
-    m.catch(() => models.delete(task.specId));
+    m.then(
+      (model) => live.add(model),
+      () => models.delete(task.specId),
+    );
     models.set(task.specId, m);
     if (models.size > MAX_MODELS) {
       const [oldest, promise] = models.entries().next().value as [string, Promise<Model>];
       models.delete(oldest);
-      promise.then((old) => old.close?.()).catch(() => undefined);
+      promise
+        .then((old) => {
+          live.delete(old);
+          return old.close?.();
+        })
+        .catch(() => undefined);
     }
   }
   return m;
@@ -109,6 +127,7 @@ export async function release(barrier: Int32Array): Promise<number> {
   const all = [...models.values()];
   models.clear();
   const settled = await Promise.allSettled(all.map(async (m) => (await m).close?.()));
+  live.clear();
   return settled.length;
 }
 

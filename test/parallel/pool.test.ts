@@ -367,4 +367,40 @@ process.stdout.write(name);
     expect(r.stderr).not.toMatch(/terminate called|Napi::Error/);
     expect(r.code).toBe(0);
   });
+  it('aborts, a worker exiting while it holds an ONNX session, and no close() at all: exit 0, no native abort', async () => {
+    // piscina would terminate a worker mid-task on abort; a thread torn down while it holds an
+    // onnxruntime session used to abort the process ('terminate called ... Napi::Error')
+    const script = await tmp.write(
+      'onnx-rough.mjs',
+      `import { createWorkerPool, explain, loadOnnx } from ${index()};
+const model = await loadOnnx(${JSON.stringify(fixturePath('mlp'))}, { select: [1] });
+const pool = createWorkerPool({ threads: 2 });
+const bg = { data: new Float64Array(30 * 61).map((_, i) => Math.sin(i)), nRows: 30 };
+const rows = { data: new Float64Array(4 * 61).map((_, i) => Math.cos(i)), nRows: 4 };
+const names = [];
+for (const ms of [30, 80, 150]) {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), ms);
+  try {
+    await explain(model, rows, { background: bg, pool, seed: 1, budget: 8000, signal: ac.signal });
+    names.push('finished');
+  } catch (error) {
+    names.push(error.name);
+  }
+}
+try { await pool.crashOneWorker('exit'); } catch { names.push('crashed'); }
+const e = await explain(model, rows, { background: bg, pool, seed: 2, budget: 300 });
+names.push(e.values.every(Number.isFinite) ? 'ok' : 'bad');
+process.stdout.write(names.join(','));
+// no pool.close(), no model.close(): the pool closes itself when the event loop drains
+`,
+    );
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await runNode(script);
+      expect(r.timedOut).toBe(false);
+      expect(r.stderr).not.toMatch(/terminate called|Napi::Error/);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/crashed,ok$/);
+    }
+  });
 });
