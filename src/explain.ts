@@ -193,44 +193,53 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     const work = async () => {
       while (next < nRows) {
         const r = next++;
-        throwIfAborted(options.signal);
-        const x = rows.data.slice(r * d, (r + 1) * d);
-        const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, options.signal);
-        const ectx = {
-          rng: rngs[r],
-          designs,
-          signal: options.signal,
-          onProgress: options.onProgress
-            ? (p: { done: number; total: number }) =>
-                options.onProgress?.({ rowsDone, rows: nRows, done: p.done, total: p.total })
-            : undefined,
-        };
-        estimates[r] =
-          method === 'exact'
-            ? await exactShapley(game, ectx)
-            : method === 'permutation'
-              ? await permutationShap(
-                  game,
-                  { budget: budget as number | undefined, antithetic: options.antithetic },
-                  ectx,
-                )
-              : await kernelShap(
-                  game,
-                  {
-                    budget,
-                    variant,
-                    tolerance: options.tolerance,
-                    maxBudget: options.maxBudget,
-                    topK: options.topK,
-                  },
-                  ectx,
-                );
-        fx[r] = game.prediction;
-        modelRows += game.cost.modelRows;
-        rowsDone++;
-        options.onProgress?.({ rowsDone, rows: nRows, done: 1, total: 1 });
+        try {
+          await explainRow(r);
+        } catch (error) {
+          next = nRows; // the other lanes stop after their current row
+          throw error;
+        }
       }
     };
+    const explainRow = async (r: number) => {
+      throwIfAborted(options.signal);
+      const x = rows.data.slice(r * d, (r + 1) * d);
+      const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, options.signal);
+      const ectx = {
+        rng: rngs[r],
+        designs,
+        signal: options.signal,
+        onProgress: options.onProgress
+          ? (p: { done: number; total: number }) =>
+              options.onProgress?.({ rowsDone, rows: nRows, done: p.done, total: p.total })
+          : undefined,
+      };
+      estimates[r] =
+        method === 'exact'
+          ? await exactShapley(game, ectx)
+          : method === 'permutation'
+            ? await permutationShap(
+                game,
+                { budget: budget as number | undefined, antithetic: options.antithetic },
+                ectx,
+              )
+            : await kernelShap(
+                game,
+                {
+                  budget,
+                  variant,
+                  tolerance: options.tolerance,
+                  maxBudget: options.maxBudget,
+                  topK: options.topK,
+                },
+                ectx,
+              );
+      fx[r] = game.prediction;
+      modelRows += game.cost.modelRows;
+      rowsDone++;
+      options.onProgress?.({ rowsDone, rows: nRows, done: 1, total: 1 });
+    };
+
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, nRows)) }, work));
 
     const values = new Float64Array(nRows * n * nOut);
