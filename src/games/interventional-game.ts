@@ -77,6 +77,8 @@ export function isInterventional(game: Game): game is InterventionalGame {
 const PLAN_PAIRS = 1 << 20;
 /** Exact enumeration evaluates at most this many rows per wave. */
 const EXACT_WAVE_ROWS = 1 << 16;
+/** Waves in flight at once (memory: about WAVES_AHEAD × EXACT_WAVE_ROWS outputs). */
+const WAVES_AHEAD = 3;
 
 /**
  * The interventional (marginal) value function of explained row `x`:
@@ -191,7 +193,7 @@ export async function interventionalGame(
 
   /**
    * Evaluates g_b on every subset of D_b, for every background row, in waves (consecutive
-   * rows whose tables fit EXACT_WAVE_ROWS, evaluated while the previous wave is consumed),
+   * rows whose tables fit EXACT_WAVE_ROWS, evaluated while earlier waves are consumed),
    * handing each table to `consume` in background-row order.
    */
   async function tables(
@@ -214,10 +216,15 @@ export async function interventionalGame(
       p.catch(() => undefined); // awaited below; avoid an unhandled rejection while consuming
       return p;
     };
-    let pending = startWave(waves[0]);
+    // up to `ahead` waves evaluate while the oldest is consumed (tables stay in order); one at
+    // a time when single tables are large (memory: `ahead` tables of 2^|D_b| × outputs)
+    let largest = 0;
+    for (let b = 0; b < nb; b++) largest = Math.max(largest, kOf[b]);
+    const ahead = largest > 20 ? 1 : WAVES_AHEAD;
+    const pending = waves.slice(0, ahead).map(startWave);
     for (let wi = 0; wi < waves.length; wi++) {
-      const tabs = await pending;
-      if (wi + 1 < waves.length) pending = startWave(waves[wi + 1]);
+      const tabs = await (pending.shift() as Promise<Float64Array[]>);
+      if (wi + ahead < waves.length) pending.push(startWave(waves[wi + ahead]));
       throwIfAborted(sig);
       const [first] = waves[wi];
       tabs.forEach((t, i) => {
