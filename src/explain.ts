@@ -3,9 +3,9 @@ import type { Dataset } from './data/dataset.js';
 import { assertFinite } from './data/dataset.js';
 import type { GroupSpec, Players } from './data/players.js';
 import { definePlayers } from './data/players.js';
-import { DataError, InvalidOptionError, ModelError, ShapeError, throwIfAborted } from './errors.js';
+import { BudgetError, DataError, InvalidOptionError, ModelError, ShapeError, throwIfAborted } from './errors.js';
 import type { ShapleyEstimate } from './estimators/estimate.js';
-import { exactShapley } from './estimators/exact.js';
+import { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 import type { KernelVariant } from './estimators/kernel.js';
 import { defaultBudget, KERNEL_VARIANTS, kernelShap, resolveBudget } from './estimators/kernel.js';
 import { permutationShap } from './estimators/permutation.js';
@@ -132,7 +132,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
   checkRows(rows, d, 'rows');
   if (model.inputNames && 'columns' in rows && !sameNames(model.inputNames, rows.columns))
     throw new DataError(
-      `the rows' columns do not match the model's input names (${model.inputNames.slice(0, 5).join(', ')}...)`,
+      `the rows' columns do not match the model's input names (${model.inputNames.slice(0, 5).join(', ')}${model.inputNames.length > 5 ? ', ...' : ''})`,
     );
   const players = options.players ?? definePlayers(columns, options.groups);
   if (players.nColumns !== d || players.columns.length !== d)
@@ -151,6 +151,12 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
   if (budget !== undefined && budget !== 'auto') resolveBudget(budget, n);
   if (method === 'exact' && budget !== undefined)
     throw new InvalidOptionError('budget', "unset for method 'exact' (it always uses all 2^n coalitions)", budget);
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1))
+    throw new InvalidOptionError('concurrency', 'a positive integer', options.concurrency);
+  if (method === 'exact' && n > MAX_EXACT_PLAYERS)
+    throw new BudgetError(
+      `method 'exact' needs all 2^${n} coalition values, above its limit of ${MAX_EXACT_PLAYERS} players; use method 'kernel' or 'permutation' (sampled, with standard errors), or group columns into fewer players`,
+    );
   const seed = options.seed ?? randomSeed();
   const base = Rng.fromSeed(seed);
   const batchRows = resolveBatchRows(options.batchRows);
@@ -187,28 +193,33 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     let modelRows = background.nRows;
     let rowsDone = 0;
     const concurrency = options.concurrency ?? (threads > 1 ? threads + 1 : 1);
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new InvalidOptionError('concurrency', 'a positive integer', concurrency);
+    // lanes share an internal signal: the first failure stops the others, and explain waits
+    // for every lane to settle before it releases the evaluator (a pool it started)
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     let next = 0;
+    let failure: unknown;
     const work = async () => {
-      while (next < nRows) {
+      while (next < nRows && failure === undefined) {
         const r = next++;
         try {
           await explainRow(r);
         } catch (error) {
-          next = nRows; // the other lanes stop after their current row
-          throw error;
+          if (failure === undefined) {
+            failure = error;
+            stop.abort(error);
+          }
         }
       }
     };
     const explainRow = async (r: number) => {
-      throwIfAborted(options.signal);
+      throwIfAborted(signal);
       const x = rows.data.slice(r * d, (r + 1) * d);
-      const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, options.signal);
+      const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, signal);
       const ectx = {
         rng: rngs[r],
         designs,
-        signal: options.signal,
+        signal: signal,
         onProgress: options.onProgress
           ? (p: { done: number; total: number }) =>
               options.onProgress?.({ rowsDone, rows: nRows, done: p.done, total: p.total })
@@ -241,6 +252,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     };
 
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, nRows)) }, work));
+    if (failure !== undefined) throw failure;
 
     const values = new Float64Array(nRows * n * nOut);
     const predictions = new Float64Array(nRows * nOut);

@@ -446,3 +446,74 @@ describe("explain() budget: 'auto'", () => {
     expect(capped.converged).toEqual([false, false]);
   });
 });
+
+describe('explain: review regressions', () => {
+  it('a hand-written Model returning NaN is a ModelError, not NaN values', async () => {
+    const model: Model = {
+      nInputs: 3,
+      outputNames: ['y'],
+      inputType: 'float64',
+      async predict(rows, nRows) {
+        return Float64Array.from({ length: nRows }, (_, r) => (rows[r * 3] > 0.5 ? Number.NaN : rows[r * 3]));
+      },
+    };
+    const { X, background } = small();
+    const err = await rejection(explain(model, X, { background, method: 'exact', threads: 1 }));
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.message).toMatch(/NaN/);
+  });
+
+  it('after the first row fails, the other rows stop: no model calls once explain has rejected', async () => {
+    let calls = 0;
+    const model = fromFunction(
+      (r: Float64Array) => {
+        calls++;
+        if (r[0] === 7) throw new Error('row 7 is poison');
+        return r[0] + r[1];
+      },
+      { nInputs: 2 },
+    );
+    const rows = rowsOf(Array.from({ length: 12 }, (_, i) => [i, i / 2]));
+    const background = rowsOf([
+      [0, 0],
+      [1, 1],
+    ]);
+    const err = await rejection(explain(model, rows, { background, concurrency: 4, threads: 1, budget: 200 }));
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.message).toMatch(/poison/);
+    const after = calls;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(after);
+  });
+
+  it("topK with budget 'auto' is refused (sparse mode has no stopping rule)", async () => {
+    const { model, X, background } = small();
+    const err = await rejection(
+      explain(model, X, { background, budget: 'auto', topK: 1, variant: 'leverage', threads: 1 }),
+    );
+    expect(err).toBeInstanceOf(InvalidOptionError);
+  });
+
+  it("decomposed with budget 'auto': evaluations match the model rows spent, and a too small maxBudget is named", async () => {
+    const n = 8;
+    const f = randomModel(n, 1, 3);
+    const model = fromFunction((r: Float64Array) => f(r), { nInputs: n });
+    const X = rowsOf(randomRows(1, n, 4));
+    const background = rowsOf(randomRows(6, n, 5));
+    const e = await explain(model, X, {
+      background,
+      budget: 'auto',
+      maxBudget: 600,
+      tolerance: 1e-9,
+      seed: 1,
+      threads: 1,
+    });
+    expect(e.variant).toBe('decomposed');
+    // model rows = background + f(x) + the masked rows; evaluations = masked rows / |background| + 2
+    const masked = e.modelRows - 6 - 1;
+    expect(e.evaluations).toBe(Math.ceil(masked / 6) + 2);
+    const err = await rejection(explain(model, X, { background, budget: 'auto', maxBudget: 10, threads: 1 }));
+    expect(err).toBeInstanceOf(BudgetError);
+    expect(err.message).toMatch(/maxBudget 10/);
+  });
+});

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { describeFsError, loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
+import { selectRows } from '../data/dataset.js';
 import { definePlayers, parseGroupsJson } from '../data/players.js';
 import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import { KERNEL_VARIANTS } from '../estimators/kernel.js';
@@ -17,8 +18,6 @@ import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
-import type { WorkerPool } from '../parallel/pool.js';
-import { createWorkerPool } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 
 /** Where the CLI writes (injectable for tests). */
@@ -63,7 +62,8 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --batch-rows N           rows per model call (default 4096)
   --quiet                  no progress bar, no warnings
 
-Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error.
+Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
+130 interrupted (Ctrl-C).
 `;
 
 const DEMO_USAGE = `Usage: whybox demo [options]
@@ -72,8 +72,8 @@ Explains five applicants of the bundled synthetic credit data (datasets/credit-d
 bundled MLP (61 one-hot/numeric inputs -> P(bad)), attributes grouped as in groups.json, and a
 k-means summary (50 medoids) of the 1000 training rows as background.
 
-Takes the explain options --method, --variant, --budget, --seed (default 42), --threads,
---format, --out, --link, --quiet.
+Takes the explain options except --model, --data, --background, --groups, --rows and
+--summarize (fixed by the demo); --seed defaults to 42 and --output to "probabilities[1]".
 `;
 
 const EXPLAIN_OPTIONS = {
@@ -205,7 +205,6 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
 
   let model: Model | undefined;
   let onnx: OnnxModel | undefined;
-  let pool: WorkerPool | undefined;
   try {
     onnx = await loadOnnx(modelPath, { link });
     model = onnx;
@@ -221,7 +220,8 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       }
     }
     const data = await readCsvFor(dataPath, model, '--data');
-    const rowsToExplain = flags.rows ? pickRows(data, flags.rows) : data;
+    const rowIndices = flags.rows ? parseRowList(flags.rows, data.nRows) : undefined;
+    const rowsToExplain = rowIndices ? selectRows(data, rowIndices) : data;
     let background: Dataset = data;
     if (bgPath) {
       background = await readCsvFor(bgPath, model, '--background');
@@ -235,8 +235,6 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         );
     }
     const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
-    const useThreads = threads ?? undefined;
-    if ((useThreads ?? 2) > 1 && model.spec) pool = createWorkerPool({ threads: useThreads });
     const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
     const options: ExplainOptions = {
       background,
@@ -245,8 +243,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       variant: variant as ExplainOptions['variant'],
       budget,
       seed,
-      pool,
-      threads: pool ? undefined : 1,
+      threads,
       summarize: summarizeRows ? { method: 'kmeans', rows: summarizeRows } : undefined,
       tolerance: flags.tolerance === undefined ? undefined : num(flags.tolerance, '--tolerance'),
       maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
@@ -262,22 +259,17 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
     } finally {
       progress.stop();
     }
-    if ('indices' in rowsToExplain) exp = { ...exp, rowIndices: rowsToExplain.indices as number[] };
+    if (rowIndices) exp = { ...exp, rowIndices };
     const text = render(exp, format, demo);
     if (flags.out) {
       try {
         await writeFile(flags.out, text);
       } catch (error) {
-        throw new DataError(
-          describeFsError(error, flags.out).replace('cannot be read', 'cannot be written'),
-          {},
-          { cause: error },
-        );
+        throw new DataError(describeFsError(error, flags.out, true), {}, { cause: error });
       }
     } else io.stdout.write(text);
     return 0;
   } finally {
-    await pool?.close();
     await onnx?.close();
   }
 }
@@ -328,7 +320,8 @@ async function readGroups(path: string) {
   return parseGroupsJson(text, path);
 }
 
-function pickRows(ds: Dataset, spec: string): Dataset & { indices: number[] } {
+/** Row numbers from a list like `0,3,10-12` (0-based, each below `nRows`). */
+function parseRowList(spec: string, nRows: number): number[] {
   const indices: number[] = [];
   for (const part of spec.split(',')) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
@@ -336,17 +329,12 @@ function pickRows(ds: Dataset, spec: string): Dataset & { indices: number[] } {
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     for (let i = a; i <= b; i++) {
-      if (i >= ds.nRows)
-        throw new InvalidOptionError('--rows', `row numbers below ${ds.nRows} (the data has ${ds.nRows} rows)`, i);
+      if (i >= nRows)
+        throw new InvalidOptionError('--rows', `row numbers below ${nRows} (the data has ${nRows} rows)`, i);
       indices.push(i);
     }
   }
-  const d = ds.columns.length;
-  const data = new Float64Array(indices.length * d);
-  indices.forEach((r, k) => {
-    data.set(ds.data.subarray(r * d, (r + 1) * d), k * d);
-  });
-  return { columns: ds.columns, data, nRows: indices.length, indices };
+  return indices;
 }
 
 function int(s: string, flag: string, min: number): number {

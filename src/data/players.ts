@@ -39,7 +39,7 @@ export function definePlayers(
   const owner = new Int32Array(nColumns).fill(-1);
   const groupNames = groups ? Object.keys(groups) : [];
   if (groups !== null && groups !== undefined && (typeof groups !== 'object' || Array.isArray(groups)))
-    throw new DataError(`${source} must be an object {"group name": ["column", ...]}`, {});
+    throw new DataError('must be an object {"group name": ["column", ...]}', { file: source });
   groupNames.forEach((g, gi) => {
     const cols = (groups as GroupSpec)[g];
     if (!Array.isArray(cols) || cols.length === 0)

@@ -12,6 +12,8 @@ import { PairedRegression } from './regression.js';
 export interface DecomposedShapOptions {
   /** Coalition-value equivalents per row: `(budget − 2) × |background|` model rows. */
   budget: number | 'auto';
+  /** First budget of `'auto'` (then doubled). */
+  autoStart: number;
   /** Stopping threshold of `'auto'`. */
   tolerance: number;
   /** Budget cap of `'auto'`. */
@@ -58,8 +60,7 @@ export async function decomposedShap(
   // units: one per weighted background row, with its players in a random order
   const units: Unit[] = [];
   for (let b = 0; b < nb; b++) {
-    const rng = ctx.rng.split(); // drawn for every row, so streams do not depend on weights
-    if (d.weights[b] === 0) continue;
+    const rng = ctx.rng.split();
     const pos: number[] = [];
     for (let j = 0; j < n; j++) if ((d.diff[b * W + (j >> 5)] >>> (j & 31)) & 1) pos.push(j);
     const perm = rng.shuffle(Int32Array.from({ length: pos.length }, (_, i) => i));
@@ -72,24 +73,48 @@ export async function decomposedShap(
       ),
     );
   }
-  // designs per (game size, pairs), shared by every row of an explanation when the caller
-  // passes a cache: each is a pure function of (seed, size, pairs), so the numbers do not
-  // depend on which rows are explained, in which order, or on how many threads
-  const cache: DesignCache = ctx.designs ?? { seed: ctx.rng.int(0x100000000), shapes: new Map() };
   const mass = options.sizeMass === 'kernel' ? (k: number) => (s: number) => 1 / (s * (k - s)) : () => () => 1;
-  const shapeFor = (k: number, pairs: number): Shape => {
-    const key = `${options.sizeMass}:${k}:${pairs}`;
-    let shape = cache.shapes.get(key) as Shape | undefined;
-    if (!shape) {
-      const rng = Rng.fromSeed((cache.seed ^ Math.imul(k, 0x9e3779b1) ^ Math.imul(pairs + 1, 0x85ebca77)) >>> 0);
-      const design = new PairedSampler(k, mass(k), rng).design(2 * pairs + 2, { bytes: false });
-      shape = { design, regression: undefined };
-      cache.shapes.set(key, shape);
-    }
-    return shape;
-  };
+  let shapeFor: (k: number, pairs: number) => Shape;
+  if (!auto) {
+    // designs per (game size, pairs), shared by every row of an explanation when the caller
+    // passes a cache: each is a pure function of (seed, size, pairs), so the numbers do not
+    // depend on which rows are explained, in which order, or on how many threads
+    const cache: DesignCache = ctx.designs ?? { seed: ctx.rng.int(0x100000000), shapes: new Map() };
+    const base = Rng.fromSeed(cache.seed).int(0x100000000); // folds every bit of the seed
+    shapeFor = (k, pairs) => {
+      const key = `${options.sizeMass}:${k}:${pairs}`;
+      let shape = cache.shapes.get(key) as Shape | undefined;
+      if (!shape) {
+        const rng = Rng.fromSeed((base ^ Math.imul(k, 0x9e3779b1) ^ Math.imul(pairs + 1, 0x85ebca77)) >>> 0);
+        shape = {
+          design: new PairedSampler(k, mass(k), rng).design(2 * pairs + 2, { bytes: false }),
+          regression: undefined,
+        };
+        cache.shapes.set(key, shape);
+      }
+      return shape;
+    };
+  } else {
+    // budget 'auto': one sampler per game size for this row, so that the designs of the
+    // doubling rounds share their pairs (each class a prefix of one random order) and the
+    // rows already evaluated are reused
+    const samplers = new Map<number, PairedSampler>();
+    for (const k of [...new Set(units.map((u) => u.k))].sort((a, b) => a - b))
+      if (k >= 2) samplers.set(k, new PairedSampler(k, mass(k), ctx.rng.split()));
+    const shapes = new Map<string, Shape>();
+    shapeFor = (k, pairs) => {
+      const key = `${k}:${pairs}`;
+      let shape = shapes.get(key);
+      if (!shape) {
+        const sampler = samplers.get(k) as PairedSampler;
+        shape = { design: sampler.design(2 * pairs + 2, { bytes: false, nested: false }), regression: undefined };
+        shapes.set(key, shape);
+      }
+      return shape;
+    };
+  }
 
-  let budget = auto ? Math.min(options.maxBudget, Math.max(512, 2 * n + 2)) : (options.budget as number);
+  let budget = auto ? options.autoStart : (options.budget as number);
   let rowsSpent = 0;
   for (;;) {
     throwIfAborted(ctx.signal);
@@ -191,7 +216,7 @@ export async function decomposedShap(
         stderr,
         baseValue: game.baseValue,
         fullValue: fx,
-        evaluations: Math.min(budget, Math.ceil(rowsSpent / nb) + 2),
+        evaluations: Math.ceil(rowsSpent / nb) + 2,
         exact,
         converged: auto ? converged : undefined,
         variant: 'decomposed',

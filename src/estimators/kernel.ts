@@ -81,7 +81,6 @@ export function decomposedMinimumBudget(game: InterventionalGame): number {
   const nb = d.nBackground;
   let need = 0;
   for (let b = 0; b < nb; b++) {
-    if (d.weights[b] === 0) continue;
     let k = 0;
     for (let w = 0; w < d.words; w++) k += popcount(d.diff[b * d.words + w]);
     if (k >= 2) need += Math.min(k, 2 ** Math.min(k, 30) / 2 - 1);
@@ -123,6 +122,8 @@ export async function kernelShap(
   const topK = options.topK;
   if (topK !== undefined && (!Number.isInteger(topK) || topK < 1))
     throw new InvalidOptionError('topK', 'a positive integer', topK);
+  if (auto && topK !== undefined)
+    throw new InvalidOptionError('topK', "used with a numeric budget (sparse mode has no 'auto' stopping rule)", topK);
   if (auto && (requested === 'shap' || requested === 'msr'))
     throw new InvalidOptionError('budget', `a number with variant '${requested}' (it has no standard errors)`, 'auto');
   if (topK !== undefined && requested === 'decomposed' && options.variant !== undefined)
@@ -130,16 +131,22 @@ export async function kernelShap(
   // 'decomposed' needs an interventional game; sparse mode needs one shared regression
   const variant: KernelVariant =
     requested === 'decomposed' && (!isInterventional(game) || topK !== undefined) ? 'leverage' : requested;
-  if (variant === 'decomposed' && !auto && isInterventional(game) && budget < decomposedMinimumBudget(game))
-    throw new BudgetError(
-      `a budget of ${budget} is too small for variant 'decomposed' here: its background rows need at least ${decomposedMinimumBudget(game)} coalition values per row (about one pair per differing player each); raise the budget`,
+  if (variant === 'decomposed' && isInterventional(game)) {
+    const min = decomposedMinimumBudget(game);
+    if (budget < min && (!auto || maxBudget < min))
+      throw new BudgetError(
+        `${auto ? `maxBudget ${maxBudget}` : `a budget of ${budget}`} is too small for variant 'decomposed' here: its background rows need at least ${min} coalition values per row (about one pair per differing player each); raise it`,
+      );
+    return decomposedShap(
+      game,
+      { budget: auto ? 'auto' : budget, autoStart: Math.max(budget, min), tolerance, maxBudget, sizeMass: 'leverage' },
+      ctx,
     );
-  if (variant !== 'decomposed' && n >= 2 && budget < minimumBudget(n))
+  }
+  if (n >= 2 && budget < minimumBudget(n))
     throw new BudgetError(
-      `a budget of ${budget} cannot identify ${n} players' values by regression: method 'kernel' needs at least ${minimumBudget(n)} coalition values (2 × players + 2); raise the budget or use 'permutation'`,
+      `${auto ? `maxBudget ${maxBudget}` : `a budget of ${budget}`} cannot identify ${n} players' values by regression: method 'kernel' needs at least ${minimumBudget(n)} coalition values (2 × players + 2); raise it or use 'permutation'`,
     );
-  if (variant === 'decomposed' && isInterventional(game))
-    return decomposedShap(game, { budget: auto ? 'auto' : budget, tolerance, maxBudget, sizeMass: 'leverage' }, ctx);
 
   const cache = new CoalitionCache(game);
   const edges = await cache.values(edgeMasks(n), 2, ctx.signal);

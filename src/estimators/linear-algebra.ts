@@ -15,24 +15,21 @@ export interface NormalEquations {
 }
 
 /**
- * Accumulates Σ w_s z_s z_sᵀ and Σ w_s z_s y_sᵀ over coalitions `s` (those with `select(s)`
- * true when given), visiting only the set bits of each mask (cost ∝ |S|² per coalition).
+ * Accumulates Σ w_s z_s z_sᵀ (upper triangle) and Σ w_s z_s y_sᵀ over coalitions `s`,
+ * visiting only the set bits of each mask (cost ∝ |S|² per coalition).
  */
 export function normalEquations(
   masks: Uint8Array,
   count: number,
   n: number,
-  weights: Float64Array,
+  weights: ArrayLike<number>,
   y: Float64Array,
   nOut: number,
-  select?: (s: number) => boolean,
-  into?: NormalEquations,
 ): NormalEquations {
-  const A = into?.A ?? new Float64Array(n * n);
-  const B = into?.B ?? new Float64Array(n * nOut);
+  const A = new Float64Array(n * n);
+  const B = new Float64Array(n * nOut);
   const idx = new Int32Array(n);
   for (let s = 0; s < count; s++) {
-    if (select && !select(s)) continue;
     const w = weights[s];
     if (w === 0) continue;
     let k = 0;
@@ -56,12 +53,9 @@ export function symmetrize(A: Float64Array, n: number): Float64Array {
 
 /**
  * Solves min Σ w (y − zᵀφ)² subject to Σ_i φ_i = total (per output), given the normal
- * equations, through the KKT system [[A, 1], [1ᵀ, 0]] [φ; λ] = [B; total]. A singular
- * system (too few coalitions to identify every player) falls back to the minimum-norm
- * solution by SVD. The constraint is then made exact to rounding by spreading the residual
- * gap (~1e-15) evenly.
- *
- * `A` must be symmetric (see {@link symmetrize}).
+ * equations, through the KKT system [[A, 1], [1ᵀ, 0]] [φ; λ] = [B; total] (LU, or the
+ * minimum-norm SVD solution when too few coalitions identify every player). The constraint
+ * is then exact to rounding. `A` must be symmetric (see {@link symmetrize}).
  */
 export function solveEfficient(
   A: Float64Array,
@@ -70,83 +64,7 @@ export function solveEfficient(
   nOut: number,
   total: ArrayLike<number>,
 ): Float64Array {
-  const m = n + 1;
-  const K = new Float64Array(m * m);
-  const R = new Float64Array(m * nOut);
-  for (let i = 0; i < n; i++) {
-    K.set(A.subarray(i * n, i * n + n), i * m);
-    K[i * m + n] = 1;
-    K[n * m + i] = 1;
-    for (let o = 0; o < nOut; o++) R[i * nOut + o] = B[i * nOut + o];
-  }
-  for (let o = 0; o < nOut; o++) R[n * nOut + o] = total[o];
-  const sol = luSolve(K.slice(), R.slice(), m, nOut) ?? svdSolve(K, R, m, nOut);
-  return enforceEfficiency(sol.subarray(0, n * nOut).slice(), n, nOut, total);
-}
-
-/**
- * Solves M X = R by LU with partial pivoting (`m × m`, `m × k`, row-major; both are
- * overwritten). Returns undefined when a pivot falls below 1e-12 of the largest entry
- * (numerically singular), so the caller can fall back to a least-squares solve.
- */
-export function luSolve(M: Float64Array, R: Float64Array, m: number, k: number): Float64Array | undefined {
-  let scale = 0;
-  for (let i = 0; i < M.length; i++) scale = Math.max(scale, Math.abs(M[i]));
-  const tol = scale * 1e-12;
-  for (let c = 0; c < m; c++) {
-    let piv = c;
-    let best = Math.abs(M[c * m + c]);
-    for (let r = c + 1; r < m; r++) {
-      const v = Math.abs(M[r * m + c]);
-      if (v > best) {
-        best = v;
-        piv = r;
-      }
-    }
-    if (!(best > tol)) return undefined;
-    if (piv !== c) {
-      for (let j = 0; j < m; j++) {
-        const t = M[c * m + j];
-        M[c * m + j] = M[piv * m + j];
-        M[piv * m + j] = t;
-      }
-      for (let o = 0; o < k; o++) {
-        const t = R[c * k + o];
-        R[c * k + o] = R[piv * k + o];
-        R[piv * k + o] = t;
-      }
-    }
-    const d = M[c * m + c];
-    for (let r = c + 1; r < m; r++) {
-      const f = M[r * m + c] / d;
-      if (f === 0) continue;
-      for (let j = c + 1; j < m; j++) M[r * m + j] -= f * M[c * m + j];
-      for (let o = 0; o < k; o++) R[r * k + o] -= f * R[c * k + o];
-    }
-  }
-  for (let c = m - 1; c >= 0; c--) {
-    const d = M[c * m + c];
-    for (let o = 0; o < k; o++) {
-      let acc = R[c * k + o];
-      for (let j = c + 1; j < m; j++) acc -= M[c * m + j] * R[j * k + o];
-      R[c * k + o] = acc / d;
-    }
-  }
-  return R;
-}
-
-/** Minimum-norm least-squares solution of M X = R by SVD (ml-matrix). */
-export function svdSolve(M: Float64Array, R: Float64Array, m: number, k: number): Float64Array {
-  const Mm = new Matrix(m, m);
-  const Rm = new Matrix(m, k);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < m; j++) Mm.set(i, j, M[i * m + j]);
-    for (let o = 0; o < k; o++) Rm.set(i, o, R[i * k + o]);
-  }
-  const sol = new SingularValueDecomposition(Mm, { autoTranspose: true }).solve(Rm);
-  const out = new Float64Array(m * k);
-  for (let i = 0; i < m; i++) for (let o = 0; o < k; o++) out[i * k + o] = sol.get(i, o);
-  return out;
+  return efficientSolver(A, n)(B, nOut, total);
 }
 
 /** A factorised square system, reusable for many right-hand sides. */

@@ -31,9 +31,9 @@ export function msrFit(
   nOut: number,
   total: ArrayLike<number>,
 ): RegressionFit {
-  const { n, count, masks, sizes, unit, groups } = design;
+  const { n, count, masks, sizes, unit } = design;
   const values = new Float64Array(n * nOut);
-  const parts = Array.from({ length: groups + 1 }, () => new Float64Array(n * nOut));
+
   // training data: the design plus ∅ (value 0) and N (value total)
   const m = count + 2;
   const X = new Uint8Array(m * n);
@@ -55,13 +55,10 @@ export function msrFit(
       const r = target[s] - fitted[s];
       const inS = (unit[s] / sizes[s]) * r;
       const outS = (-unit[s] / (n - sizes[s])) * r;
-      const part = parts[design.group[s] + 1];
-      for (let i = 0; i < n; i++) part[i * nOut + o] += masks[s * n + i] !== 0 ? inS : outS;
+      for (let i = 0; i < n; i++) values[i * nOut + o] += masks[s * n + i] !== 0 ? inS : outS;
     }
   }
-  const phi = values.slice();
-  for (const part of parts) for (let i = 0; i < phi.length; i++) phi[i] += part[i];
-  return { values: enforceEfficiency(phi, n, nOut, total) };
+  return { values: enforceEfficiency(values, n, nOut, total) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CoalitionDesign } from '../sampling/coalitions.js';
-import { efficientSolver, solveEfficient } from './linear-algebra.js';
+import { wordsFor } from '../sampling/masking.js';
+import { efficientSolver, normalEquations, solveEfficient, symmetrize } from './linear-algebra.js';
 
 /**
  * The constrained, Shapley-kernel-weighted regression shared by the Kernel SHAP variants,
@@ -131,7 +132,7 @@ function replicateFactors(G: number, g: number): Float64Array {
 
 /** Writes the players of design row s into `idx`; returns how many. */
 function setBits(design: CoalitionDesign, s: number, idx: Int32Array): number {
-  const Wn = Math.ceil(design.n / 32);
+  const Wn = wordsFor(design.n);
   let k = 0;
   for (let w = 0; w < Wn; w++) {
     let word = design.bits[s * Wn + w];
@@ -164,22 +165,13 @@ export function fitPaired(
   return new PairedRegression(design).fit(y, nOut, total);
 }
 
-/** A (`n × n`) and B (`n × nOut`) of the full fit of a paired design, for sparse re-solves. */
+/** A (`n × n`, symmetric) and B (`n × nOut`) of the full fit of a design, for sparse re-solves. */
 export function normalMatrices(design: CoalitionDesign, y: Float64Array, nOut: number) {
-  const n = design.n;
   const weight = kernelWeight(design);
-  const A = new Float64Array(n * n);
-  const B = new Float64Array(n * nOut);
-  const idx = new Int32Array(n);
-  for (let s = 0; s < design.count; s++) {
-    const w = weight(s);
-    const k = setBits(design, s, idx);
-    for (let q = 0; q < k; q++) {
-      for (let r = 0; r < k; r++) A[idx[q] * n + idx[r]] += w;
-      for (let o = 0; o < nOut; o++) B[idx[q] * nOut + o] += w * y[s * nOut + o];
-    }
-  }
-  return { A, B };
+  const w = Float64Array.from({ length: design.count }, (_, s) => weight(s));
+  const eq = normalEquations(design.masks, design.count, design.n, w, y, nOut);
+  symmetrize(eq.A, design.n);
+  return eq;
 }
 
 /** Delete-a-group jackknife standard error: sqrt((G−1)/G · Σ_g (θ_(g) − θ̄)²). */

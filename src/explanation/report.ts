@@ -142,12 +142,12 @@ ${sections.join('\n')}
 `;
 }
 
+/** `digits` significant digits: fixed notation between 1e-3 and 1e6, exponential outside. */
 function fmt(v: number, digits: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e6
-    ? v.toFixed(Math.max(0, digits - Math.max(0, Math.floor(Math.log10(a)) + 1) + 1))
-    : v.toExponential(digits - 1);
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(digits - 1);
+  return v.toFixed(Math.min(20, Math.max(0, digits - 1 - Math.floor(Math.log10(a)))));
 }
 
 function sign(v: number, digits: number): string {

@@ -1,5 +1,6 @@
 import { InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Model } from '../models/model.js';
+import { checkOutputs } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
 import { fillMaskedRows, jobRows } from '../sampling/masking.js';
@@ -70,7 +71,7 @@ export function localEvaluator(
         const end = Math.min(job.nRows, start + batchRows);
         const rows = buffer.subarray(0, (end - start) * d);
         fillMaskedRows(rows, layout, xs, bgData, jobRows(job, layout.words, start, end), 0, end - start);
-        out.set(await model.predict(rows, end - start, signal), start * nOut);
+        out.set(checkedPredictions(await model.predict(rows, end - start, signal), end - start, model), start * nOut);
       }
       return out;
     },
@@ -97,7 +98,18 @@ export async function predictInChunks(
     throwIfAborted(signal);
     const end = Math.min(nRows, start + batchRows);
     const chunk = rows.subarray(start * d, end * d);
-    out.set(await model.predict(f32 ? Float32Array.from(chunk) : chunk, end - start, signal), start * nOut);
+    const res = await model.predict(f32 ? Float32Array.from(chunk) : chunk, end - start, signal);
+    out.set(checkedPredictions(res, end - start, model), start * nOut);
   }
+  return out;
+}
+
+/**
+ * The model's outputs for `nRows` rows, checked (count, NaN, Infinity) whatever the model —
+ * a hand-written `Model` gets the same guarantees as the built-in adapters.
+ * @throws {ModelError} naming the first bad row and output.
+ */
+export function checkedPredictions(out: ArrayLike<number>, nRows: number, model: Model): ArrayLike<number> {
+  checkOutputs(out, nRows, model.outputNames, 'the model');
   return out;
 }

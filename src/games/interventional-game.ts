@@ -110,7 +110,7 @@ export async function interventionalGame(
   const diff = differingPlayers(layout, x, background.data, nb);
   const cost: GameCost = { evaluations: 0, modelRows: 1 };
   // |D_b| per background row (used by the exact path, where W = 1)
-  const kOf = Int32Array.from({ length: nb }, (_, b) => popcount(diff[b * W]));
+  const kOf = W === 1 ? Int32Array.from(diff, popcount) : new Int32Array(0);
 
   // slot store: 0..nb-1 background rows, nb = x, then memoised rows
   const X_SLOT = nb;
@@ -118,7 +118,9 @@ export async function interventionalGame(
   store.set(backgroundOutputs, 0);
   store.set(prediction, X_SLOT * nOut);
   let nSlots = nb + 1;
-  let memo: RowMemo | undefined; // created on first use, sized for the first batch
+  // created at the first row it must remember, sized for that batch; values() calls on one
+  // game must not overlap (the estimators await each call)
+  let memo: RowMemo | undefined;
   const ensure = (slots: number) => {
     if (slots * nOut <= store.length) return;
     let cap = store.length;
@@ -134,7 +136,6 @@ export async function interventionalGame(
     throwIfAborted(sig);
     const out = new Float64Array(count * nOut);
     const bits = packMasks(masks, count, n);
-    if (dedupe) memo ??= new RowMemo(W, Math.min(1 << 22, 2 * count * nb));
     const block = Math.max(1, Math.floor(PLAN_PAIRS / nb));
     const key = new Uint32Array(W);
     for (let s0 = 0; s0 < count; s0 += block) {
@@ -160,6 +161,7 @@ export async function interventionalGame(
           if (dedupe && empty) slot = b;
           else if (dedupe && full) slot = X_SLOT;
           else {
+            if (dedupe) memo ??= new RowMemo(W, Math.min(1 << 22, 2 * (s1 - s0) * nb));
             slot = dedupe ? (memo as RowMemo).getOrAdd(b, key, 0, nSlots) : nSlots;
             if (slot === nSlots) {
               jobBg[nJob] = b;

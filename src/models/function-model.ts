@@ -1,4 +1,6 @@
-import { AbortedError, InvalidOptionError, ModelError, throwIfAborted, WhyboxError } from '../errors.js';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InvalidOptionError, ModelError, throwIfAborted, WhyboxError } from '../errors.js';
 import type { InputType, Link, Model, ModelSpec, Rows } from './model.js';
 import { applyLink, checkOutputs, checkRows, resolveLink } from './model.js';
 
@@ -47,7 +49,8 @@ export function fromFunction(fn: RowFunction | BatchFunction, options: FunctionM
 /**
  * Loads a model function exported by an ES module, so that worker threads can load it too
  * (a function defined in the caller cannot be sent to a worker). The export may be a
- * function (wrapped as {@link fromFunction} would) or an object implementing {@link Model}.
+ * function (wrapped as {@link fromFunction} would, with `options`) or an object implementing
+ * {@link Model} (used as it is: only `options.nInputs` is checked against it).
  *
  * @param specifier an absolute path, a `file:` URL, or a package name resolvable from whybox.
  * @throws {ModelError} when the module cannot be imported or lacks the export.
@@ -63,7 +66,13 @@ export async function fromModule(specifier: string, exportName: string, options:
   const exported = mod[exportName];
   const spec: ModelSpec = { kind: 'module', specifier: url, exportName, options: { ...options } };
   if (typeof exported === 'function') return buildFunctionModel(exported as RowFunction, options, spec);
-  if (isModel(exported)) return { ...bindModel(exported), spec };
+  if (isModel(exported)) {
+    if (exported.nInputs !== options.nInputs)
+      throw new ModelError(
+        `module ${specifier} exports a model with ${exported.nInputs} inputs, but nInputs is ${options.nInputs}`,
+      );
+    return { ...bindModel(exported), spec };
+  }
   throw new ModelError(
     `module ${specifier} has no function or model export named ${JSON.stringify(exportName)} (exports: ${Object.keys(mod).join(', ') || 'none'})`,
   );
@@ -150,7 +159,7 @@ function buildFunctionModel(
 }
 
 function wrapThrow(error: unknown, where: string): Error {
-  if (error instanceof WhyboxError || error instanceof AbortedError) return error;
+  if (error instanceof WhyboxError) return error;
   return new ModelError(`the model function threw on ${where}: ${(error as Error)?.message ?? String(error)}`, {
     cause: error,
   });
@@ -180,7 +189,7 @@ function bindModel(m: Model): Model {
 
 function toImportable(specifier: string): string {
   if (specifier.startsWith('file:') || specifier.startsWith('node:')) return specifier;
-  if (specifier.startsWith('/')) return new URL(`file://${specifier}`).href;
+  if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
   if (specifier.startsWith('.'))
     throw new InvalidOptionError(
       'specifier',

@@ -2,7 +2,17 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { AbortedError, InvalidOptionError, ModelError, throwIfAborted, WhyboxError, WorkerError } from '../errors.js';
+import {
+  AbortedError,
+  BudgetError,
+  DataError,
+  InvalidOptionError,
+  ModelError,
+  ShapeError,
+  throwIfAborted,
+  WhyboxError,
+  WorkerError,
+} from '../errors.js';
 import type { EvaluatorProvider } from '../explain.js';
 import type { RowEvaluator } from '../games/evaluator.js';
 import { predictInChunks } from '../games/evaluator.js';
@@ -107,6 +117,7 @@ export class WorkerPool implements EvaluatorProvider {
     let released = false;
     const threads = this.threads;
     const run = async (x: Float64Array, job: MaskedRowsJob, start: number, end: number) => {
+      if (this.closed) throw new WorkerError('the worker pool was closed during the explanation');
       const W = layout.words;
       let part: MaskedRowsJob = job;
       let offset = start;
@@ -259,10 +270,30 @@ function copyShared<T extends Int32Array | Uint8Array>(a: T): T {
   return out;
 }
 
+/** The typed error a worker reported, as the same class it would be on one thread. */
 function reviveError(e: { code?: string; name: string; message: string }): Error {
-  if (e.code === 'MODEL' || e.code === undefined) return new ModelError(e.message);
-  if (e.code === 'ABORTED') return new AbortedError(e.message);
-  return new WhyboxError(e.code as never, e.message);
+  switch (e.code) {
+    case 'MODEL':
+      return new ModelError(e.message);
+    case 'ABORTED':
+      return new AbortedError(e.message);
+    case 'DATA':
+      return new DataError(e.message);
+    case 'SHAPE':
+      return new ShapeError(e.message);
+    case 'BUDGET':
+      return new BudgetError(e.message);
+    case 'INVALID_OPTION': {
+      const err = new WhyboxError('INVALID_OPTION', e.message);
+      err.name = 'InvalidOptionError';
+      return err;
+    }
+    case undefined:
+      // not a whybox error: thrown by the model's own code (a TypeError in a module model...)
+      return new ModelError(`the model failed in a worker thread: ${e.name}: ${e.message}`);
+    default:
+      return new WorkerError(e.message);
+  }
 }
 
 /** The compiled worker script (dist/parallel/worker.js), also when running from src/ in tests. */

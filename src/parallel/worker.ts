@@ -5,6 +5,7 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
+import { checkedPredictions } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import { modelFromSpec } from '../models/spec.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
@@ -96,7 +97,7 @@ export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
       const rows = scratch(f32, (end - start) * d);
       const part = jobRows(job, layout.words, task.start + start, task.start + end);
       fillMaskedRows(rows, layout, x, task.background, part, 0, end - start);
-      out.set(await model.predict(rows, end - start), start * nOut);
+      out.set(checkedPredictions(await model.predict(rows, end - start), end - start, model), start * nOut);
     }
     // hand the output buffer over without a copy
     const result: TaskResult = { ok: out };

@@ -21,6 +21,7 @@ export const LARGE_BACKGROUND_ROWS = 200;
 
 /**
  * Wraps rows (and optional non-negative weights, normalised to sum 1) as a {@link Background}.
+ * Rows of weight 0 are dropped: they cannot change any value and would only cost model rows.
  * @throws {DataError} for an empty background, non-finite values or bad weights.
  */
 export function createBackground(
@@ -37,22 +38,36 @@ export function createBackground(
   if (data.length !== nRows * nColumns)
     throw new ShapeError(`background holds ${data.length} values, expected ${nRows} × ${nColumns}`);
   assertFinite(data, 'columns' in rows ? rows.columns : nColumns, { what: 'background value' });
-  const w = new Float64Array(nRows);
-  if (weights === undefined) w.fill(1 / nRows);
-  else {
-    if (weights.length !== nRows)
-      throw new InvalidOptionError('backgroundWeights', `one weight per background row (${nRows})`, weights);
-    let sum = 0;
-    for (let i = 0; i < nRows; i++) {
-      const v = weights[i];
-      if (!Number.isFinite(v) || v < 0)
-        throw new InvalidOptionError(`backgroundWeights[${i}]`, 'a finite number >= 0', v);
-      sum += v;
-    }
-    if (!(sum > 0)) throw new InvalidOptionError('backgroundWeights', 'weights with a positive sum', weights);
-    for (let i = 0; i < nRows; i++) w[i] = weights[i] / sum;
+  if (weights === undefined) {
+    const w = new Float64Array(nRows).fill(1 / nRows);
+    return { data, nRows, nColumns, weights: w, summary: summary ?? `${nRows} rows` };
   }
-  return { data, nRows, nColumns, weights: w, summary: summary ?? `${nRows} rows` };
+  if (weights.length !== nRows)
+    throw new InvalidOptionError('backgroundWeights', `one weight per background row (${nRows})`, weights);
+  let sum = 0;
+  const keep: number[] = [];
+  for (let i = 0; i < nRows; i++) {
+    const v = weights[i];
+    if (!Number.isFinite(v) || v < 0)
+      throw new InvalidOptionError(`backgroundWeights[${i}]`, 'a finite number >= 0', v);
+    sum += v;
+    if (v > 0) keep.push(i);
+  }
+  if (!(sum > 0)) throw new InvalidOptionError('backgroundWeights', 'weights with a positive sum', weights);
+  const kept = new Float64Array(keep.length * nColumns);
+  const w = new Float64Array(keep.length);
+  keep.forEach((r, i) => {
+    kept.set(data.subarray(r * nColumns, (r + 1) * nColumns), i * nColumns);
+    w[i] = weights[r] / sum;
+  });
+  const dropped = nRows - keep.length;
+  return {
+    data: kept,
+    nRows: keep.length,
+    nColumns,
+    weights: w,
+    summary: summary ?? `${keep.length} rows${dropped > 0 ? ` (${dropped} of weight 0 dropped)` : ''}`,
+  };
 }
 
 /** Options of {@link summarizeBackground}. */
@@ -121,8 +136,8 @@ function kmeansMedoids(bg: Background, k: number, rng: Rng, iterations: number):
   const best = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   let first = pickWeighted(weights, rng);
   centres.set(z.subarray(first * d, first * d + d), 0);
+  const p = new Float64Array(n);
   for (let c = 1; c < k; c++) {
-    const p = new Float64Array(n);
     for (let r = 0; r < n; r++) {
       best[r] = Math.min(best[r], dist2(z, r, centres, c - 1));
       p[r] = weights[r] * best[r];
@@ -153,21 +168,24 @@ function kmeansMedoids(bg: Background, k: number, rng: Rng, iterations: number):
       mass[assign[r]] += weights[r];
       for (let c = 0; c < d; c++) centres[assign[r] * d + c] += weights[r] * z[r * d + c];
     }
+    for (let c = 0; c < k; c++) if (mass[c] > 0) for (let j = 0; j < d; j++) centres[c * d + j] /= mass[c];
+    // re-seed each empty cluster at the point farthest from its centre, one point per cluster
+    const taken = new Uint8Array(n);
     for (let c = 0; c < k; c++) {
-      if (mass[c] > 0) for (let j = 0; j < d; j++) centres[c * d + j] /= mass[c];
-      else {
-        // re-seed an empty cluster at the point farthest from its centre
-        let far = 0;
-        let fd = -1;
-        for (let r = 0; r < n; r++) {
-          const dd = dist2(z, r, centres, assign[r]);
-          if (dd > fd) {
-            fd = dd;
-            far = r;
-          }
+      if (mass[c] > 0) continue;
+      let far = -1;
+      let fd = -1;
+      for (let r = 0; r < n; r++) {
+        if (taken[r] || mass[assign[r]] === 0) continue;
+        const dd = dist2(z, r, centres, assign[r]);
+        if (dd > fd) {
+          fd = dd;
+          far = r;
         }
-        centres.set(z.subarray(far * d, far * d + d), c * d);
       }
+      if (far < 0) continue; // fewer distinct points than clusters: the cluster stays empty
+      taken[far] = 1;
+      centres.set(z.subarray(far * d, far * d + d), c * d);
     }
   }
   // medoids, weights = cluster mass

@@ -344,6 +344,21 @@ describe('fromModule', () => {
     await tmp.remove();
   });
 
+  it('loads a module whose path holds #, % and spaces (file URLs escape them)', async () => {
+    // in plain Node (vitest's own module loader does not resolve escaped file URLs)
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { execFileSync } = await import('node:child_process');
+    const dir = `${tmp.path}/odd #dir %41 x`;
+    await mkdir(dir);
+    await writeFile(`${dir}/m.mjs`, 'export function f(x) { return 3 * x[0]; }\n');
+    const dist = pathToFileURL(new URL('../../dist/index.js', import.meta.url).pathname).href;
+    const script = `const { fromModule } = await import(${JSON.stringify(dist)});
+const m = await fromModule(${JSON.stringify(`${dir}/m.mjs`)}, 'f', { nInputs: 1 });
+process.stdout.write(String((await m.predict(Float64Array.of(2), 1))[0]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out).toBe('6');
+  });
+
   it('loads an exported function from an absolute path and records a worker spec', async () => {
     const model = await fromModule(modulePath, 'score', { nInputs: 2 });
     expect(Array.from(await model.predict(rows(1, 2, 3, -1), 2))).toEqual([21, -7]);

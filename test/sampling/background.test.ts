@@ -51,10 +51,19 @@ describe('createBackground', () => {
   it('normalises weights to sum 1 (uniform by default), keeping proportions', () => {
     const rows = { data: new Float64Array(8), nRows: 4, nColumns: 2 };
     expect(Array.from(createBackground(rows).weights)).toEqual([0.25, 0.25, 0.25, 0.25]);
-    const bg = createBackground(rows, [1, 3, 0, 4]);
-    expect(Array.from(bg.weights)).toEqual([0.125, 0.375, 0, 0.5]);
+    const bg = createBackground(rows, [1, 3, 2, 2]);
+    expect(Array.from(bg.weights)).toEqual([0.125, 0.375, 0.25, 0.25]);
     expect(bg.nRows).toBe(4);
     expect(bg.nColumns).toBe(2);
+  });
+
+  it('drops rows of weight 0 (they cannot change a value, only cost model rows)', () => {
+    const rows = { data: Float64Array.of(1, 1, 2, 2, 3, 3, 4, 4), nRows: 4, nColumns: 2 };
+    const bg = createBackground(rows, [1, 3, 0, 4]);
+    expect(Array.from(bg.weights)).toEqual([0.125, 0.375, 0.5]);
+    expect(Array.from(bg.data)).toEqual([1, 1, 2, 2, 4, 4]);
+    expect(bg.nRows).toBe(3);
+    expect(bg.summary).toMatch(/1 of weight 0 dropped/);
   });
 });
 
@@ -185,5 +194,31 @@ describe('summarizeBackground (sample)', () => {
     picked.forEach((r, i) => {
       expect(s.weights[i]).toBeCloseTo((r + 1) / total, 14);
     });
+  });
+});
+
+describe('summarizeBackground: duplicate rows (empty k-means clusters)', () => {
+  it('returns real rows with weights summing to 1 when many rows repeat', () => {
+    // 3 distinct rows repeated: asking for 5 clusters leaves clusters empty
+    const distinct = [
+      [0, 0],
+      [5, 5],
+      [9, 1],
+    ];
+    const data = Float64Array.from(Array.from({ length: 60 }, (_, i) => distinct[i % 3]).flat());
+    const bg = createBackground({ data, nRows: 60, nColumns: 2 });
+    const s = summarizeBackground(bg, Rng.fromSeed(3), { rows: 5 });
+    expect(s.nRows).toBeLessThanOrEqual(5);
+    expect(s.weights.reduce((a, w) => a + w, 0)).toBeCloseTo(1, 12);
+    for (let r = 0; r < s.nRows; r++) {
+      const row = [s.data[2 * r], s.data[2 * r + 1]];
+      expect(distinct.some((d) => d[0] === row[0] && d[1] === row[1])).toBe(true);
+    }
+    // each distinct row's mass (1/3) is kept whatever the clustering
+    for (const d of distinct) {
+      let mass = 0;
+      for (let r = 0; r < s.nRows; r++) if (s.data[2 * r] === d[0] && s.data[2 * r + 1] === d[1]) mass += s.weights[r];
+      expect(mass).toBeCloseTo(1 / 3, 12);
+    }
   });
 });
