@@ -2,7 +2,7 @@ import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
 import { maskKey } from '../sampling/coalitions.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
-import { defaultBudget, resolveBudget } from './kernel.js';
+import { resolveBudget } from './kernel.js';
 import { enforceEfficiency } from './linear-algebra.js';
 
 /** Options of {@link permutationShap}. */
@@ -33,7 +33,7 @@ export async function permutationShap(
 ): Promise<ShapleyEstimate> {
   const n = game.nPlayers;
   const nOut = game.nOutputs;
-  const budget = resolveBudget(options.budget ?? defaultBudget(n), n);
+  const budget = resolveBudget(options.budget, n);
   const antithetic = options.antithetic ?? PERMUTATION_DEFAULTS.antithetic;
   if (typeof antithetic !== 'boolean') throw new InvalidOptionError('antithetic', 'a boolean', antithetic);
   const walks = antithetic ? 2 : 1;
@@ -43,24 +43,32 @@ export async function permutationShap(
       `method 'permutation' needs a budget of at least ${minBudget} for ${n} players (one ${antithetic ? 'antithetic pair of walks' : 'walk'}); got ${budget}`,
     );
 
-  // coalitions: 0 = ∅, 1 = N, then every distinct prefix
+  // coalitions: 0 = ∅, 1 = N, then every distinct prefix (rows of one growable byte matrix)
   const index = new Map<number | string, number>();
-  const masks: Uint8Array[] = [];
-  const add = (m: Uint8Array): number => {
-    const key = maskKey(m, 0, n);
+  let store = new Uint8Array(Math.min(budget, 1024) * n);
+  let count = 0;
+  const add = (prefixes: Uint8Array, k: number, key: number | string): number => {
     let at = index.get(key);
     if (at === undefined) {
-      at = masks.length;
+      at = count++;
       index.set(key, at);
-      masks.push(m);
+      if (count * n > store.length) {
+        const next = new Uint8Array(Math.min(budget, 2 * count) * n);
+        next.set(store);
+        store = next;
+      }
+      store.set(prefixes.subarray(k * n, (k + 1) * n), at * n);
     }
     return at;
   };
-  add(new Uint8Array(n));
-  add(new Uint8Array(n).fill(1));
+  const edges = new Uint8Array(2 * n).fill(1, n);
+  add(edges, 0, maskKey(edges, 0, n));
+  add(edges, 1, maskKey(edges, n, n));
   const orders: Int32Array[] = [];
   const prefixIds: Int32Array[] = []; // per walk: coalition id of each prefix 0..n
   const perm = Int32Array.from({ length: n }, (_, i) => i);
+  const walkPrefixes = Array.from({ length: walks }, () => new Uint8Array((n + 1) * n));
+  const walkKeys = Array.from({ length: walks }, () => new Array<number | string>(n + 1));
   // once every coalition is known, further walks are free: cap the walks at the budget
   const maxUnits = Math.max(1, Math.floor(budget / walks));
   while (orders.length / walks < maxUnits) {
@@ -68,24 +76,18 @@ export async function permutationShap(
     const order = ctx.rng.shuffle(perm.slice());
     const candidate = antithetic ? [order, order.slice().reverse()] : [order];
     // count the coalitions this unit would add before committing it
-    const walkMasks = candidate.map((o) => prefixes(o, n));
     const fresh = new Set<number | string>();
-    for (const wm of walkMasks)
-      for (let k = 1; k < n; k++) {
-        const key = maskKey(wm[k], 0, n);
-        if (!index.has(key)) fresh.add(key);
-      }
-    if (masks.length + fresh.size > budget) break;
+    candidate.forEach((o, w) => {
+      prefixes(o, n, walkPrefixes[w], walkKeys[w]);
+      for (let k = 1; k < n; k++) if (!index.has(walkKeys[w][k])) fresh.add(walkKeys[w][k]);
+    });
+    if (count + fresh.size > budget) break;
     candidate.forEach((o, w) => {
       orders.push(o);
-      prefixIds.push(Int32Array.from(walkMasks[w], (m) => add(m)));
+      prefixIds.push(Int32Array.from({ length: n + 1 }, (_, k) => add(walkPrefixes[w], k, walkKeys[w][k])));
     });
   }
-  const count = masks.length;
-  const flat = new Uint8Array(count * n);
-  masks.forEach((m, i) => {
-    flat.set(m, i * n);
-  });
+  const flat = store.subarray(0, count * n);
   const v = await game.values(flat, count, ctx.signal);
   ctx.onProgress?.({ done: count, total: budget });
 
@@ -123,13 +125,16 @@ export async function permutationShap(
   };
 }
 
-/** Prefix coalitions 0..n of an order, as 0/1 masks. */
-function prefixes(order: Int32Array, n: number): Uint8Array[] {
-  const out: Uint8Array[] = [new Uint8Array(n)];
-  for (let k = 0; k < n; k++) {
-    const m = out[k].slice();
-    m[order[k]] = 1;
-    out.push(m);
+/**
+ * The prefix coalitions 0..n of an order, written as rows of `out` (`(n + 1) × n` bytes),
+ * with their keys (as {@link maskKey} gives them; built incrementally for n ≤ 52).
+ */
+function prefixes(order: Int32Array, n: number, out: Uint8Array, keys: (number | string)[]): void {
+  out.fill(0, 0, n);
+  keys[0] = maskKey(out, 0, n);
+  for (let k = 1; k <= n; k++) {
+    out.copyWithin(k * n, (k - 1) * n, k * n);
+    out[k * n + order[k - 1]] = 1;
+    keys[k] = n <= 52 ? (keys[k - 1] as number) + 2 ** order[k - 1] : maskKey(out, k * n, n);
   }
-  return out;
 }
