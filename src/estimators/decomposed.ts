@@ -2,6 +2,7 @@ import { BudgetError, throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { allocate, PairedSampler } from '../sampling/coalitions.js';
+import { wordsFor } from '../sampling/masking.js';
 import { Rng } from '../sampling/rng.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
@@ -302,7 +303,7 @@ class Unit {
   /** Writes the model-space key (bit set over all players) of design row s. */
   writeKey(design: CoalitionDesign, s: number, keys: Uint32Array, off: number): void {
     const W = this.W;
-    const Wk = Math.ceil(this.k / 32);
+    const Wk = wordsFor(this.k);
     for (let w = 0; w < W; w++) keys[off + w] = 0;
     for (let c = 0; c * 8 < this.k; c++) {
       const byte = (design.bits[s * Wk + (c >> 2)] >>> ((c & 3) * 8)) & 0xff;
