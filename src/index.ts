@@ -32,6 +32,8 @@ export { permutationShap } from './estimators/permutation.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
+export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
+export { createExplainer, Explainer } from './explainer.js';
 export type { Explanation, ExplanationJSON, ExplanationMeta, Method } from './explanation/explanation.js';
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 // games and estimators (for custom value functions)

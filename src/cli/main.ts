@@ -31,9 +31,11 @@ const USAGE = `whybox ${VERSION} — explain black-box models with Shapley value
 Usage:
   whybox explain --model FILE.onnx --data ROWS.csv [options]
   whybox demo [options]          explain the bundled synthetic credit model
+  whybox serve --config whybox.config.json [--port 8080] [--host 127.0.0.1]
+  whybox serve --model NAME=FILE.onnx [--background BG.csv] [--groups GROUPS.json] --port P
   whybox --help | --version
 
-Run "whybox explain --help" for the options.
+Run "whybox explain --help" or "whybox serve --help" for the options.
 `;
 
 const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [options]
@@ -129,8 +131,13 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     }
     if (command === 'explain') return await runExplain(parseFlags(rest, 'explain'), io, controller.signal, false);
     if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
+    if (command === 'serve') {
+      process.removeListener('SIGINT', onSigint); // serve handles its own signals (graceful shutdown)
+      const { runServe } = await import('./serve.js');
+      return await runServe(rest, io);
+    }
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain" or "whybox demo" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo" or "whybox serve" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);

@@ -1,0 +1,378 @@
+import { availableParallelism } from 'node:os';
+import type { Dataset } from './data/dataset.js';
+import type { GroupSpec, Players } from './data/players.js';
+import { definePlayers } from './data/players.js';
+import { DataError, describe, InvalidOptionError, ShapeError, WorkerError } from './errors.js';
+import type { ExplainOptions, RowsInput } from './explain.js';
+import { explain, resolveMethod } from './explain.js';
+import type { Explanation, Method } from './explanation/explanation.js';
+import { predictInChunks, resolveBatchRows } from './games/evaluator.js';
+import type { Model } from './models/model.js';
+import { resolveOutput, selectOutputs } from './models/model.js';
+import type { OnnxModelOptions } from './models/onnx-model.js';
+import { loadOnnx } from './models/onnx-model.js';
+import type { WorkerPool } from './parallel/pool.js';
+import { createWorkerPool } from './parallel/pool.js';
+import type { Background, SummarizeOptions } from './sampling/background.js';
+import { createBackground, summarizeBackground } from './sampling/background.js';
+import { Rng } from './sampling/rng.js';
+
+/** Rows given to an {@link Explainer}: a dataset, a row-major buffer, or an array of number arrays. */
+export type ExplainerRows = RowsInput | readonly (readonly number[])[];
+
+/** Per-call options of {@link Explainer.explain} (the model, background and players are the explainer's). */
+export type ExplainerCallOptions = Pick<
+  ExplainOptions,
+  | 'method'
+  | 'variant'
+  | 'budget'
+  | 'tolerance'
+  | 'maxBudget'
+  | 'topK'
+  | 'antithetic'
+  | 'seed'
+  | 'concurrency'
+  | 'dedupe'
+  | 'signal'
+  | 'onProgress'
+> & {
+  /**
+   * Output(s) to explain: an index or an output name such as `"probabilities[1]"` (as the CLI's
+   * `--output`). @defaultValue the explainer's `output`, else every output of the model
+   */
+  output?: number | string;
+};
+
+/** Options of {@link createExplainer}. */
+export interface ExplainerOptions {
+  /** The model (from `loadOnnx`, `fromModule`, `fromFunction`). Give `model` or `modelPath`. */
+  model?: Model;
+  /** An ONNX file to load (the explainer owns the session and releases it on `close()`). */
+  modelPath?: string;
+  /** Options of `loadOnnx` when `modelPath` is given (output tensor, link...). */
+  onnx?: OnnxModelOptions;
+  /**
+   * Default output(s) explained: an index or output name such as `"probabilities[1]"`.
+   * @defaultValue every output of the model
+   */
+  output?: number | string;
+  /**
+   * Background (reference) rows. Required to explain; an explainer without one can only
+   * predict. Summarised once, at creation, when `summarize` is set.
+   */
+  background?: RowsInput | Background;
+  /** Weight per background row. @defaultValue uniform */
+  backgroundWeights?: ArrayLike<number>;
+  /** Summarise the background once at creation: `{ method: 'kmeans' | 'sample', rows }`. @defaultValue none */
+  summarize?: SummarizeOptions | false;
+  /** Seed of the background summary (a fixed summary whatever the requests' seeds). @defaultValue 0 */
+  summarizeSeed?: number;
+  /**
+   * Model input column names (for groups and reports).
+   * @defaultValue the background's columns, else the model's input names, else x0, x1, ...
+   */
+  columns?: readonly string[];
+  /** Players: groups of columns `{ name: [column, ...] }`; other columns are players of their own. */
+  groups?: GroupSpec;
+  /** Players as a prebuilt {@link Players} (overrides `groups`). */
+  players?: Players;
+  /**
+   * Worker threads of the explainer's own pool (created once, shared by every call).
+   * @defaultValue os.availableParallelism() when the model can be rebuilt in workers (ONNX,
+   *   `fromModule`), else 1 (the model runs on the main thread)
+   */
+  threads?: number;
+  /** A pool to share with other explainers (then `threads` is ignored; `close()` leaves it open). */
+  pool?: WorkerPool;
+  /** Rows per model call. @defaultValue 4096 */
+  batchRows?: number;
+  /** Defaults of every {@link Explainer.explain} call (method, budget, variant...). */
+  defaults?: Omit<ExplainerCallOptions, 'signal' | 'onProgress' | 'output'>;
+  /** Receives warnings (each distinct message once). @defaultValue process.emitWarning */
+  onWarning?: (message: string) => void;
+}
+
+/** Predictions of {@link Explainer.predict}: `predictions[r * outputs.length + o]`. */
+export interface ExplainerPrediction {
+  readonly outputs: readonly string[];
+  readonly nRows: number;
+  readonly predictions: Float64Array;
+}
+
+/**
+ * A model loaded once, with its background (summarised once), its players and a shared worker
+ * pool, for long-lived processes (a web service explaining each decision it makes).
+ *
+ * `explain()` and `predict()` may be called concurrently: each call gets its own evaluator on
+ * the shared pool, and results are those of the function `explain()` with the same options.
+ * `close()` waits for the calls in flight, then releases the pool and the ONNX sessions.
+ *
+ * @example
+ * const explainer = await createExplainer({ modelPath: 'credit.onnx', background: train, groups });
+ * const exp = await explainer.explain([[0.3, 1, 0, ...]], { seed: 42, budget: 512 });
+ * await explainer.close();
+ */
+export class Explainer {
+  /** The model (all outputs). */
+  readonly model: Model;
+  /** The background, after summarising (undefined: predict-only explainer). */
+  readonly background: Background | undefined;
+  readonly players: Players;
+  /** Model input column names. */
+  readonly columns: readonly string[];
+  /** Worker threads evaluating the model (1: main thread). */
+  readonly threads: number;
+  private readonly pool: WorkerPool | undefined;
+  private readonly ownsPool: boolean;
+  private readonly ownsModel: boolean;
+  private readonly defaultOutput: number | string | undefined;
+  /** Defaults of every explain call. */
+  readonly defaults: ExplainerOptions['defaults'];
+  private readonly batchRows: number;
+  private readonly warn: (message: string) => void;
+  private readonly views = new Map<string, Model>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  /** Use {@link createExplainer}. @internal */
+  constructor(init: {
+    model: Model;
+    background: Background | undefined;
+    players: Players;
+    columns: readonly string[];
+    pool: WorkerPool | undefined;
+    ownsPool: boolean;
+    ownsModel: boolean;
+    options: ExplainerOptions;
+  }) {
+    this.model = init.model;
+    this.background = init.background;
+    this.players = init.players;
+    this.columns = init.columns;
+    this.pool = init.pool;
+    this.ownsPool = init.ownsPool;
+    this.ownsModel = init.ownsModel;
+    this.threads = init.pool?.threads ?? 1;
+    this.defaultOutput = init.options.output;
+    this.defaults = init.options.defaults;
+    this.batchRows = resolveBatchRows(init.options.batchRows);
+    const seen = new Set<string>();
+    const sink = init.options.onWarning ?? ((m: string) => process.emitWarning(m, 'WhyboxWarning'));
+    this.warn = (m) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      sink(m);
+    };
+    if (this.defaultOutput !== undefined) this.outputModel(this.defaultOutput);
+  }
+
+  /** Number of model inputs (values per row). */
+  get nInputs(): number {
+    return this.model.nInputs;
+  }
+
+  /** Names of the outputs explained by default. */
+  get outputs(): readonly string[] {
+    return this.outputModel(this.defaultOutput).outputNames;
+  }
+
+  /** Calls of `explain` / `predict` in flight. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** True once {@link Explainer.close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Explains rows (Shapley values) with the explainer's model, background and players.
+   * @throws as `explain()`; {@link InvalidOptionError} when the explainer has no background;
+   *   {@link WorkerError} once closed.
+   */
+  explain(rows: ExplainerRows, options: ExplainerCallOptions = {}): Promise<Explanation> {
+    return this.track(async () => {
+      if (!this.background)
+        throw new InvalidOptionError(
+          'background',
+          'background rows to explain against',
+          undefined,
+          'this explainer was created without one: it can only predict',
+        );
+      const { output, ...rest } = options;
+      const model = this.outputModel(output ?? this.defaultOutput);
+      const input = this.toRows(rows, 'rows');
+      const opts: ExplainOptions = {
+        ...this.defaults,
+        ...stripUndefined(rest),
+        background: this.background,
+        players: this.players,
+        batchRows: this.batchRows,
+        onWarning: this.warn,
+      };
+      if (this.pool) opts.pool = this.pool;
+      else opts.threads = 1;
+      return explain(model, input, opts);
+    });
+  }
+
+  /** The model's outputs for some rows (on the main thread). */
+  predict(rows: ExplainerRows, options: { output?: number | string; signal?: AbortSignal } = {}) {
+    return this.track(async (): Promise<ExplainerPrediction> => {
+      const model = this.outputModel(options.output ?? this.defaultOutput);
+      const input = this.toRows(rows, 'rows');
+      const predictions = await predictInChunks(model, input.data, input.nRows, this.batchRows, options.signal);
+      return { outputs: model.outputNames, nRows: input.nRows, predictions };
+    });
+  }
+
+  /** The method a call with `method` would use (the explainer's default when undefined). */
+  resolveMethod(method: unknown): Method {
+    return resolveMethod(method ?? this.defaults?.method);
+  }
+
+  /**
+   * Waits for the calls in flight, then releases the worker pool (when the explainer created
+   * it) and the ONNX session (when it loaded the model). Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      if (this.pool && this.ownsPool) await this.pool.close();
+      if (this.ownsModel) await this.model.close?.();
+    })();
+    return this.closing;
+  }
+
+  /** A model view for an output selection (cached: workers load each view once). */
+  private outputModel(output: number | string | undefined): Model {
+    if (output === undefined) return this.model;
+    const key = `${typeof output}:${output}`;
+    let view = this.views.get(key);
+    if (!view) {
+      if (typeof output !== 'number' && typeof output !== 'string')
+        throw new InvalidOptionError('output', 'an output index or name', output);
+      const index = resolveOutput(this.model.outputNames, output);
+      view = selectOutputs(this.model, index);
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  private toRows(rows: ExplainerRows, what: string): RowsInput {
+    const d = this.model.nInputs;
+    if (Array.isArray(rows)) {
+      if (rows.length === 0) throw new DataError(`${what} holds no rows`);
+      const data = new Float64Array(rows.length * d);
+      rows.forEach((row: unknown, r: number) => {
+        if (!Array.isArray(row)) throw new InvalidOptionError(`${what}[${r}]`, `an array of ${d} numbers`, row);
+        if (row.length !== d)
+          throw new ShapeError(`${what}[${r}] has ${row.length} values; the model takes ${d} inputs`);
+        for (let c = 0; c < d; c++) {
+          const v = row[c];
+          if (typeof v !== 'number' || !Number.isFinite(v))
+            throw new DataError(
+              `${what}[${r}][${c}] (column ${JSON.stringify(this.columns[c])}) must be a finite number; got ${describe(v)}`,
+            );
+          data[r * d + c] = v;
+        }
+      });
+      return { data, nRows: rows.length };
+    }
+    return rows as RowsInput;
+  }
+
+  private track<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WorkerError('the explainer is closed; create a new one'));
+    const p = run();
+    this.inFlight.add(p);
+    const done = () => this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+}
+
+/**
+ * Creates an {@link Explainer}: loads the model (when `modelPath` is given), checks and
+ * summarises the background once, builds the players and starts the worker pool.
+ *
+ * @throws {InvalidOptionError} for bad options, {@link ModelError} when the model cannot be
+ *   loaded, {@link DataError} / {@link ShapeError} for a bad background or groups.
+ */
+export async function createExplainer(options: ExplainerOptions): Promise<Explainer> {
+  if (!options || typeof options !== 'object')
+    throw new InvalidOptionError('options', 'an object with { model } or { modelPath }', options);
+  if ((options.model === undefined) === (options.modelPath === undefined))
+    throw new InvalidOptionError('model', 'exactly one of model or modelPath', options.model ?? options.modelPath);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1))
+    throw new InvalidOptionError('threads', 'a positive integer', options.threads);
+  if (options.defaults?.method !== undefined) resolveMethod(options.defaults.method, 'defaults.method');
+  const ownsModel = options.model === undefined;
+  const model = options.model ?? (await loadOnnx(options.modelPath as string, options.onnx));
+  let pool: WorkerPool | undefined;
+  let ownsPool = false;
+  try {
+    const d = model.nInputs;
+    const bgColumns =
+      options.background && 'columns' in options.background ? (options.background as Dataset).columns : undefined;
+    const columns = [...(options.columns ?? bgColumns ?? model.inputNames ?? defaultNames(d))];
+    if (columns.length !== d)
+      throw new ShapeError(`${columns.length} column names for a model of ${d} inputs; give one name per input`);
+    if (bgColumns && !bgColumns.every((c, i) => c === columns[i]))
+      throw new DataError('the background columns differ from `columns`: give the model input columns in order');
+    let background: Background | undefined;
+    if (options.background) {
+      const bg = options.background;
+      if ('weights' in bg && 'summary' in bg && !options.backgroundWeights) {
+        if (bg.nColumns !== d) throw new ShapeError(`background has ${bg.nColumns} columns; the model takes ${d}`);
+        background = bg;
+      } else {
+        if (bg.data.length !== bg.nRows * d)
+          throw new ShapeError(
+            `background holds ${bg.data.length} values; ${bg.nRows} rows of ${d} inputs need ${bg.nRows * d}`,
+          );
+        background = createBackground(
+          'columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d },
+          options.backgroundWeights,
+        );
+      }
+      if (options.summarize)
+        background = summarizeBackground(background, Rng.fromSeed(options.summarizeSeed ?? 0), options.summarize);
+    }
+    const players = options.players ?? definePlayers(columns, options.groups);
+    if (players.nColumns !== d) throw new ShapeError(`players cover ${players.nColumns} columns; the model takes ${d}`);
+    if (options.pool) pool = options.pool;
+    else {
+      const threads = options.threads ?? (model.spec ? availableParallelism() : 1);
+      if (threads > 1) {
+        if (!model.spec)
+          throw new InvalidOptionError(
+            'threads',
+            '1 for a model that is a JavaScript closure',
+            threads,
+            'load it with fromModule(path, exportName) or use an ONNX model to run it in worker threads',
+          );
+        pool = createWorkerPool({ threads });
+        ownsPool = true;
+      }
+    }
+    return new Explainer({ model, background, players, columns, pool, ownsPool, ownsModel, options });
+  } catch (error) {
+    if (ownsPool) await pool?.close();
+    if (ownsModel) await model.close?.();
+    throw error;
+  }
+}
+
+function defaultNames(d: number): string[] {
+  return Array.from({ length: d }, (_, i) => `x${i}`);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

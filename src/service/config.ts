@@ -1,0 +1,200 @@
+/**
+ * The service configuration (`whybox.config.json`): models, limits, auth. Validated with a
+ * TypeBox schema at start-up; every problem is reported with its JSON path.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { describeFsError } from '../data/csv.js';
+import { InvalidOptionError, WhyboxError } from '../errors.js';
+import { KERNEL_VARIANTS } from '../estimators/kernel.js';
+
+/** A configuration file that cannot be used. */
+export class ConfigError extends WhyboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_OPTION', message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Names of models in URLs: letters, digits, `_`, `-`, `.`; 1-64 characters. */
+export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+const MethodSchema = Type.Union([Type.Literal('exact'), Type.Literal('kernel'), Type.Literal('permutation')]);
+const VariantSchema = Type.Union(KERNEL_VARIANTS.map((v) => Type.Literal(v)));
+
+/** Limits of the service (every request is checked against them). */
+export const LimitsSchema = Type.Object(
+  {
+    bodyBytes: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest request body in bytes' })),
+    rowsPerRequest: Type.Optional(Type.Integer({ minimum: 1, description: 'most rows (or records) per request' })),
+    maxBudget: Type.Optional(Type.Integer({ minimum: 2, description: 'largest budget (and budget "auto" cap)' })),
+    maxExactPlayers: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, description: "most players for 'exact'" })),
+    timeoutMs: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'per-request deadline (ms), queue wait included' }),
+    ),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'requests computed at once' })),
+    queue: Type.Optional(Type.Integer({ minimum: 0, description: 'requests waiting for a slot; more get 503' })),
+    shutdownTimeoutMs: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'on SIGTERM, how long in-flight requests may finish' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Resolved limits. */
+export type Limits = Required<Static<typeof LimitsSchema>>;
+
+/** Default limits (see the README's "Limits" table). */
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 1_048_576,
+  rowsPerRequest: 100,
+  maxBudget: 8192,
+  maxExactPlayers: 12,
+  timeoutMs: 30_000,
+  concurrency: 2,
+  queue: 64,
+  shutdownTimeoutMs: 30_000,
+};
+
+const GroupsSchema = Type.Record(Type.String(), Type.Array(Type.String(), { minItems: 1 }));
+
+/** One served model. Paths are relative to the configuration file. */
+export const ModelConfigSchema = Type.Object(
+  {
+    onnx: Type.String({ minLength: 1, description: 'ONNX model file' }),
+    background: Type.Optional(
+      Type.String({ minLength: 1, description: 'background CSV (header = model input columns)' }),
+    ),
+    groups: Type.Optional(Type.Union([Type.String({ minLength: 1 }), GroupsSchema])),
+    summarize: Type.Optional(Type.Integer({ minimum: 1, description: 'k-means medoids of the background' })),
+    output: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })])),
+    tensor: Type.Optional(Type.String({ minLength: 1 })),
+    link: Type.Optional(Type.Union([Type.Literal('identity'), Type.Literal('logit')])),
+    schema: Type.Optional(Type.String({ minLength: 1, description: 'schema JSON of raw records' })),
+    reasons: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())])),
+    description: Type.Optional(Type.String()),
+    defaults: Type.Optional(
+      Type.Object(
+        {
+          method: Type.Optional(MethodSchema),
+          variant: Type.Optional(VariantSchema),
+          budget: Type.Optional(Type.Union([Type.Integer({ minimum: 2 }), Type.Literal('auto')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ModelConfig = Static<typeof ModelConfigSchema>;
+
+/** The whole configuration file. */
+export const ServiceConfigSchema = Type.Object(
+  {
+    models: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), ModelConfigSchema, {
+      minProperties: 1,
+    }),
+    limits: Type.Optional(LimitsSchema),
+    threads: Type.Optional(Type.Integer({ minimum: 1, description: 'worker threads shared by the models' })),
+    auth: Type.Optional(
+      Type.Object(
+        { tokenEnv: Type.String({ minLength: 1, description: 'environment variable holding the bearer token' }) },
+        { additionalProperties: false },
+      ),
+    ),
+    server: Type.Optional(
+      Type.Object(
+        {
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          host: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    logLevel: Type.Optional(
+      Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ServiceConfig = Static<typeof ServiceConfigSchema>;
+
+/**
+ * Reads and validates a configuration file; relative paths in it are resolved against the
+ * file's directory.
+ * @throws {ConfigError} naming the file and the JSON path of the first problems.
+ */
+export async function loadServiceConfig(path: string): Promise<ServiceConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(describeFsError(error, path), { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const config = checkServiceConfig(json, path);
+  return resolvePaths(config, dirname(resolve(path)));
+}
+
+/**
+ * Validates a configuration object.
+ * @throws {ConfigError} listing up to 5 problems with their JSON paths.
+ */
+export function checkServiceConfig(json: unknown, source = 'config'): ServiceConfig {
+  checkSchema(ServiceConfigSchema, json, source);
+  return json as ServiceConfig;
+}
+
+function checkSchema(schema: TSchema, json: unknown, source: string): void {
+  if (Value.Check(schema, json)) return;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, json)) {
+    const at = e.path || '/';
+    if (seen.has(at)) continue;
+    seen.add(at);
+    problems.push(
+      `${at}: ${e.message}${e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)?.slice(0, 60)})`}`,
+    );
+    if (problems.length === 5) break;
+  }
+  throw new ConfigError(`${source} is not a valid whybox service configuration: ${problems.join('; ')}`);
+}
+
+function resolvePaths(config: ServiceConfig, dir: string): ServiceConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const models: Record<string, ModelConfig> = {};
+  for (const [name, m] of Object.entries(config.models)) {
+    models[name] = {
+      ...m,
+      onnx: abs(m.onnx),
+      ...(m.background ? { background: abs(m.background) } : {}),
+      ...(typeof m.groups === 'string' ? { groups: abs(m.groups) } : {}),
+      ...(m.schema ? { schema: abs(m.schema) } : {}),
+      ...(typeof m.reasons === 'string' ? { reasons: abs(m.reasons) } : {}),
+    };
+  }
+  return { ...config, models };
+}
+
+/** Limits with defaults filled in. */
+export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
+  const out = { ...DEFAULT_LIMITS, ...stripUndefined(limits ?? {}) };
+  for (const [k, v] of Object.entries(out))
+    if (!Number.isInteger(v) || v < 0) throw new InvalidOptionError(`limits.${k}`, 'a non-negative integer', v);
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,58 @@
+/**
+ * A service from a configuration: loads and validates everything at start-up (models,
+ * backgrounds, groups, the auth token) and fails fast with a message naming the problem.
+ */
+import type { FastifyServerOptions } from 'fastify';
+import { createWorkerPool } from '../parallel/pool.js';
+import type { ServiceConfig } from './config.js';
+import { ConfigError } from './config.js';
+import { loadModels } from './models.js';
+import type { WhyboxService } from './server.js';
+import { createService } from './server.js';
+
+/** Options of {@link serviceFromConfig}. */
+export interface ServiceFromConfigOptions {
+  /** fastify's logger option. @defaultValue `{ level: config.logLevel ?? 'info' }` */
+  logger?: FastifyServerOptions['logger'];
+  /** Environment to read the token variable from. @defaultValue process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Receives library warnings (large background...). @defaultValue logged as warnings */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Creates a service from a validated configuration (see `loadServiceConfig`). Every model
+ * shares one worker pool of `config.threads` threads (default: all cores).
+ * @throws {ConfigError} naming the model or setting that cannot be used.
+ */
+export async function serviceFromConfig(
+  config: ServiceConfig,
+  options: ServiceFromConfigOptions = {},
+): Promise<WhyboxService> {
+  const env = options.env ?? process.env;
+  let token: string | undefined;
+  if (config.auth) {
+    token = env[config.auth.tokenEnv];
+    if (!token)
+      throw new ConfigError(
+        `auth.tokenEnv names the environment variable ${config.auth.tokenEnv}, which is not set or empty; export it with the bearer token clients must send`,
+      );
+  }
+  const warnings: string[] = [];
+  const pool = createWorkerPool({ threads: config.threads });
+  try {
+    const models = await loadModels(config, { pool, onWarning: options.onWarning ?? ((m) => warnings.push(m)) });
+    const service = await createService({
+      models,
+      limits: config.limits,
+      token,
+      logger: options.logger ?? { level: config.logLevel ?? 'info' },
+      pool,
+    });
+    for (const w of warnings) service.app.log.warn(w);
+    return service;
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+}

@@ -1,0 +1,615 @@
+/**
+ * The HTTP service (fastify): explain and predict routes over configured models, model list,
+ * health, readiness, Prometheus metrics and an OpenAPI document generated from the route
+ * schemas. Limits, per-request deadlines, cancellation on disconnect, a bounded queue,
+ * optional bearer auth and graceful shutdown.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
+import secureJson from 'secure-json-parse';
+import { WhyboxError } from '../errors.js';
+import { defaultBudget } from '../estimators/kernel.js';
+import type { Explainer } from '../explainer.js';
+import { explanationToJSON } from '../explanation/explanation.js';
+import type { WorkerPool } from '../parallel/pool.js';
+import { VERSION } from '../version.js';
+import type { Limits } from './config.js';
+import { resolveLimits } from './config.js';
+import { Metrics } from './metrics.js';
+import type { ServedModel } from './models.js';
+import { QueueFullError, WorkQueue } from './queue.js';
+import type { ExplainBodyT, ModelParamsT, PredictBodyT } from './schemas.js';
+import {
+  ErrorSchema,
+  ExplanationSchema,
+  explainBody,
+  ModelListSchema,
+  ModelParams,
+  PredictionSchema,
+  predictBody,
+  StatusSchema,
+} from './schemas.js';
+
+/** Options of {@link createService}. */
+export interface ServiceOptions {
+  /** The models, by name (names as in URLs). */
+  models: ReadonlyMap<string, ServedModel> | Readonly<Record<string, Explainer>>;
+  /** Limits (missing ones take the defaults of `DEFAULT_LIMITS`). */
+  limits?: Partial<Limits>;
+  /** Bearer token: when set, every /v1 route needs `Authorization: Bearer <token>`. @defaultValue no auth */
+  token?: string;
+  /**
+   * fastify's logger option (pino options, or false).
+   * @defaultValue `{ level: 'info' }` — JSON lines on stdout
+   */
+  logger?: FastifyServerOptions['logger'];
+  /** Close the models' explainers when the service closes. @defaultValue true */
+  closeModels?: boolean;
+  /** A worker pool shared by the models, closed after them. */
+  pool?: WorkerPool;
+}
+
+/** A running (or ready to listen) service. */
+export interface WhyboxService {
+  readonly app: FastifyInstance;
+  readonly limits: Limits;
+  /** Starts listening; returns the address (`http://127.0.0.1:8080`). */
+  listen(options: { port?: number; host?: string }): Promise<string>;
+  /**
+   * Graceful shutdown: stops accepting requests, lets the ones in flight finish (up to
+   * `limits.shutdownTimeoutMs`, then cancels their work), then releases the models. Safe to call twice.
+   */
+  close(): Promise<void>;
+  /** Requests waiting / computing. */
+  readonly queueDepth: number;
+  readonly inFlight: number;
+}
+
+/** The deadline of a request passed. */
+class DeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`deadline of ${ms} ms`);
+    this.name = 'DeadlineError';
+  }
+}
+/** The client closed the connection before the answer. */
+class ClientGoneError extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+/** The server is shutting down and cancelled the work. */
+class ShuttingDownError extends Error {
+  constructor() {
+    super('the server is shutting down');
+    this.name = 'ShuttingDownError';
+  }
+}
+
+/** An HTTP error with a code and a message safe to show. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Creates the service (routes registered, not listening yet).
+ * @example
+ * const service = await createService({ models: { credit: explainer }, limits: { rowsPerRequest: 10 } });
+ * await service.listen({ port: 8080, host: '127.0.0.1' });
+ */
+export async function createService(options: ServiceOptions): Promise<WhyboxService> {
+  const limits = resolveLimits(options.limits);
+  const models: ReadonlyMap<string, ServedModel> =
+    options.models instanceof Map
+      ? options.models
+      : new Map(
+          Object.entries(options.models as Record<string, Explainer>).map(([name, explainer]) => [
+            name,
+            { name, explainer },
+          ]),
+        );
+  if (models.size === 0) throw new WhyboxError('INVALID_OPTION', 'the service needs at least one model');
+  const queue = new WorkQueue(limits.concurrency, limits.queue);
+  const metrics = new Metrics({ queueDepth: () => queue.depth, inFlight: () => queue.active });
+  const active = new Set<AbortController>();
+  const tokenDigest = options.token ? sha256(options.token) : undefined;
+  if (options.token !== undefined && options.token.length === 0)
+    throw new WhyboxError('INVALID_OPTION', 'the bearer token is empty; set a non-empty token or none');
+  let draining = false;
+  let closing: Promise<void> | undefined;
+
+  const app = Fastify({
+    logger: options.logger ?? { level: 'info' },
+    bodyLimit: limits.bodyBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+  });
+
+  // JSON bodies: prototype-poisoning keys refused with a clear message (fastify's own parser
+  // reports them as "not valid JSON"); the body limit is fastify's
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+    const body = String(text);
+    if (body.trim() === '')
+      return done(new HttpError(400, 'BAD_REQUEST', 'the request body is empty; send a JSON object'));
+    try {
+      done(null, secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      const m = (error as Error).message;
+      done(
+        /prototype/i.test(m)
+          ? new HttpError(
+              400,
+              'FORBIDDEN_KEY',
+              'the body contains a "__proto__" or "constructor.prototype" key, which this server refuses',
+            )
+          : new HttpError(400, 'BAD_JSON', `the body is not valid JSON: ${m}`),
+      );
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'whybox',
+        version: VERSION,
+        description: 'Shapley-value explanations of the configured models',
+      },
+      components: options.token ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+    },
+  });
+
+  const started = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (request, reply) => {
+    started.set(request, performance.now());
+    reply.header('x-request-id', request.id);
+    if (tokenDigest && request.url.startsWith('/v1/')) {
+      const header = request.headers.authorization;
+      const m = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
+      if (!m || !timingSafeEqual(sha256(m[1]), tokenDigest)) {
+        reply.header('www-authenticate', 'Bearer realm="whybox"');
+        throw new HttpError(
+          401,
+          'UNAUTHORIZED',
+          m ? 'the bearer token is not valid' : 'this server needs an Authorization: Bearer <token> header',
+        );
+      }
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const t0 = started.get(request);
+    const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
+    metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, seconds);
+  });
+
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const { status, body, retryAfter } = toHttpError(error, request, limits);
+    if (status >= 500 && status !== 503 && status !== 504)
+      request.log.error({ err: error }, 'request failed with an internal error');
+    else if (status === 499) request.log.info('client closed the connection; the work was cancelled');
+    else request.log.info({ code: body.error.code }, body.error.message);
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    if (reply.raw.destroyed) return;
+    return reply.code(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 100)}; see /openapi.json`,
+      },
+    }),
+  );
+
+  const lookup = (name: string): ServedModel => {
+    const m = models.get(name);
+    if (!m)
+      throw new HttpError(
+        404,
+        'UNKNOWN_MODEL',
+        `no model named ${JSON.stringify(name)}; configured models: ${[...models.keys()].join(', ')} (GET /v1/models)`,
+        'name',
+      );
+    return m;
+  };
+
+  /** Runs `job` through the queue with the request's deadline and disconnect cancellation. */
+  const guarded = async <T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    timeoutMs: number,
+    job: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
+    if (draining) throw new ShuttingDownError();
+    const ctl = new AbortController();
+    active.add(ctl);
+    const timer = setTimeout(() => ctl.abort(new DeadlineError(timeoutMs)), timeoutMs);
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ctl.abort(new ClientGoneError());
+    };
+    reply.raw.on('close', onClose);
+    try {
+      const work = queue.run(() => job(ctl.signal), ctl.signal);
+      const stopped = new Promise<never>((_, reject) => {
+        if (ctl.signal.aborted) reject(ctl.signal.reason);
+        ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true });
+      });
+      work.catch(() => undefined);
+      stopped.catch(() => undefined);
+      return await Promise.race([work, stopped]);
+    } finally {
+      clearTimeout(timer);
+      reply.raw.off('close', onClose);
+      active.delete(ctl);
+    }
+  };
+
+  const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema, 504: ErrorSchema };
+  const security = options.token ? [{ bearer: [] }] : undefined;
+
+  app.post<{ Params: ModelParamsT; Body: ExplainBodyT }>(
+    '/v1/models/:name/explain',
+    {
+      schema: {
+        summary: 'Explain rows (Shapley values)',
+        description: 'Answers with the same object as `whybox explain --format json`.',
+        params: ModelParams,
+        body: explainBody(limits),
+        response: { 200: ExplanationSchema, ...errorResponses },
+        security,
+      },
+    },
+    async (request, reply) => {
+      const served = lookup(request.params.name);
+      const ex = served.explainer;
+      const body = request.body;
+      const rows = rowsOf(body, ex);
+      if (body.top !== undefined)
+        throw new HttpError(
+          400,
+          'UNSUPPORTED',
+          `top: model ${JSON.stringify(served.name)} has no reason templates configured`,
+          'top',
+        );
+      const method = ex.resolveMethod(body.method);
+      const nPlayers = ex.players.names.length;
+      if (method === 'exact' && nPlayers > limits.maxExactPlayers)
+        throw new HttpError(
+          400,
+          'LIMIT',
+          `method 'exact' evaluates all 2^${nPlayers} coalitions; this server allows it for at most ${limits.maxExactPlayers} players (model ${JSON.stringify(served.name)} has ${nPlayers}); use method 'kernel' or 'permutation'`,
+          'method',
+        );
+      const budget = body.budget ?? ex.defaults?.budget;
+      if (method !== 'exact' && budget !== 'auto') {
+        const effective = budget ?? defaultBudget(nPlayers);
+        if (effective > limits.maxBudget)
+          throw new HttpError(
+            400,
+            'LIMIT',
+            `budget ${effective}${budget === undefined ? ' (the default for this model)' : ''} is above this server's limit of ${limits.maxBudget}; pass a smaller budget`,
+            'budget',
+          );
+      }
+      const timeoutMs = body.timeoutMs ?? limits.timeoutMs;
+      const exp = await guarded(request, reply, timeoutMs, (signal) =>
+        ex.explain(rows, {
+          method: body.method,
+          variant: body.variant,
+          budget: body.budget,
+          seed: body.seed,
+          output: body.output,
+          maxBudget: budget === 'auto' ? limits.maxBudget : undefined,
+          signal,
+        }),
+      );
+      metrics.observeModelRows(served.name, exp.modelRows, exp.nRows);
+      return reply.type('application/json').send(JSON.stringify(explanationToJSON(exp)));
+    },
+  );
+
+  app.post<{ Params: ModelParamsT; Body: PredictBodyT }>(
+    '/v1/models/:name/predict',
+    {
+      schema: {
+        summary: "The model's predictions for rows",
+        params: ModelParams,
+        body: predictBody(limits),
+        response: { 200: PredictionSchema, ...errorResponses },
+        security,
+      },
+    },
+    async (request, reply) => {
+      const served = lookup(request.params.name);
+      const ex = served.explainer;
+      const rows = rowsOf(request.body, ex);
+      const timeoutMs = request.body.timeoutMs ?? limits.timeoutMs;
+      const p = await guarded(request, reply, timeoutMs, (signal) =>
+        ex.predict(rows, { output: request.body.output, signal }),
+      );
+      metrics.observeModelRows(served.name, p.nRows, p.nRows);
+      const k = p.outputs.length;
+      const predictions = Array.from({ length: p.nRows }, (_, r) =>
+        Array.from(p.predictions.subarray(r * k, r * k + k)),
+      );
+      return reply
+        .type('application/json')
+        .send(JSON.stringify({ model: served.name, outputs: p.outputs, predictions }));
+    },
+  );
+
+  app.get(
+    '/v1/models',
+    { schema: { summary: 'The configured models', response: { 200: ModelListSchema }, security } },
+    async () => ({
+      models: [...models.values()].map((m) => {
+        const ex = m.explainer;
+        return {
+          name: m.name,
+          ...(m.description ? { description: m.description } : {}),
+          inputs: ex.nInputs,
+          columns: [...ex.columns],
+          players: [...ex.players.names],
+          outputs: [...ex.outputs],
+          allOutputs: [...ex.model.outputNames],
+          background: ex.background ? { rows: ex.background.nRows, summary: ex.background.summary } : null,
+          explain: ex.background !== undefined,
+          threads: ex.threads,
+          defaults: { ...(ex.defaults ?? {}) },
+        };
+      }),
+    }),
+  );
+
+  app.get('/healthz', { schema: { summary: 'Liveness', response: { 200: StatusSchema } } }, async () => ({
+    status: 'ok',
+  }));
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness (503 while shutting down)', response: { 200: StatusSchema, 503: StatusSchema } } },
+    async (_request, reply) => {
+      if (draining) return reply.code(503).send({ status: 'shutting down' });
+      return { status: 'ready' };
+    },
+  );
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format 0.0.4)' } }, async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+  );
+  app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', hide: true } }, async () => app.swagger());
+
+  await app.ready();
+
+  return {
+    app,
+    limits,
+    get queueDepth() {
+      return queue.depth;
+    },
+    get inFlight() {
+      return queue.active;
+    },
+    async listen({ port = 8080, host = '127.0.0.1' }) {
+      return app.listen({ port, host });
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const force =
+          limits.shutdownTimeoutMs > 0
+            ? setTimeout(() => {
+                for (const c of active) c.abort(new ShuttingDownError());
+              }, limits.shutdownTimeoutMs)
+            : undefined;
+        if (limits.shutdownTimeoutMs === 0) for (const c of active) c.abort(new ShuttingDownError());
+        try {
+          await app.close();
+        } finally {
+          if (force) clearTimeout(force);
+          if (options.closeModels !== false)
+            await Promise.allSettled([...models.values()].map((m) => m.explainer.close()));
+          await options.pool?.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The request's rows, checked against the model's inputs (400s name the row). */
+function rowsOf(body: { rows?: number[][]; records?: unknown[] }, ex: Explainer): number[][] {
+  if (body.records !== undefined)
+    throw new HttpError(
+      400,
+      'UNSUPPORTED',
+      'records: this model takes rows of numbers (no schema is configured to encode raw records); send "rows"',
+      'records',
+    );
+  if (body.rows === undefined)
+    throw new HttpError(
+      400,
+      'VALIDATION',
+      `rows is required: an array of rows of ${ex.nInputs} numbers in the model's column order`,
+      'rows',
+    );
+  const d = ex.nInputs;
+  body.rows.forEach((row, r) => {
+    if (row.length !== d)
+      throw new HttpError(
+        400,
+        'VALIDATION',
+        `rows[${r}] has ${row.length} values; the model takes ${d} inputs (columns ${ex.columns.slice(0, 4).join(', ')}${d > 4 ? ', ...' : ''})`,
+        `rows[${r}]`,
+      );
+    for (let c = 0; c < d; c++)
+      if (!Number.isFinite(row[c]))
+        throw new HttpError(
+          400,
+          'VALIDATION',
+          `rows[${r}][${c}] (column ${JSON.stringify(ex.columns[c])}) must be a finite number; got ${row[c]}`,
+          `rows[${r}][${c}]`,
+        );
+  });
+  return body.rows;
+}
+
+interface ErrorBody {
+  error: { code: string; message: string; field?: string; requestId?: string };
+}
+
+/** Maps any error to a status and a body that is safe to show (no stack, no paths). */
+function toHttpError(
+  error: unknown,
+  request: FastifyRequest,
+  limits: Limits,
+): { status: number; body: ErrorBody; retryAfter?: number } {
+  const requestId = String(request.id);
+  const make = (status: number, code: string, message: string, field?: string) => ({
+    status,
+    body: { error: { code, message, ...(field ? { field } : {}), requestId } },
+  });
+  if (error instanceof HttpError) return make(error.status, error.code, error.message, error.field);
+  if (error instanceof DeadlineError)
+    return make(
+      504,
+      'DEADLINE',
+      `the request did not finish within its deadline of ${error.ms} ms and its work was cancelled; send fewer rows or a smaller budget, or a larger timeoutMs (at most ${limits.timeoutMs})`,
+    );
+  if (error instanceof ClientGoneError) return make(499, 'CLIENT_CLOSED', error.message);
+  if (error instanceof ShuttingDownError)
+    return { ...make(503, 'SHUTTING_DOWN', 'the server is shutting down; retry on another instance'), retryAfter: 1 };
+  if (error instanceof QueueFullError) return { ...make(503, 'BUSY', error.message), retryAfter: 1 };
+  const fe = error as FastifyError;
+  if (fe?.validation) return validationError(fe, request, make);
+  if (error instanceof WhyboxError) {
+    if (!error.userError) return make(500, 'INTERNAL', `internal error (request ${requestId}); see the server log`);
+    // library messages may name files (a model module...): never show paths to clients
+    if (error.code === 'MODEL') return make(422, 'MODEL', scrub(error.message));
+    return make(400, error.code, scrub(error.message));
+  }
+  if (
+    typeof fe?.statusCode === 'number' &&
+    fe.statusCode >= 400 &&
+    fe.statusCode < 500 &&
+    fe.code?.startsWith('FST_')
+  ) {
+    const code =
+      fe.statusCode === 413 ? 'BODY_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+    const message =
+      fe.statusCode === 413
+        ? `the request body is larger than this server's limit of ${limits.bodyBytes} bytes`
+        : fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError
+          ? `the body is not valid JSON: ${fe.message}`
+          : fe.message;
+    return make(fe.statusCode, code, message);
+  }
+  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400)
+    return make(400, 'BAD_REQUEST', `the body is not valid JSON: ${error.message}`);
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return make(fe.statusCode, 'BAD_REQUEST', fe.message);
+  return make(500, 'INTERNAL', `internal error (request ${requestId}); see the server log`);
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function validationError(
+  error: FastifyError,
+  request: FastifyRequest,
+  make: (status: number, code: string, message: string, field?: string) => { status: number; body: ErrorBody },
+) {
+  const errors = (error.validation ?? []) as unknown as AjvError[];
+  const context = (error as { validationContext?: string }).validationContext ?? 'body';
+  const first = errors.find((e) => e.keyword !== 'anyOf') ?? errors[0];
+  if (!first) return make(400, 'VALIDATION', error.message);
+  const root = context === 'params' ? request.params : request.body;
+  if (first.keyword === 'additionalProperties') {
+    const extra = String(first.params.additionalProperty);
+    const field = joinField(pointerField(first.instancePath), extra);
+    return make(400, 'VALIDATION', `unknown field ${JSON.stringify(field)}${allowedFields(context)}`, field);
+  }
+  if (first.keyword === 'required') {
+    const field = joinField(pointerField(first.instancePath), String(first.params.missingProperty));
+    return make(400, 'VALIDATION', `${field} is required`, field);
+  }
+  const field = pointerField(first.instancePath) || context;
+  let same = errors.filter((e) => e.instancePath === first.instancePath && e.keyword !== 'anyOf');
+  // a literal ("auto") also reports "must be string": keep only the literal
+  if (same.some((e) => e.keyword === 'const'))
+    same = same.filter((e) => !(e.keyword === 'type' && e.params.type === 'string'));
+  const wants = [...new Set(same.map(phrase))].join(' or ');
+  const value = valueAt(root, first.instancePath);
+  return make(400, 'VALIDATION', `${field} ${wants}; got ${describeValue(value)}`, field);
+}
+
+function phrase(e: AjvError): string {
+  if (e.keyword === 'const') return `must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (e.keyword === 'type') return `must be ${e.params.type === 'number' ? 'a number' : `of type ${e.params.type}`}`;
+  return e.message ?? 'is not valid';
+}
+
+function allowedFields(context: string): string {
+  return context === 'body' ? ' (see /openapi.json for the fields of this route)' : '';
+}
+
+/** `/rows/0/1` -> `rows[0][1]`. */
+function pointerField(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out ? `.${part}` : part;
+  }
+  return out;
+}
+
+function joinField(parent: string, child: string): string {
+  return parent ? `${parent}.${child}` : child;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let v: unknown = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, part)) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (a number too large for a double)`;
+  if (Array.isArray(v)) return `an array of ${v.length} items`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** Removes file paths and URLs from a message shown to clients. */
+export function scrub(message: string): string {
+  return message
+    .replace(/file:\/\/\S+/g, '<path>')
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+){2,}[\\/]?/g, '<path>')
+    .replace(/\s*\n\s*/g, ' ');
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
