@@ -104,7 +104,7 @@ describe('Explainer', () => {
   it('groups become players; bad rows are typed errors naming the row', async () => {
     const cols = Array.from({ length: D }, (_, c) => `c${c}`);
     const e = await createExplainer({
-      model: fromFunction((r) => r[0] + 2 * r[1] + r[2], { nInputs: D }),
+      model: fromFunction((r: Float64Array) => r[0] + 2 * r[1] + r[2], { nInputs: D }),
       background: rowsOf(randomRows(3, D, 3)),
       columns: cols,
       groups: { first: ['c0', 'c1'] },
@@ -127,12 +127,12 @@ describe('Explainer', () => {
   });
 
   it('needs a background to explain, not to predict; a closure model cannot have threads', async () => {
-    const e = await createExplainer({ model: fromFunction((r) => r[0], { nInputs: 2 }) });
+    const e = await createExplainer({ model: fromFunction((r: Float64Array) => r[0], { nInputs: 2 }) });
     await expect(e.explain([[1, 2]])).rejects.toThrow(/background/);
     expect(Array.from((await e.predict([[3, 4]])).predictions)).toEqual([3]);
     await e.close();
     await expect(
-      createExplainer({ model: fromFunction((r) => r[0], { nInputs: 2 }), threads: 2, background: rowsOf([[0, 0]]) }),
+      createExplainer({ model: fromFunction((r: Float64Array) => r[0], { nInputs: 2 }), threads: 2, background: rowsOf([[0, 0]]) }),
     ).rejects.toThrow(InvalidOptionError);
     await expect(createExplainer({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(/model\.onnx/);
   });

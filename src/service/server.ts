@@ -229,7 +229,6 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
 
   /** Runs `job` through the queue with the request's deadline and disconnect cancellation. */
   const guarded = async <T>(
-    request: FastifyRequest,
     reply: FastifyReply,
     timeoutMs: number,
     job: (signal: AbortSignal) => Promise<T>,
@@ -306,7 +305,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           );
       }
       const timeoutMs = body.timeoutMs ?? limits.timeoutMs;
-      const exp = await guarded(request, reply, timeoutMs, (signal) =>
+      const exp = await guarded(reply, timeoutMs, (signal) =>
         ex.explain(rows, {
           method: body.method,
           variant: body.variant,
@@ -338,7 +337,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
       const ex = served.explainer;
       const rows = rowsOf(request.body, ex);
       const timeoutMs = request.body.timeoutMs ?? limits.timeoutMs;
-      const p = await guarded(request, reply, timeoutMs, (signal) =>
+      const p = await guarded(reply, timeoutMs, (signal) =>
         ex.predict(rows, { output: request.body.output, signal }),
       );
       metrics.observeModelRows(served.name, p.nRows, p.nRows);
