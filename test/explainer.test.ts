@@ -132,7 +132,11 @@ describe('Explainer', () => {
     expect(Array.from((await e.predict([[3, 4]])).predictions)).toEqual([3]);
     await e.close();
     await expect(
-      createExplainer({ model: fromFunction((r: Float64Array) => r[0], { nInputs: 2 }), threads: 2, background: rowsOf([[0, 0]]) }),
+      createExplainer({
+        model: fromFunction((r: Float64Array) => r[0], { nInputs: 2 }),
+        threads: 2,
+        background: rowsOf([[0, 0]]),
+      }),
     ).rejects.toThrow(InvalidOptionError);
     await expect(createExplainer({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(/model\.onnx/);
   });

@@ -140,7 +140,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
 
   // JSON bodies: prototype-poisoning keys refused with a clear message (fastify's own parser
   // reports them as "not valid JSON"); the body limit is fastify's
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers(); // JSON only: anything else is a 415
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     const body = String(text);
     if (body.trim() === '')
@@ -190,10 +190,27 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
       }
     }
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // while shutting down, answers close their connection (keep-alive would hold the close)
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+  const counted = new WeakSet<FastifyRequest>();
+  const observe = (request: FastifyRequest, status: number) => {
+    if (counted.has(request)) return;
+    counted.add(request);
     const t0 = started.get(request);
     const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
-    metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, seconds);
+    metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, status, seconds);
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    observe(request, reply.statusCode);
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    observe(request, 499);
+  });
+  app.addHook('onTimeout', async (request) => {
+    observe(request, 408);
   });
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
@@ -203,7 +220,10 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     else if (status === 499) request.log.info('client closed the connection; the work was cancelled');
     else request.log.info({ code: body.error.code }, body.error.message);
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-    if (reply.raw.destroyed) return;
+    if (reply.raw.destroyed) {
+      observe(request, 499);
+      return;
+    }
     return reply.code(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -337,9 +357,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
       const ex = served.explainer;
       const rows = rowsOf(request.body, ex);
       const timeoutMs = request.body.timeoutMs ?? limits.timeoutMs;
-      const p = await guarded(reply, timeoutMs, (signal) =>
-        ex.predict(rows, { output: request.body.output, signal }),
-      );
+      const p = await guarded(reply, timeoutMs, (signal) => ex.predict(rows, { output: request.body.output, signal }));
       metrics.observeModelRows(served.name, p.nRows, p.nRows);
       const k = p.outputs.length;
       const predictions = Array.from({ length: p.nRows }, (_, r) =>
