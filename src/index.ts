@@ -8,8 +8,27 @@ export { loadCsv, parseCsv } from './data/csv.js';
 // data
 export type { Dataset, DatasetSource } from './data/dataset.js';
 export { createDataset, rowView, selectRows, sliceRows } from './data/dataset.js';
+export type { EncodeOptions, RawCsvOptions, RawRecord, RawTable, RawValue } from './data/encoder.js';
+export { decodeRows, decodeValue, encodeRecords, loadRawCsv, parseRawCsv } from './data/encoder.js';
 export type { GroupSpec, Players } from './data/players.js';
 export { definePlayers, parseGroupsJson, playersFromIndices } from './data/players.js';
+export type {
+  Attribute,
+  AttributeFile,
+  CategoricalAttribute,
+  EncodePolicy,
+  NumericAttribute,
+  Schema,
+  SchemaFile,
+} from './data/schema.js';
+export {
+  DEFAULT_POLICY,
+  loadSchema,
+  parseSchema,
+  schemaAttribute,
+  schemaGroups,
+  schemaPlayers,
+} from './data/schema.js';
 
 // errors
 export type { DataLocation, WhyboxErrorCode } from './errors.js';
