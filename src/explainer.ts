@@ -1,7 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Dataset } from './data/dataset.js';
+import type { EncodeOptions, RawRecord } from './data/encoder.js';
+import { encodeRecords } from './data/encoder.js';
 import type { GroupSpec, Players } from './data/players.js';
 import { definePlayers } from './data/players.js';
+import type { Schema } from './data/schema.js';
+import { schemaPlayers } from './data/schema.js';
 import { DataError, describe, InvalidOptionError, ShapeError, WorkerError } from './errors.js';
 import type { ExplainOptions, RowsInput } from './explain.js';
 import { explain, resolveMethod } from './explain.js';
@@ -17,8 +21,14 @@ import type { Background, SummarizeOptions } from './sampling/background.js';
 import { createBackground, summarizeBackground } from './sampling/background.js';
 import { Rng } from './sampling/rng.js';
 
-/** Rows given to an {@link Explainer}: a dataset, a row-major buffer, or an array of number arrays. */
-export type ExplainerRows = RowsInput | readonly (readonly number[])[];
+/**
+ * Rows given to an {@link Explainer}: a dataset, a row-major buffer, an array of number arrays
+ * (model column order), or `{ records }`: raw records encoded with the explainer's schema.
+ */
+export type ExplainerRows =
+  | RowsInput
+  | readonly (readonly number[])[]
+  | { readonly records: readonly RawRecord[]; readonly encode?: EncodeOptions };
 
 /** Per-call options of {@link Explainer.explain} (the model, background and players are the explainer's). */
 export type ExplainerCallOptions = Pick<
@@ -77,6 +87,12 @@ export interface ExplainerOptions {
   /** Players as a prebuilt {@link Players} (overrides `groups`). */
   players?: Players;
   /**
+   * Schema of the model's raw attributes (from `loadSchema`): rows may then be given as raw
+   * records (`{ records }`), the columns are the schema's, and each attribute is one player
+   * (unless `groups` or `players` say otherwise).
+   */
+  schema?: Schema;
+  /**
    * Worker threads of the explainer's own pool (created once, shared by every call).
    * @defaultValue os.availableParallelism() when the model can be rebuilt in workers (ONNX,
    *   `fromModule`), else 1 (the model runs on the main thread)
@@ -120,6 +136,8 @@ export class Explainer {
   readonly players: Players;
   /** Model input column names. */
   readonly columns: readonly string[];
+  /** The schema of raw records, when given. */
+  readonly schema: Schema | undefined;
   /** Worker threads evaluating the model (1: main thread). */
   readonly threads: number;
   private readonly pool: WorkerPool | undefined;
@@ -141,6 +159,7 @@ export class Explainer {
     background: Background | undefined;
     players: Players;
     columns: readonly string[];
+    schema: Schema | undefined;
     pool: WorkerPool | undefined;
     ownsPool: boolean;
     ownsModel: boolean;
@@ -150,6 +169,7 @@ export class Explainer {
     this.background = init.background;
     this.players = init.players;
     this.columns = init.columns;
+    this.schema = init.schema;
     this.pool = init.pool;
     this.ownsPool = init.ownsPool;
     this.ownsModel = init.ownsModel;
@@ -262,8 +282,24 @@ export class Explainer {
     return view;
   }
 
+  /**
+   * Encodes raw records into model rows with the explainer's schema.
+   * @throws {InvalidOptionError} without a schema; {@link DataError} naming the record and attribute.
+   */
+  encode(records: readonly RawRecord[], options: EncodeOptions = {}): Dataset {
+    if (!this.schema)
+      throw new InvalidOptionError(
+        'records',
+        'rows of numbers',
+        records,
+        'this explainer has no schema to encode raw records; create it with { schema }',
+      );
+    return encodeRecords(this.schema, records, { source: 'records', ...options });
+  }
+
   private toRows(rows: ExplainerRows, what: string): RowsInput {
     const d = this.model.nInputs;
+    if (rows && !Array.isArray(rows) && 'records' in rows) return this.encode(rows.records, rows.encode);
     if (Array.isArray(rows)) {
       if (rows.length === 0) throw new DataError(`${what} holds no rows`);
       const data = new Float64Array(rows.length * d);
@@ -318,7 +354,8 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
     const d = model.nInputs;
     const bgColumns =
       options.background && 'columns' in options.background ? (options.background as Dataset).columns : undefined;
-    const columns = [...(options.columns ?? bgColumns ?? model.inputNames ?? defaultNames(d))];
+    const schema = options.schema;
+    const columns = [...(options.columns ?? schema?.columns ?? bgColumns ?? model.inputNames ?? defaultNames(d))];
     if (columns.length !== d)
       throw new ShapeError(`${columns.length} column names for a model of ${d} inputs; give one name per input`);
     if (bgColumns && !bgColumns.every((c, i) => c === columns[i]))
@@ -342,7 +379,12 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
       if (options.summarize)
         background = summarizeBackground(background, Rng.fromSeed(options.summarizeSeed ?? 0), options.summarize);
     }
-    const players = options.players ?? definePlayers(columns, options.groups);
+    if (schema && !sameList(schema.columns, columns))
+      throw new DataError(
+        `the schema's columns (${schema.columns.slice(0, 4).join(', ')}...) differ from the model input columns (${columns.slice(0, 4).join(', ')}...): they must be the same, in the same order`,
+      );
+    const players =
+      options.players ?? (schema && !options.groups ? schemaPlayers(schema) : definePlayers(columns, options.groups));
     if (players.nColumns !== d) throw new ShapeError(`players cover ${players.nColumns} columns; the model takes ${d}`);
     if (options.pool) pool = options.pool;
     else {
@@ -359,12 +401,16 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
         ownsPool = true;
       }
     }
-    return new Explainer({ model, background, players, columns, pool, ownsPool, ownsModel, options });
+    return new Explainer({ model, background, players, columns, schema, pool, ownsPool, ownsModel, options });
   } catch (error) {
     if (ownsPool) await pool?.close();
     if (ownsModel) await model.close?.();
     throw error;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function defaultNames(d: number): string[] {

@@ -152,6 +152,12 @@ export async function loadServiceConfig(path: string): Promise<ServiceConfig> {
  */
 export function checkServiceConfig(json: unknown, source = 'config'): ServiceConfig {
   checkSchema(ServiceConfigSchema, json, source);
+  const pattern = new RegExp(MODEL_NAME_PATTERN);
+  for (const name of Object.keys((json as ServiceConfig).models))
+    if (!pattern.test(name))
+      throw new ConfigError(
+        `${source}: model name ${JSON.stringify(name)} must match pattern ${MODEL_NAME_PATTERN} (letters, digits, _, -, .; it is part of the URL)`,
+      );
   return json as ServiceConfig;
 }
 

@@ -5,8 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { describeFsError, loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
+import { encodeRecords, loadRawCsv } from '../data/encoder.js';
 import type { GroupSpec } from '../data/players.js';
 import { parseGroupsJson } from '../data/players.js';
+import type { Schema } from '../data/schema.js';
+import { loadSchema } from '../data/schema.js';
 import { DataError, WhyboxError } from '../errors.js';
 import type { Explainer } from '../explainer.js';
 import { createExplainer } from '../explainer.js';
@@ -45,12 +48,13 @@ async function loadModel(
 ): Promise<Explainer> {
   const where = `model ${JSON.stringify(name)}`;
   try {
-    if (m.schema !== undefined || m.reasons !== undefined)
+    if (m.reasons !== undefined)
       throw new ConfigError(
-        'schema and reasons are not supported by this version of the service (raw records and reason codes need the schema module)',
+        'reasons are not supported by this version of the service (reason codes need the reasons module); remove the entry',
       );
+    const schema = m.schema ? await loadSchema(m.schema) : undefined;
     let background: Dataset | undefined;
-    if (m.background) background = await loadCsv(m.background);
+    if (m.background) background = await loadBackground(m.background, schema);
     let groups: GroupSpec | undefined;
     if (typeof m.groups === 'string') groups = await readGroups(m.groups);
     else if (m.groups) groups = m.groups;
@@ -61,6 +65,7 @@ async function loadModel(
       background,
       summarize: m.summarize ? { method: 'kmeans', rows: m.summarize } : undefined,
       groups,
+      schema,
       pool: options.pool,
       threads: options.pool ? undefined : 1,
       defaults: m.defaults,
@@ -83,4 +88,17 @@ async function readGroups(path: string): Promise<GroupSpec> {
     throw new DataError(describeFsError(error, path), {}, { cause: error });
   }
   return parseGroupsJson(text, path);
+}
+
+/**
+ * A background CSV: numbers in the model's columns, or — with a schema — raw records (a
+ * header of attribute names) encoded with the schema.
+ */
+async function loadBackground(path: string, schema: Schema | undefined): Promise<Dataset> {
+  if (schema) {
+    const raw = await loadRawCsv(path);
+    const encoded = raw.header.length === schema.columns.length && raw.header.every((h, i) => h === schema.columns[i]);
+    if (!encoded) return encodeRecords(schema, raw);
+  }
+  return loadCsv(path);
 }

@@ -139,6 +139,22 @@ export const ModelInfoSchema = Type.Object({
   outputs: Type.Array(Type.String()),
   allOutputs: Type.Array(Type.String()),
   background: Type.Union([Type.Object({ rows: Type.Integer(), summary: Type.String() }), Type.Null()]),
+  attributes: Type.Union(
+    [
+      Type.Array(
+        Type.Object({
+          name: Type.String(),
+          type: Type.String(),
+          categories: Type.Optional(Type.Array(Type.String())),
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+          integer: Type.Optional(Type.Boolean()),
+        }),
+      ),
+      Type.Null(),
+    ],
+    { description: 'raw record attributes (models with a schema), else null' },
+  ),
   explain: Type.Boolean({ description: 'false when the model has no background (predict only)' }),
   threads: Type.Integer(),
   defaults: Type.Record(Type.String(), Type.Unknown()),

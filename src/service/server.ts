@@ -9,9 +9,10 @@ import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import Fastify from 'fastify';
 import secureJson from 'secure-json-parse';
-import { WhyboxError } from '../errors.js';
+import type { RawRecord } from '../data/encoder.js';
+import { DataError, WhyboxError } from '../errors.js';
 import { defaultBudget } from '../estimators/kernel.js';
-import type { Explainer } from '../explainer.js';
+import type { Explainer, ExplainerRows } from '../explainer.js';
 import { explanationToJSON } from '../explanation/explanation.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
@@ -384,6 +385,19 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           outputs: [...ex.outputs],
           allOutputs: [...ex.model.outputNames],
           background: ex.background ? { rows: ex.background.nRows, summary: ex.background.summary } : null,
+          attributes: ex.schema
+            ? ex.schema.attributes.map((a) =>
+                a.type === 'numeric'
+                  ? {
+                      name: a.name,
+                      type: a.type,
+                      ...(a.min !== undefined ? { min: a.min } : {}),
+                      ...(a.max !== undefined ? { max: a.max } : {}),
+                      ...(a.integer ? { integer: true } : {}),
+                    }
+                  : { name: a.name, type: a.type, categories: [...a.categories] },
+              )
+            : null,
           explain: ex.background !== undefined,
           threads: ex.threads,
           defaults: { ...(ex.defaults ?? {}) },
@@ -446,20 +460,27 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   };
 }
 
-/** The request's rows, checked against the model's inputs (400s name the row). */
-function rowsOf(body: { rows?: number[][]; records?: unknown[] }, ex: Explainer): number[][] {
-  if (body.records !== undefined)
-    throw new HttpError(
-      400,
-      'UNSUPPORTED',
-      'records: this model takes rows of numbers (no schema is configured to encode raw records); send "rows"',
-      'records',
-    );
+/** The request's rows (or raw records), checked against the model's inputs (400s name the row). */
+function rowsOf(body: { rows?: number[][]; records?: RawRecord[] }, ex: Explainer): ExplainerRows {
+  if (body.records !== undefined && body.rows !== undefined)
+    throw new HttpError(400, 'VALIDATION', 'send either rows or records, not both', 'records');
+  if (body.records !== undefined) {
+    if (!ex.schema)
+      throw new HttpError(
+        400,
+        'UNSUPPORTED',
+        'records: this model takes rows of numbers (no schema is configured to encode raw records); send "rows"',
+        'records',
+      );
+    return { records: body.records };
+  }
   if (body.rows === undefined)
     throw new HttpError(
       400,
       'VALIDATION',
-      `rows is required: an array of rows of ${ex.nInputs} numbers in the model's column order`,
+      ex.schema
+        ? `rows or records is required: rows of ${ex.nInputs} numbers in the model's column order, or records {attribute: value}`
+        : `rows is required: an array of rows of ${ex.nInputs} numbers in the model's column order`,
       'rows',
     );
   const d = ex.nInputs;
@@ -515,7 +536,12 @@ function toHttpError(
     if (!error.userError) return make(500, 'INTERNAL', `internal error (request ${requestId}); see the server log`);
     // library messages may name files (a model module...): never show paths to clients
     if (error.code === 'MODEL') return make(422, 'MODEL', scrub(error.message));
-    return make(400, error.code, scrub(error.message));
+    const loc = error instanceof DataError ? error.location : undefined;
+    const field =
+      loc?.file === 'records' && loc.row !== undefined
+        ? `records[${loc.row}]${loc.attribute ? `.${loc.attribute}` : ''}`
+        : undefined;
+    return make(400, error.code, scrub(error.message), field);
   }
   if (
     typeof fe?.statusCode === 'number' &&
