@@ -1,0 +1,157 @@
+/**
+ * The HTTP service under load: `whybox serve` (a child process, 2 worker threads) explaining one
+ * credit applicant per request (MLP 61 inputs, 20 grouped players, k-means background of 20
+ * rows, kernel, budget 512), driven by autocannon over loopback with 8 connections for 30 s:
+ * requests/s, p50/p99 latency, errors. Then exactly 10,000 requests with the server's RSS before
+ * and after. Side by side in the same run: the same explanations through the library's
+ * Explainer in this process (2 concurrent callers, as the service computes 2 requests at once),
+ * for the HTTP overhead ratio.
+ * Run: npm run bench -- service            (30 s)
+ *      npm run bench -- service --quick    (5 s, 2,000 requests for the RSS check)
+ */
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { createExplainer, loadCsv, parseGroupsJson } from '../src/index.js';
+import { DEMO, loadDemo, printTable, ROOT, saveResult } from './lib/common.js';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 5 : 30;
+const RSS_REQUESTS = quick ? 2000 : 10_000;
+const CONNECTIONS = 8;
+const THREADS = 2;
+/** The service computes 2 requests at once (limits.concurrency default); the library reference gets as many callers. */
+const LIB_CALLERS = 2;
+
+const { applicants } = await loadDemo();
+const row = Array.from(applicants.data.subarray(0, 61));
+const body = JSON.stringify({ rows: [row], method: 'kernel', budget: 512, seed: 7 });
+
+// --- library, in process (the reference) ---
+const explainer = await createExplainer({
+  modelPath: `${DEMO}/model.onnx`,
+  background: await loadCsv(`${DEMO}/train.csv`),
+  summarize: { method: 'kmeans', rows: 20 },
+  groups: parseGroupsJson(await (await import('node:fs/promises')).readFile(`${DEMO}/groups.json`, 'utf8')),
+  threads: THREADS,
+});
+const libLatency: number[] = [];
+{
+  const warmEnd = performance.now() + 1000;
+  while (performance.now() < warmEnd) await explainer.explain([row], { budget: 512, seed: 7 });
+  const end = performance.now() + Math.min(SECONDS, 10) * 1000;
+  await Promise.all(
+    Array.from({ length: LIB_CALLERS }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await explainer.explain([row], { budget: 512, seed: 7 });
+        libLatency.push(performance.now() - t);
+      }
+    }),
+  );
+}
+const libSeconds = Math.min(SECONDS, 10);
+await explainer.close();
+const libRate = libLatency.length / libSeconds;
+
+// --- the service, in a child process ---
+const child = spawn(
+  process.execPath,
+  [
+    `${ROOT}bin/whybox.js`,
+    'serve',
+    '--model',
+    `credit=${DEMO}/model.onnx`,
+    '--background',
+    `${DEMO}/train.csv`,
+    '--summarize',
+    '20',
+    '--groups',
+    `${DEMO}/groups.json`,
+    '--port',
+    '0',
+    '--threads',
+    String(THREADS),
+    '--log-level',
+    'warn',
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
+const base = await new Promise<string>((resolve, reject) => {
+  let err = '';
+  child.stderr?.on('data', (d) => {
+    err += d;
+    const m = /serving .* on (http:\/\/\S+)/.exec(err);
+    if (m) resolve(m[1]);
+  });
+  child.on('exit', (code) => reject(new Error(`whybox serve exited with ${code}: ${err}`)));
+});
+const url = `${base}/v1/models/credit/explain`;
+const rssMB = async () => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]) / 2 ** 20;
+};
+const load = (opts: { duration?: number; amount?: number }) =>
+  autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    ...opts,
+  });
+
+await load({ duration: 2 }); // warm-up (worker sessions, JIT)
+const run = await load({ duration: SECONDS });
+const rssBefore = await rssMB();
+const many = await load({ amount: RSS_REQUESTS });
+const rssAfter = await rssMB();
+const again = await load({ amount: RSS_REQUESTS / 5 });
+const rssFinal = await rssMB();
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+
+const sorted = [...libLatency].sort((a, b) => a - b);
+const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+printTable(
+  ['path', 'requests/s', 'p50 ms', 'p99 ms', 'errors / non-2xx'],
+  [
+    [
+      `HTTP (autocannon, ${CONNECTIONS} conn, ${SECONDS} s)`,
+      run.requests.average.toFixed(1),
+      run.latency.p50.toFixed(1),
+      run.latency.p99.toFixed(1),
+      `${run.errors} / ${run.non2xx}`,
+    ],
+    [
+      `library Explainer (${LIB_CALLERS} callers, ${libSeconds} s)`,
+      libRate.toFixed(1),
+      pct(50).toFixed(1),
+      pct(99).toFixed(1),
+      '0 / -',
+    ],
+  ],
+);
+console.log(
+  `HTTP / library throughput: ${(run.requests.average / libRate).toFixed(2)}; server RSS ${rssBefore.toFixed(1)} MB -> ${rssAfter.toFixed(1)} MB after ${RSS_REQUESTS} more requests (${many.non2xx} non-2xx) -> ${rssFinal.toFixed(1)} MB after ${RSS_REQUESTS / 5} more`,
+);
+saveResult('service', {
+  quick,
+  connections: CONNECTIONS,
+  threads: THREADS,
+  http: {
+    seconds: SECONDS,
+    requestsPerSecond: run.requests.average,
+    p50ms: run.latency.p50,
+    p99ms: run.latency.p99,
+    errors: run.errors,
+    non2xx: run.non2xx,
+  },
+  library: { callers: LIB_CALLERS, seconds: libSeconds, requestsPerSecond: libRate, p50ms: pct(50), p99ms: pct(99) },
+  rss: {
+    requests: RSS_REQUESTS,
+    beforeMB: rssBefore,
+    afterMB: rssAfter,
+    afterMoreMB: rssFinal,
+    non2xx: many.non2xx + again.non2xx,
+  },
+});
