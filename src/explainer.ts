@@ -225,7 +225,7 @@ export class Explainer {
       const model = this.outputModel(output ?? this.defaultOutput);
       const input = this.toRows(rows, 'rows');
       const opts: ExplainOptions = {
-        ...this.defaults,
+        ...this.defaultsFor(rest.method ?? this.defaults?.method),
         ...stripUndefined(rest),
         background: this.background,
         players: this.players,
@@ -265,6 +265,22 @@ export class Explainer {
       if (this.ownsModel) await this.model.close?.();
     })();
     return this.closing;
+  }
+
+  /** The defaults that apply to a method (a default budget is not for 'exact', a variant only for 'kernel'). */
+  private defaultsFor(method: Method | undefined): Partial<ExplainOptions> {
+    const d = { ...this.defaults };
+    const m = method ?? 'kernel';
+    if (m === 'exact') delete d.budget;
+    if (m !== 'kernel') {
+      delete d.variant;
+      delete d.tolerance;
+      delete d.maxBudget;
+      delete d.topK;
+      if (d.budget === 'auto') delete d.budget;
+    }
+    if (m !== 'permutation') delete d.antithetic;
+    return d;
   }
 
   /** A model view for an output selection (cached: workers load each view once). */

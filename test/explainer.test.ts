@@ -141,6 +141,31 @@ describe('Explainer', () => {
     await expect(createExplainer({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(/model\.onnx/);
   });
 
+  it('defaults apply to the methods they fit (a default budget and variant do not block exact)', async () => {
+    const bg = randomRows(4, 5, 11);
+    const e = await createExplainer({
+      model: fromFunction(smooth, { nInputs: 5 }),
+      background: rowsOf(bg),
+      defaults: { method: 'kernel', budget: 40, variant: 'leverage' },
+    });
+    try {
+      const x = randomRows(1, 5, 12);
+      const k = await e.explain(x, { seed: 1 });
+      expect(k.method).toBe('kernel');
+      expect(k.variant).toBe('leverage');
+      expect(k.meta.budget).toBe(40);
+      const ex = await e.explain(x, { method: 'exact' });
+      const truth = bruteForceShapley(
+        (m) => interventionalValue(smooth, x[0], bg, undefined, [[0], [1], [2], [3], [4]], m),
+        5,
+      ).flat();
+      expect(maxAbsDiff(ex.values, truth)).toBeLessThan(1e-9);
+      expect((await e.explain(x, { method: 'permutation', seed: 2 })).meta.budget).toBe(40);
+    } finally {
+      await e.close();
+    }
+  });
+
   it('close() waits for calls in flight, then refuses new ones', async () => {
     let calls = 0;
     const e = await createExplainer({

@@ -50,7 +50,9 @@ export class Metrics {
     this.modelRows.set(key, (this.modelRows.get(key) ?? 0) + modelRows);
     this.explainedRows.set(key, (this.explainedRows.get(key) ?? 0) + explained);
     const list = this.recent.get(key) ?? [];
-    list.push({ t: this.now(), rows: modelRows });
+    const now = this.now();
+    list.push({ t: now, rows: modelRows });
+    if (list[0].t < now - 2 * RATE_WINDOW_MS) trim(list, now); // bounded without scrapes too
     this.recent.set(key, list);
   }
 
@@ -87,7 +89,7 @@ export class Metrics {
     const now = this.now();
     const span = Math.max(1, Math.min(RATE_WINDOW_MS, now - this.started)) / 1000;
     for (const [k, list] of this.recent) {
-      while (list.length > 0 && list[0].t < now - RATE_WINDOW_MS) list.shift();
+      trim(list, now);
       const rows = list.reduce((s, e) => s + e.rows, 0);
       out.push(`whybox_model_rows_per_second{${k}} ${rows / span}`);
     }
@@ -96,6 +98,13 @@ export class Metrics {
     out.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
     return `${out.join('\n')}\n`;
   }
+}
+
+/** Drops the entries older than the window. */
+function trim(list: { t: number }[], now: number): void {
+  let k = 0;
+  while (k < list.length && list[k].t < now - RATE_WINDOW_MS) k++;
+  if (k > 0) list.splice(0, k);
 }
 
 function escapeLabel(s: string): string {

@@ -314,7 +314,9 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           `method 'exact' evaluates all 2^${nPlayers} coalitions; this server allows it for at most ${limits.maxExactPlayers} players (model ${JSON.stringify(served.name)} has ${nPlayers}); use method 'kernel' or 'permutation'`,
           'method',
         );
-      const budget = body.budget ?? ex.defaults?.budget;
+      const fallback = ex.defaults?.budget;
+      const budget =
+        body.budget ?? (method === 'exact' || (method !== 'kernel' && fallback === 'auto') ? undefined : fallback);
       if (method !== 'exact' && budget !== 'auto') {
         const effective = budget ?? defaultBudget(nPlayers);
         if (effective > limits.maxBudget)
