@@ -11,6 +11,7 @@ import { serviceFromConfig } from '../service/from-config.js';
 
 /** Where `serve` writes its one-line messages (logs go to stdout as JSON lines). */
 export interface ServeIO {
+  stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
 }
 
@@ -73,7 +74,7 @@ export async function runServe(args: readonly string[], io: ServeIO): Promise<nu
     throw new ServeUsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox serve --help)`);
   }
   if (values.help) {
-    process.stdout.write(SERVE_USAGE);
+    io.stdout.write(SERVE_USAGE);
     return 0;
   }
   const flag = (k: string) => values[k] as string | undefined;

@@ -38,10 +38,13 @@ export async function serviceFromConfig(
         `auth.tokenEnv names the environment variable ${config.auth.tokenEnv}, which is not set or empty; export it with the bearer token clients must send`,
       );
   }
+  // library warnings (a large background...) go to the log once the service (and its logger) exists
   const warnings: string[] = [];
+  let log: ((m: string) => void) | undefined;
+  const onWarning = options.onWarning ?? ((m: string) => (log ? log(m) : warnings.push(m)));
   const pool = createWorkerPool({ threads: config.threads });
   try {
-    const models = await loadModels(config, { pool, onWarning: options.onWarning ?? ((m) => warnings.push(m)) });
+    const models = await loadModels(config, { pool, onWarning });
     const service = await createService({
       models,
       limits: config.limits,
@@ -49,7 +52,8 @@ export async function serviceFromConfig(
       logger: options.logger ?? { level: config.logLevel ?? 'info' },
       pool,
     });
-    for (const w of warnings) service.app.log.warn(w);
+    log = (m) => service.app.log.warn(m);
+    for (const w of warnings) log(w);
     return service;
   } catch (error) {
     await pool.close();

@@ -288,6 +288,10 @@ describe('whybox serve', () => {
       ],
       [['--config', 'x.json', '--model', 'a=b.onnx'], /--model is a shorthand/],
     ];
+    const help = await runCli('serve', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: whybox serve --config whybox\.config\.json/);
+    expect(help.stdout).toMatch(/POST \/v1\/models\/NAME\/explain/);
     for (const [args, message] of cases) {
       const r = await runCli('serve', ...args);
       expect(r.stderr).toMatch(/^whybox: [^\n]+\n$/);
