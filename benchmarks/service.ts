@@ -35,23 +35,26 @@ const explainer = await createExplainer({
   threads: THREADS,
 });
 const libLatency: number[] = [];
-{
-  const warmEnd = performance.now() + 1000;
-  while (performance.now() < warmEnd) await explainer.explain([row], { budget: 512, seed: 7 });
-  const end = performance.now() + Math.min(SECONDS, 10) * 1000;
+const libSeconds = Math.min(SECONDS, 10);
+/** The library reference: LIB_CALLERS concurrent callers for `seconds`; returns explanations/s. */
+async function libraryPhase(seconds: number): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
   await Promise.all(
     Array.from({ length: LIB_CALLERS }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
         await explainer.explain([row], { budget: 512, seed: 7 });
         libLatency.push(performance.now() - t);
+        n++;
       }
     }),
   );
+  return n / seconds;
 }
-const libSeconds = Math.min(SECONDS, 10);
-await explainer.close();
-const libRate = libLatency.length / libSeconds;
+await libraryPhase(1); // warm-up
+libLatency.length = 0;
+const libRateBefore = await libraryPhase(libSeconds);
 
 // --- the service, in a child process ---
 const child = spawn(
@@ -86,9 +89,10 @@ const base = await new Promise<string>((resolve, reject) => {
   child.on('exit', (code) => reject(new Error(`whybox serve exited with ${code}: ${err}`)));
 });
 const url = `${base}/v1/models/credit/explain`;
-const rssMB = async () => {
+const memory = async () => {
   const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]) / 2 ** 20;
+  const mb = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]) / 2 ** 20;
+  return { rss: mb('process_resident_memory_bytes'), heap: mb('nodejs_heap_size_used_bytes') };
 };
 const load = (opts: { duration?: number; amount?: number }) =>
   autocannon({
@@ -102,11 +106,18 @@ const load = (opts: { duration?: number; amount?: number }) =>
 
 await load({ duration: 2 }); // warm-up (worker sessions, JIT)
 const run = await load({ duration: SECONDS });
-const rssBefore = await rssMB();
-const many = await load({ amount: RSS_REQUESTS });
-const rssAfter = await rssMB();
-const again = await load({ amount: RSS_REQUESTS / 5 });
-const rssFinal = await rssMB();
+// the library again, after the HTTP run (the machine's load drifts: the two bracket the HTTP run)
+const libRateAfter = await libraryPhase(libSeconds);
+await explainer.close();
+const libRate = (libRateBefore + libRateAfter) / 2;
+const samples: { requests: number; rss: number; heap: number }[] = [{ requests: 0, ...(await memory()) }];
+const STEPS = 5;
+let non2xx = 0;
+for (let k = 1; k <= STEPS; k++) {
+  const r = await load({ amount: RSS_REQUESTS / STEPS });
+  non2xx += r.non2xx + r.errors;
+  samples.push({ requests: (k * RSS_REQUESTS) / STEPS, ...(await memory()) });
+}
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
 
@@ -131,8 +142,15 @@ printTable(
     ],
   ],
 );
+printTable(
+  ['requests after warm-up', 'server RSS MB', 'server heap MB'],
+  samples.map((m) => [m.requests, m.rss.toFixed(1), m.heap.toFixed(1)]),
+);
+const first = samples[0];
+const last = samples[samples.length - 1];
+const mid = samples[Math.floor(samples.length / 2)];
 console.log(
-  `HTTP / library throughput: ${(run.requests.average / libRate).toFixed(2)}; server RSS ${rssBefore.toFixed(1)} MB -> ${rssAfter.toFixed(1)} MB after ${RSS_REQUESTS} more requests (${many.non2xx} non-2xx) -> ${rssFinal.toFixed(1)} MB after ${RSS_REQUESTS / 5} more`,
+  `HTTP / library throughput: ${(run.requests.average / libRate).toFixed(2)} (library ${libRateBefore.toFixed(1)} before, ${libRateAfter.toFixed(1)} after the HTTP run); server RSS ${first.rss.toFixed(1)} -> ${mid.rss.toFixed(1)} -> ${last.rss.toFixed(1)} MB over ${RSS_REQUESTS} requests (${non2xx} errors or non-2xx), heap ${first.heap.toFixed(1)} -> ${last.heap.toFixed(1)} MB`,
 );
 saveResult('service', {
   quick,
@@ -146,12 +164,14 @@ saveResult('service', {
     errors: run.errors,
     non2xx: run.non2xx,
   },
-  library: { callers: LIB_CALLERS, seconds: libSeconds, requestsPerSecond: libRate, p50ms: pct(50), p99ms: pct(99) },
-  rss: {
-    requests: RSS_REQUESTS,
-    beforeMB: rssBefore,
-    afterMB: rssAfter,
-    afterMoreMB: rssFinal,
-    non2xx: many.non2xx + again.non2xx,
+  library: {
+    callers: LIB_CALLERS,
+    seconds: libSeconds,
+    requestsPerSecond: libRate,
+    before: libRateBefore,
+    after: libRateAfter,
+    p50ms: pct(50),
+    p99ms: pct(99),
   },
+  memory: { requests: RSS_REQUESTS, samples, non2xx },
 });

@@ -7,7 +7,7 @@ import { definePlayers } from './data/players.js';
 import type { Schema } from './data/schema.js';
 import { schemaPlayers } from './data/schema.js';
 import { DataError, describe, InvalidOptionError, ShapeError, WorkerError } from './errors.js';
-import type { ExplainOptions, RowsInput } from './explain.js';
+import type { EvaluatorProvider, ExplainOptions, RowsInput } from './explain.js';
 import { explain, resolveMethod } from './explain.js';
 import type { Explanation, Method } from './explanation/explanation.js';
 import { predictInChunks, resolveBatchRows } from './games/evaluator.js';
@@ -141,6 +141,8 @@ export class Explainer {
   /** Worker threads evaluating the model (1: main thread). */
   readonly threads: number;
   private readonly pool: WorkerPool | undefined;
+  /** The pool, handing out one evaluator per model view for the explainer's whole life. */
+  private readonly provider: EvaluatorProvider | undefined;
   private readonly ownsPool: boolean;
   private readonly ownsModel: boolean;
   private readonly defaultOutput: number | string | undefined;
@@ -171,6 +173,7 @@ export class Explainer {
     this.columns = init.columns;
     this.schema = init.schema;
     this.pool = init.pool;
+    this.provider = init.pool && cachingProvider(init.pool);
     this.ownsPool = init.ownsPool;
     this.ownsModel = init.ownsModel;
     this.threads = init.pool?.threads ?? 1;
@@ -232,7 +235,7 @@ export class Explainer {
         batchRows: this.batchRows,
         onWarning: this.warn,
       };
-      if (this.pool) opts.pool = this.pool;
+      if (this.provider) opts.pool = this.provider;
       else opts.threads = 1;
       return explain(model, input, opts);
     });
@@ -423,6 +426,34 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
     if (ownsModel) await model.close?.();
     throw error;
   }
+}
+
+/**
+ * An {@link EvaluatorProvider} over `pool` that creates one evaluator per (model view,
+ * batchRows) and hands it to every call: the background and the masking layout are the
+ * explainer's own (fixed), so they are copied to shared memory once instead of per request.
+ * Evaluators hold no per-call state, so concurrent calls can share them.
+ */
+function cachingProvider(pool: WorkerPool): EvaluatorProvider {
+  const cache = new Map<Model, Map<number, ReturnType<EvaluatorProvider['createEvaluator']>>>();
+  return {
+    threads: pool.threads,
+    createEvaluator(model, background, layout, options) {
+      let byBatch = cache.get(model);
+      if (!byBatch) {
+        byBatch = new Map();
+        cache.set(model, byBatch);
+      }
+      let ev = byBatch.get(options.batchRows);
+      if (!ev) {
+        ev = pool.createEvaluator(model, background, layout, options);
+        byBatch.set(options.batchRows, ev);
+        ev.catch(() => byBatch?.delete(options.batchRows));
+      }
+      // explain() releases the evaluator after each call: keep it for the next one
+      return ev.then((e) => ({ ...e, release: () => undefined }));
+    },
+  };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -96,6 +96,9 @@ export class Metrics {
     out.push('# HELP process_resident_memory_bytes Resident memory size in bytes.');
     out.push('# TYPE process_resident_memory_bytes gauge');
     out.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
+    out.push('# HELP nodejs_heap_size_used_bytes V8 heap used by the main thread, in bytes.');
+    out.push('# TYPE nodejs_heap_size_used_bytes gauge');
+    out.push(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}`);
     return `${out.join('\n')}\n`;
   }
 }

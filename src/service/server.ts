@@ -164,7 +164,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'whybox',
         version: VERSION,
