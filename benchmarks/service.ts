@@ -2,8 +2,8 @@
  * The HTTP service under load: `whybox serve` (a child process, 2 worker threads) explaining one
  * credit applicant per request (MLP 61 inputs, 20 grouped players, k-means background of 20
  * rows, kernel, budget 512), driven by autocannon over loopback with 8 connections for 30 s:
- * requests/s, p50/p99 latency, errors. Then exactly 10,000 requests with the server's RSS before
- * and after. Side by side in the same run: the same explanations through the library's
+ * requests/s, p50/p99 latency, errors. Then exactly 10,000 requests to the same service run in
+ * this process, with RSS and heap after a full GC every 2,000 requests. Side by side in the same run: the same explanations through the library's
  * Explainer in this process (2 concurrent callers, as the service computes 2 requests at once),
  * for the HTTP overhead ratio.
  * Run: npm run bench -- service            (30 s)
@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { createExplainer, loadCsv, parseGroupsJson } from '../src/index.js';
+import { createService } from '../src/service/index.js';
 import { DEMO, loadDemo, printTable, ROOT, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
@@ -52,7 +53,7 @@ async function libraryPhase(seconds: number): Promise<number> {
   );
   return n / seconds;
 }
-await libraryPhase(1); // warm-up
+await libraryPhase(3); // warm-up (JIT, worker sessions)
 libLatency.length = 0;
 const libRateBefore = await libraryPhase(libSeconds);
 
@@ -89,11 +90,6 @@ const base = await new Promise<string>((resolve, reject) => {
   child.on('exit', (code) => reject(new Error(`whybox serve exited with ${code}: ${err}`)));
 });
 const url = `${base}/v1/models/credit/explain`;
-const memory = async () => {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const mb = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]) / 2 ** 20;
-  return { rss: mb('process_resident_memory_bytes'), heap: mb('nodejs_heap_size_used_bytes') };
-};
 const load = (opts: { duration?: number; amount?: number }) =>
   autocannon({
     url,
@@ -110,16 +106,52 @@ const run = await load({ duration: SECONDS });
 const libRateAfter = await libraryPhase(libSeconds);
 await explainer.close();
 const libRate = (libRateBefore + libRateAfter) / 2;
-const samples: { requests: number; rss: number; heap: number }[] = [{ requests: 0, ...(await memory()) }];
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+
+// --- memory over RSS_REQUESTS requests: the same service in this process, so that a full GC
+// (node --expose-gc, as `npm run bench` runs) precedes every sample: growth is retained memory,
+// not garbage waiting for a lazy collection ---
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const memExplainer = await createExplainer({
+  modelPath: `${DEMO}/model.onnx`,
+  background: await loadCsv(`${DEMO}/train.csv`),
+  summarize: { method: 'kmeans', rows: 20 },
+  groups: parseGroupsJson(await (await import('node:fs/promises')).readFile(`${DEMO}/groups.json`, 'utf8')),
+  threads: THREADS,
+});
+const inProcess = await createService({ models: { credit: memExplainer }, logger: false });
+const memUrl = `${await inProcess.listen({ port: 0, host: '127.0.0.1' })}/v1/models/credit/explain`;
+const sample = (requests: number) => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { requests, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 };
+};
+await autocannon({
+  url: memUrl,
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body,
+  connections: CONNECTIONS,
+  amount: 200,
+});
+const samples = [sample(0)];
 const STEPS = 5;
 let non2xx = 0;
 for (let k = 1; k <= STEPS; k++) {
-  const r = await load({ amount: RSS_REQUESTS / STEPS });
+  const r = await autocannon({
+    url: memUrl,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    amount: RSS_REQUESTS / STEPS,
+  });
   non2xx += r.non2xx + r.errors;
-  samples.push({ requests: (k * RSS_REQUESTS) / STEPS, ...(await memory()) });
+  samples.push(sample((k * RSS_REQUESTS) / STEPS));
 }
-child.kill('SIGTERM');
-await new Promise((r) => child.on('exit', r));
+await inProcess.close();
 
 const sorted = [...libLatency].sort((a, b) => a - b);
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -143,7 +175,7 @@ printTable(
   ],
 );
 printTable(
-  ['requests after warm-up', 'server RSS MB', 'server heap MB'],
+  ['requests after warm-up', 'RSS MB (after GC)', 'heap MB (after GC)'],
   samples.map((m) => [m.requests, m.rss.toFixed(1), m.heap.toFixed(1)]),
 );
 const first = samples[0];
