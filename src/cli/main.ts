@@ -19,6 +19,7 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
+import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -30,6 +31,9 @@ const USAGE = `whybox ${VERSION} — explain black-box models with Shapley value
 
 Usage:
   whybox explain --model FILE.onnx --data ROWS.csv [options]
+  whybox explain --schema SCHEMA.json --data RAW.csv --model FILE.onnx --reasons TEMPLATES.json
+                 [--top 4] [--threshold 0.5] [options]
+                                 credit decisions with principal reasons
   whybox demo [options]          explain the bundled synthetic credit model
   whybox --help | --version
 
@@ -62,6 +66,20 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --batch-rows N           rows per model call (default 4096)
   --quiet                  no progress bar, no warnings
 
+Credit decisions (raw records in, decisions and reasons out):
+  --schema SCHEMA.json     raw attributes -> model columns; --data is then a CSV of raw records
+                           (header = attribute names; an "id" column names the applicants);
+                           each attribute is one player; --background may be raw or encoded
+  --reasons TEMPLATES.json reason statements per attribute (default: "label (value)")
+  --top K                  at most K reasons per adverse decision (default 4)
+  --threshold T            decision threshold on the score (default 0.5; a probability with
+                           --link logit)
+  --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
+  With --schema, the score is the output named by --output, else the last output column
+  (P(class 1) of a two-class probability output). --format json adds per row "score",
+  "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions", "importance";
+  --format html writes a self-contained report (waterfalls, importance, beeswarm, reasons).
+
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
 `;
@@ -70,7 +88,9 @@ const DEMO_USAGE = `Usage: whybox demo [options]
 
 Explains five applicants of the bundled synthetic credit data (datasets/credit-demo) with the
 bundled MLP (61 one-hot/numeric inputs -> P(bad)), attributes grouped as in groups.json, and a
-k-means summary (50 medoids) of the 1000 training rows as background.
+k-means summary (50 medoids) of the 1000 training rows as background, then gives the decision
+(P(bad) above 0.5 is adverse, or --threshold) and its principal reasons (reasons.json,
+schema.json: protected attributes are never reasons).
 
 Takes the explain options except --model, --data, --background, --groups, --rows and
 --summarize (fixed by the demo); --seed defaults to 42 and --output to "probabilities[1]".
@@ -96,6 +116,11 @@ const EXPLAIN_OPTIONS = {
   'max-budget': { type: 'string' },
   'top-k': { type: 'string' },
   'batch-rows': { type: 'string' },
+  schema: { type: 'string' },
+  reasons: { type: 'string' },
+  top: { type: 'string' },
+  threshold: { type: 'string' },
+  adverse: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -181,6 +206,10 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       if (flags[f] !== undefined)
         throw new UsageError(`--${f} is fixed by the demo; use "whybox explain" for your own files`);
   } else {
+    if (flags.schema === undefined)
+      for (const f of ['reasons', 'top', 'threshold', 'adverse'] as const)
+        if (flags[f] !== undefined)
+          throw new UsageError(`--${f} needs --schema SCHEMA.json (see whybox explain --help)`);
     if (!flags.model) throw new UsageError('missing --model FILE.onnx (see whybox explain --help)');
     if (!flags.data) throw new UsageError('missing --data ROWS.csv (see whybox explain --help)');
   }
@@ -219,12 +248,34 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         model = selectOutputs(onnx, idx);
       }
     }
-    const data = await readCsvFor(dataPath, model, '--data');
+    const credit =
+      demo || flags.schema !== undefined
+        ? await loadCredit(
+            flags,
+            {
+              schema: demo ? `${demoDir}/schema.json` : (flags.schema as string),
+              reasons: demo ? `${demoDir}/reasons.json` : flags.reasons,
+              data: demo ? `${demoDir}/applicants-raw.csv` : dataPath,
+              model: modelPath,
+            },
+            link,
+          )
+        : undefined;
+    if (credit && output === undefined && model.outputNames.length > 1)
+      model = selectOutputs(model, model.outputNames.length - 1);
+    const data = credit ? credit.data : await readCsvFor(dataPath, model, '--data');
+    if (credit && data.columns.length !== model.nInputs)
+      throw new DataError(
+        `the schema encodes ${data.columns.length} model columns but the model takes ${model.nInputs} inputs: the schema's "columns" must be the model's input columns`,
+        { file: credit.schema.source },
+      );
     const rowIndices = flags.rows ? parseRowList(flags.rows, data.nRows) : undefined;
     const rowsToExplain = rowIndices ? selectRows(data, rowIndices) : data;
     let background: Dataset = data;
     if (bgPath) {
-      background = await readCsvFor(bgPath, model, '--background');
+      background = credit
+        ? await loadCreditBackground(bgPath, credit.schema)
+        : await readCsvFor(bgPath, model, '--background');
       if (!background.columns.every((c, i) => c === data.columns[i]))
         throw new DataError(
           `columns differ from the --data file's: both need the model's input columns in the same order`,
@@ -234,7 +285,9 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
           },
         );
     }
-    const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
+    const players = credit
+      ? credit.players
+      : definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
     const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
     const options: ExplainOptions = {
       background,
@@ -260,7 +313,14 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       progress.stop();
     }
     if (rowIndices) exp = { ...exp, rowIndices };
-    const text = render(exp, format, demo);
+    let text: string;
+    if (credit) {
+      const reasons = await creditReport(exp, credit, background);
+      text =
+        demo && format === 'table'
+          ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit)}`
+          : await renderCredit(exp, reasons, credit, format);
+    } else text = render(exp, format, demo);
     if (flags.out) {
       try {
         await writeFile(flags.out, text);
