@@ -110,7 +110,7 @@ export function waterfallSpec(e: Explanation, r: number, o = 0, options: Waterfa
           },
           tooltip: [
             { field: 'attribute', type: 'nominal' },
-            { field: 'contribution', type: 'quantitative', format: '.4g' },
+            { field: 'contribution', type: 'quantitative' },
           ],
         },
       },
@@ -220,7 +220,7 @@ export function beeswarmSpec(
     width: 480,
     height: { step: 24 },
     data: { values },
-    mark: { type: 'circle', size: 14, opacity: 0.8 },
+    mark: { type: 'circle', size: 20, opacity: 0.8 },
     encoding: {
       y: { field: 'attribute', type: 'nominal', sort: { field: 'rank' }, title: null },
       yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-0.5, 0.5] } },
