@@ -53,6 +53,34 @@ export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } fr
 export { explain } from './explain.js';
 export type { Explanation, ExplanationJSON, ExplanationMeta, Method } from './explanation/explanation.js';
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
+export type { GlobalImportance } from './explanation/importance.js';
+export { globalImportance } from './explanation/importance.js';
+export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
+export { formatCreditHtml } from './explanation/plots/credit-report.js';
+export { renderSvg } from './explanation/plots/render.js';
+export type { VegaLiteSpec, WaterfallBar, WaterfallOptions } from './explanation/plots/specs.js';
+export { beeswarmSpec, importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
+export type {
+  AdverseDirection,
+  AuditRecord,
+  Decision,
+  ExplanationWithReasonsJSON,
+  Reason,
+  ReasonOptions,
+  ReasonReport,
+  ReasonTemplateEntry,
+  ReasonTemplates,
+  ReasonTemplatesFile,
+} from './explanation/reasons.js';
+export {
+  backgroundBaselines,
+  loadReasonTemplates,
+  parseReasonTemplates,
+  REASON_TOLERANCE,
+  reasonCodes,
+  reasonsToJSON,
+  sha256File,
+} from './explanation/reasons.js';
 // games and estimators (for custom value functions)
 export type { Game, GameCost, Progress } from './games/game.js';
 export { functionGame } from './games/game.js';

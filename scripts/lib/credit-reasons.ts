@@ -32,7 +32,11 @@ export const NUMERIC_RANGES: Readonly<Record<string, readonly [number, number]>>
 export const PROTECTED = ['personal_status', 'age', 'foreign_worker'] as const;
 
 /** The schema file: every attribute, with its label, range and protection. */
-export function demoSchema(attrs: readonly DemoAttr[], columns: readonly string[]): unknown {
+export function demoSchema(
+  attrs: readonly DemoAttr[],
+  columns: readonly string[],
+  ranges: Readonly<Record<string, readonly [number, number]>> = NUMERIC_RANGES,
+): unknown {
   return {
     name: 'credit-demo',
     description:
@@ -41,7 +45,7 @@ export function demoSchema(attrs: readonly DemoAttr[], columns: readonly string[
       const label = a.meaning.charAt(0).toUpperCase() + a.meaning.slice(1);
       const prot = (PROTECTED as readonly string[]).includes(a.name) ? { protected: true } : {};
       if (a.kind === 'categorical') return { name: a.name, type: 'categorical', label, categories: a.labels, ...prot };
-      const [min, max] = NUMERIC_RANGES[a.name];
+      const [min, max] = ranges[a.name];
       return { name: a.name, type: 'numeric', label, min, max, integer: true, ...prot };
     }),
     columns,
