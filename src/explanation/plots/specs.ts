@@ -220,7 +220,7 @@ export function beeswarmSpec(
     width: 480,
     height: { step: 24 },
     data: { values },
-    mark: { type: 'circle', size: 20, opacity: 0.8 },
+    mark: { type: 'circle', size: 20, opacity: 0.8, aria: false },
     encoding: {
       y: { field: 'attribute', type: 'nominal', sort: { field: 'rank' }, title: null },
       yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-0.5, 0.5] } },
