@@ -175,6 +175,14 @@ export function formatDecisions(exp: Explanation, report: ReasonReport, ctx: Cre
         `  ${reason.rank}. ${reason.code ? `[${reason.code}] ` : ''}${reason.statement}  (${signed(reason.contribution)})`,
       );
   });
+  const imp = globalImportance(exp);
+  out.push('');
+  out.push(
+    `What matters most overall (mean |contribution| over ${exp.nRows} applicant${exp.nRows === 1 ? '' : 's'}): ${imp.players
+      .slice(0, 8)
+      .map((p, k) => `${p} ${imp.meanAbs[k].toPrecision(3)}`)
+      .join(', ')}${imp.players.length > 8 ? ', ...' : ''}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

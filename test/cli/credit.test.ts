@@ -23,8 +23,19 @@ async function run(...argv: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
-    stdout: { write: (s: string) => ((stdout += s), true) },
-    stderr: { write: (s: string) => ((stderr += s), true), isTTY: false },
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        return true;
+      },
+      isTTY: false,
+    },
   });
   return { code, stdout, stderr };
 }
@@ -100,6 +111,9 @@ describe('whybox explain --schema (credit decisions)', () => {
     expect(a1).toMatch(/1\. \[R02\] Loan term is too long \(66 months; typical [\d.]+\)/);
     expect(a1.match(/^\s+\d\. /gm)?.length).toBeLessThanOrEqual(4);
     expect(a1).not.toMatch(/age|personal|foreign/i);
+    expect(r.stdout).toMatch(
+      /\nWhat matters most overall \(mean \|contribution\| over 5 applicants\): duration_months [\d.]+, /,
+    );
   });
 
   it('--format json extends the explain contract with decisions, reasons and audit records', async () => {
