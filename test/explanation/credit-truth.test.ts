@@ -130,3 +130,12 @@ describe('reason codes on the synthetic credit data (planted effects)', () => {
     expect(sameOrder / n).toBeGreaterThanOrEqual(0.95);
   });
 });
+
+describe('the bundled raw records', () => {
+  it('encode through schema.json to exactly the rows of applicants.csv', async () => {
+    const s = await loadSchema(`${DIR}schema.json`);
+    const raw = encodeRecords(s, await loadRawCsv(`${DIR}applicants-raw.csv`));
+    const encoded = await loadCsv(`${DIR}applicants.csv`, { expectColumns: s.columns });
+    expect(Array.from(raw.data)).toEqual(Array.from(encoded.data));
+  });
+});
