@@ -75,8 +75,8 @@ Credit decisions (raw records in, decisions and reasons out):
   --threshold T            decision threshold on the score (default 0.5; a probability with
                            --link logit)
   --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
-  With --schema, the score is the output named by --output, else the last output column
-  (P(class 1) of a two-class probability output). --format json adds per row "score",
+  With --schema, the score is the last column of the output chosen by --output (default: of
+  the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per row "score",
   "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions", "importance";
   --format html writes a self-contained report (waterfalls, importance, beeswarm, reasons).
 
@@ -261,8 +261,8 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
             link,
           )
         : undefined;
-    if (credit && output === undefined && model.outputNames.length > 1)
-      model = selectOutputs(model, model.outputNames.length - 1);
+    // the score of a decision: the last column left by --output (P(class 1) of two-class probabilities)
+    if (credit && model.outputNames.length > 1) model = selectOutputs(model, model.outputNames.length - 1);
     const data = credit ? credit.data : await readCsvFor(dataPath, model, '--data');
     if (credit && data.columns.length !== model.nInputs)
       throw new DataError(

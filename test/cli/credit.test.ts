@@ -149,6 +149,16 @@ describe('whybox explain --schema (credit decisions)', () => {
     expect(j.reasonOptions).toMatchObject({ top: 2, threshold: 0.5, adverse: 'higher' });
     expect(j.baseline.attributes.checking_status).toBeTypeOf('string');
     expect(j.importance.players).toHaveLength(20);
+    // a whole tensor chosen with --output: its last column is the score
+    const t = JSON.parse((await run(...base('--format', 'json', '--output', 'probabilities'))).stdout) as CreditJson;
+    expect(t.outputs).toEqual(['probabilities[1]']);
+    const p0 = JSON.parse(
+      (await run(...base('--format', 'json', '--output', 'probabilities[0]'))).stdout,
+    ) as CreditJson;
+    expect(p0.outputs).toEqual(['probabilities[0]']);
+    p0.rows.forEach((row, r) => {
+      expect(row.score).toBeCloseTo(1 - j.rows[r].score, 6);
+    });
   });
 
   it('--threshold, --adverse and --link logit move the decisions consistently', async () => {
