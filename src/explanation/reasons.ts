@@ -345,7 +345,7 @@ export function reasonCodes(exp: Explanation, options: ReasonOptions): ReasonRep
       const value = decodeValue(a, exp.data, r * d, r);
       const baseline = baselines?.[a.name];
       const entry = templates.reasons[a.name];
-      const statement = render(a, entry, templates, value, baseline, schema);
+      const statement = render(a, entry, templates, value, baseline);
       return {
         rank: k + 1,
         attribute: a.name,
@@ -403,7 +403,6 @@ function render(
   templates: ReasonTemplates,
   value: string | number | null,
   baseline: string | number | null | undefined,
-  schema: Schema,
 ): string {
   let t: string | undefined;
   if (entry?.categories && typeof value === 'string') t = entry.categories[value];
@@ -436,7 +435,6 @@ function render(
     attribute: a.name,
     code: entry?.code ?? '',
   };
-  void schema;
   return t.replace(/\{([^{}]*)\}/g, (_, k: string) => values[k] ?? `{${k}}`);
 }
 

@@ -190,8 +190,7 @@ export function beeswarmSpec(
     const p = e.players.indexOf(name);
     const cols = e.playerColumns[p];
     const numeric =
-      cols.length === 1 &&
-      (!options.schema || options.schema.attributes.find((a) => a.name === name)?.type !== 'categorical');
+      cols.length === 1 && options.schema?.attributes.find((a) => a.name === name)?.type !== 'categorical';
     // colour: the value's rank among the explained rows (robust to skew)
     const xs = numeric ? Array.from({ length: e.nRows }, (_, r) => e.data[r * d + cols[0]]) : [];
     const sorted = [...xs].sort((a, b) => a - b);
