@@ -69,7 +69,7 @@ beforeAll(async () => {
   schema = await loadSchema(`${DIR}schema.json`);
   templates = await loadReasonTemplates(`${DIR}reasons.json`, schema);
   const rows = encodeRecords(schema, await loadRawCsv(`${DIR}applicants-many-raw.csv`));
-  bg = sliceRows(await loadCsv(`${DIR}train.csv`, { expectColumns: schema.columns }), 0, 60);
+  bg = sliceRows(await loadCsv(`${DIR}train.csv`, { expectColumns: schema.columns }), 0, 30);
   bgRaw = decodeRows(schema, bg);
   model = await loadOnnx(`${DIR}scorecard.onnx`, { select: [1], link: 'logit' });
   // the denied applicants: log-odds of bad above 0 (P(bad) > 0.5)
@@ -79,7 +79,7 @@ beforeAll(async () => {
   exp = await explain(model, selectRows(rows, idx), {
     background: bg,
     players: schemaPlayers(schema),
-    budget: 512,
+    budget: 256,
     seed: 7,
     threads: 1,
   });
