@@ -148,7 +148,7 @@ export function encodeRecords(
         .filter(([, near]) => near !== undefined)
         .map(([n, near]) => `${JSON.stringify(near)} -> ${JSON.stringify(n)}?`);
       throw new DataError(
-        `header lacks attribute${absent.length > 1 ? 's' : ''} ${absent.map((n) => JSON.stringify(n)).join(', ')} of the schema${hints.length > 0 ? ` (rename ${hints.join(', ')})` : ''}: the header must name every schema attribute (leave cells empty for missing values)`,
+        `header lacks ${absent.length} attribute${absent.length > 1 ? 's' : ''} of the schema: ${listOf(absent)}${hints.length > 0 ? ` (rename ${hints.join(', ')})` : ''}: the header must name every schema attribute (leave cells empty for missing values)`,
         { file, line: table.headerLine ?? 1 },
       );
     }
@@ -156,7 +156,7 @@ export function encodeRecords(
       const extra = table.header.filter((h) => !names.includes(h));
       if (extra.length > 0)
         throw new DataError(
-          `header has column${extra.length > 1 ? 's' : ''} ${extra.map((n) => JSON.stringify(n)).join(', ')} that no schema attribute names (policy extraAttributes: 'error'; use 'ignore' to allow ids and notes)`,
+          `header has column${extra.length > 1 ? 's' : ''} ${listOf(extra)} that no schema attribute names (policy extraAttributes: 'error'; use 'ignore' to allow ids and notes)`,
           { file, line: table.headerLine ?? 1 },
         );
     }
