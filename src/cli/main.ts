@@ -75,10 +75,11 @@ Credit decisions (raw records in, decisions and reasons out):
   --threshold T            decision threshold on the score (default 0.5; a probability with
                            --link logit)
   --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
-  With --schema, the score is the last column of the output chosen by --output (default: of
-  the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per row "score",
-  "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions", "importance";
-  --format html writes a self-contained report (waterfalls, importance, beeswarm, reasons).
+  With --schema, the score is the last column of the output chosen by --output (default:
+  the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per
+  row "score", "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions"
+  and "importance"; --format html writes a self-contained report (waterfalls, importance,
+  beeswarm, reasons).
 
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
@@ -92,8 +93,9 @@ k-means summary (50 medoids) of the 1000 training rows as background, then gives
 (P(bad) above 0.5 is adverse, or --threshold) and its principal reasons (reasons.json,
 schema.json: protected attributes are never reasons).
 
-Takes the explain options except --model, --data, --background, --groups, --rows and
---summarize (fixed by the demo); --seed defaults to 42 and --output to "probabilities[1]".
+Takes the explain options except --model, --data, --background, --groups, --rows,
+--summarize, --schema and --reasons (fixed by the demo); --seed defaults to 42 and --output
+to "probabilities[1]".
 `;
 
 const EXPLAIN_OPTIONS = {
@@ -202,7 +204,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   }
   const demoDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../datasets/credit-demo');
   if (demo) {
-    for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize'] as const)
+    for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize', 'schema', 'reasons'] as const)
       if (flags[f] !== undefined)
         throw new UsageError(`--${f} is fixed by the demo; use "whybox explain" for your own files`);
   } else {

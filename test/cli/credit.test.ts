@@ -236,4 +236,12 @@ describe('whybox demo shows reason codes', () => {
     expect(r.stdout).toMatch(/Applicant A1 \(row 0\): ADVERSE/);
     expect(r.stdout).toMatch(/1\. \[R\d\d\] /);
   });
+
+  it('refuses --schema and --reasons (fixed by the demo)', async () => {
+    for (const flag of ['--schema', '--reasons']) {
+      const r = await run('demo', flag, SCHEMA);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^whybox: ${flag} is fixed by the demo`));
+    }
+  });
 });
