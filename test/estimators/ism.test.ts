@@ -47,7 +47,7 @@ describe('inSilicoMutagenesis', () => {
   it('finds an interaction only the full motif triggers (the change of each motif base)', async () => {
     const L = 10;
     const model = fromFunction(
-      (x) => {
+      (x: ArrayLike<number>) => {
         const s = 'ACGTTGCAAC'; // motif TTG at 3..5 (0-based) fires the output
         let m = 1;
         for (let p = 3; p < 6; p++) m *= x[p * 4 + 'ACGT'.indexOf(s[p])];
