@@ -12,7 +12,7 @@ describe('inSilicoMutagenesis', () => {
     const w = Array.from({ length: 2 * L * A }, () => rnd() * 2 - 1); // [output][p][c]
     for (const layout of ['NLC', 'NCL'] as const) {
       const model = fromFunction(
-        (x) =>
+        (x: ArrayLike<number>) =>
           [0, 1].map((o) => {
             let s = 0;
             for (let p = 0; p < L; p++)
