@@ -19,6 +19,7 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
+import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -30,6 +31,7 @@ const USAGE = `whybox ${VERSION} — explain black-box models with Shapley value
 
 Usage:
   whybox explain --model FILE.onnx --data ROWS.csv [options]
+  whybox explain --model CNN.onnx --sequences SEQS.fa [options]   (one-hot sequence models)
   whybox demo [options]          explain the bundled synthetic credit model
   whybox --help | --version
 
@@ -64,7 +66,8 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
 
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
-`;
+
+${SEQUENCE_USAGE}`;
 
 const DEMO_USAGE = `Usage: whybox demo [options]
 
@@ -96,6 +99,12 @@ const EXPLAIN_OPTIONS = {
   'max-budget': { type: 'string' },
   'top-k': { type: 'string' },
   'batch-rows': { type: 'string' },
+  sequences: { type: 'string' },
+  alphabet: { type: 'string' },
+  layout: { type: 'string' },
+  players: { type: 'string' },
+  reference: { type: 'string' },
+  shuffles: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -175,6 +184,9 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
     io.stdout.write(demo ? DEMO_USAGE : EXPLAIN_USAGE);
     return 0;
   }
+  if (!demo && flags.sequences !== undefined) return runSequences(flags, io, signal);
+  for (const f of SEQUENCE_ONLY_FLAGS)
+    if (flags[f] !== undefined) throw new UsageError(`--${f} needs --sequences FILE (the sequence mode)`);
   const demoDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../datasets/credit-demo');
   if (demo) {
     for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize'] as const)
