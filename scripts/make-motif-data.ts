@@ -17,7 +17,9 @@ const L = 100;
 mkdirSync(OUT, { recursive: true });
 const single = generateMotifSequences({ length: L, count: 40, seed: 7001, kind: 'single' });
 const pair = generateMotifSequences({ length: L, count: 40, seed: 7002, kind: 'pair' });
-const background = generateMotifSequences({ length: L, count: 40, seed: 7003, kind: 'single' }).filter((s) => !s.single);
+const background = generateMotifSequences({ length: L, count: 40, seed: 7003, kind: 'single' }).filter(
+  (s) => !s.single,
+);
 const bytes = scannerModel(L);
 writeFileSync(`${OUT}model.onnx`, bytes);
 writeFileSync(`${OUT}single.fa`, toFasta(single, 'single'));
@@ -42,4 +44,6 @@ if (worst > 1e-5) {
   console.error(`ONNX and reference differ by ${worst}`);
   process.exit(1);
 }
-console.log(`datasets/motifs: L=${L}, motif A ${MOTIF_A}, motif B ${MOTIF_B}; max |onnx - reference| = ${worst.toExponential(2)}`);
+console.log(
+  `datasets/motifs: L=${L}, motif A ${MOTIF_A}, motif B ${MOTIF_B}; max |onnx - reference| = ${worst.toExponential(2)}`,
+);

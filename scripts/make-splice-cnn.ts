@@ -183,7 +183,8 @@ async function mainScript(): Promise<void> {
   const testAcc = accuracy(p, testRows);
   const bytes = buildModel({
     name: 'splice_cnn',
-    docString: 'whybox splice-junction CNN (UCI splice data): one-hot [60, 4] -> conv 12x7 -> relu -> dense 3 -> softmax (EI, IE, N)',
+    docString:
+      'whybox splice-junction CNN (UCI splice data): one-hot [60, 4] -> conv 12x7 -> relu -> dense 3 -> softmax (EI, IE, N)',
     inputs: [valueInfo('dna', 'float', ['batch', L, 4])],
     outputs: [valueInfo('probabilities', 'float', ['batch', 3])],
     initializers: [

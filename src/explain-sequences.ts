@@ -5,6 +5,7 @@ import type { Alphabet, OneHotRows, SequenceLayout, SequenceSet } from './data/s
 import { columnOf, detectLayout, oneHot, resolveAlphabet } from './data/sequences.js';
 import { DataError, InvalidOptionError, ShapeError } from './errors.js';
 import { inSilicoMutagenesis } from './estimators/ism.js';
+import type { KernelVariant } from './estimators/kernel.js';
 import type { EvaluatorProvider, ExplainOptions, ExplainProgress } from './explain.js';
 import { explain } from './explain.js';
 import type { Explanation } from './explanation/explanation.js';
@@ -48,6 +49,8 @@ export interface ExplainSequencesOptions {
   shuffles?: number;
   /** @defaultValue 'partition' with hierarchy players, else 'kernel' */
   method?: SequenceMethod;
+  /** Kernel SHAP variant (see {@link ExplainOptions.variant}). @defaultValue 'decomposed' */
+  variant?: KernelVariant;
   /** Coalition values per sequence (not used by ism). @defaultValue 2 · players + 2048 */
   budget?: number;
   /** @defaultValue a random seed (recorded) */
@@ -302,6 +305,7 @@ export async function explainSequences(
           background: { data: (bg as { data: Float64Array }).data, nRows: (bg as { nRows: number }).nRows },
           players: spanPlayers(rows, spans, names),
           method: method === 'partition' ? 'partition' : method,
+          variant: method === 'kernel' ? options.variant : undefined,
           hierarchy: method === 'partition' ? balancedHierarchy(spans.length) : undefined,
           budget: method === 'exact' ? undefined : options.budget,
           seed: perRow ? seed + call * T + t : seed + t,
