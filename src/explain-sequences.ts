@@ -1,3 +1,4 @@
+import type { Hierarchy } from './data/hierarchy.js';
 import { balancedHierarchy } from './data/hierarchy.js';
 import type { Players } from './data/players.js';
 import { playersFromIndices } from './data/players.js';
@@ -49,6 +50,11 @@ export interface ExplainSequencesOptions {
   shuffles?: number;
   /** @defaultValue 'partition' with hierarchy players, else 'kernel' */
   method?: SequenceMethod;
+  /**
+   * A hierarchy over the players for method 'partition' (e.g. from {@link hierarchyFromNested}).
+   * @defaultValue the balanced binary hierarchy of contiguous segments
+   */
+  hierarchy?: Hierarchy;
   /** Kernel SHAP variant (see {@link ExplainOptions.variant}). @defaultValue 'decomposed' */
   variant?: KernelVariant;
   /** Coalition values per sequence (not used by ism). @defaultValue 2 · players + 2048 */
@@ -233,6 +239,12 @@ export async function explainSequences(
 
   // tilings of the players: one for positions / windows with stride = width
   const T = w / stride;
+  if (options.hierarchy !== undefined && (method !== 'partition' || T > 1))
+    throw new InvalidOptionError(
+      'hierarchy',
+      "used with method 'partition' and position or non-overlapping window players",
+      options.hierarchy,
+    );
   const tilings = Array.from({ length: T }, (_, t) => tiling(L, w, t * stride));
   const reported = new Map<string, { span: [number, number]; tiling: number; index: number }>();
   tilings.forEach((spans, t) => {
@@ -306,7 +318,7 @@ export async function explainSequences(
           players: spanPlayers(rows, spans, names),
           method: method === 'partition' ? 'partition' : method,
           variant: method === 'kernel' ? options.variant : undefined,
-          hierarchy: method === 'partition' ? balancedHierarchy(spans.length) : undefined,
+          hierarchy: method === 'partition' ? (options.hierarchy ?? balancedHierarchy(spans.length)) : undefined,
           budget: method === 'exact' ? undefined : options.budget,
           seed: perRow ? seed + call * T + t : seed + t,
           threads: pool ? undefined : options.threads,

@@ -190,3 +190,24 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
     );
   });
 });
+
+describe('explainSequences on the seq-cnn fixture (a 3-class CNN; filter 0 detects GTAAGT for class 0)', () => {
+  it('the top positions for class 0 lie in the planted GTAAGT (every planted row)', async () => {
+    const { fixtureExpected, fixturePath } = await import('./helpers/fixtures.js');
+    const expected = fixtureExpected('seq-cnn') as unknown as { motif: { positions: number[]; sequences: string[] } };
+    const cnn = await loadOnnx(fixturePath('seq-cnn'));
+    try {
+      const rows = expected.motif.positions.map((p, i) => [p, i]).filter(([p]) => p >= 0);
+      const exp = await explainSequences(
+        cnn,
+        rows.map(([, i]) => expected.motif.sequences[i]),
+        { method: 'partition', budget: 200, seed: 4, threads: 1, reference: 'uniform' },
+      );
+      expect(exp.outputs).toHaveLength(3);
+      const starts = rows.map(([p]) => p);
+      expect(topKHits(exp.values, 60, 3, 0, 3, (r, j) => j >= starts[r] && j < starts[r] + 6, rows.length)).toBe(1);
+    } finally {
+      await cnn.close();
+    }
+  });
+});
