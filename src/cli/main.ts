@@ -44,7 +44,8 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
-  --method M               exact | kernel | permutation (default kernel)
+  --method M               exact | kernel | permutation | partition (default kernel; partition:
+                           Owen values over a balanced hierarchy of the players in column order)
   --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
   --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
                            max s.e. / value range < --tolerance (kernel)

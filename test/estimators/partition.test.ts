@@ -151,3 +151,32 @@ describe('partitionShap (Owen values)', () => {
     await expect(partitionShap(game, { hierarchy: flatHierarchy(20) }, ctx)).rejects.toBeInstanceOf(BudgetError);
   });
 });
+
+describe("explain(..., { method: 'partition' })", () => {
+  it('with a flat hierarchy equals exact Shapley values; with the default hierarchy it is efficient', async () => {
+    const { explain } = await import('../../src/explain.js');
+    const { fromFunction } = await import('../../src/models/function-model.js');
+    const model = fromFunction((x: ArrayLike<number>) => [x[0] * x[1] + 2 * x[2] - x[3] * x[0], x[1] + x[3]], {
+      nInputs: 4,
+      outputNames: ['a', 'b'],
+    });
+    const rows = { data: Float64Array.from([1, 2, 3, 4, -1, 0.5, 2, 1]), nRows: 2 };
+    const background = { data: Float64Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, -1, 0, 3]), nRows: 3 };
+    const exact = await explain(model, rows, { background, method: 'exact', threads: 1 });
+    const owen = await explain(model, rows, {
+      background,
+      method: 'partition',
+      hierarchy: flatHierarchy(4),
+      budget: 16,
+      threads: 1,
+    });
+    expect(owen.method).toBe('partition');
+    expect(maxAbsDiff(owen.values, exact.values)).toBeLessThan(1e-12);
+    const tree = await explain(model, rows, { background, method: 'partition', budget: 6, threads: 1, seed: 1 });
+    for (let r = 0; r < 2; r++) {
+      const { efficiencyGap } = await import('../../src/explanation/explanation.js');
+      expect(efficiencyGap(tree, r, 0)).toBeLessThan(1e-12);
+      expect(efficiencyGap(tree, r, 1)).toBeLessThan(1e-12);
+    }
+  });
+});
