@@ -19,6 +19,9 @@ import { explainSequences, loadOnnx } from '../src/index.js';
 import { fmt, printTable, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
+/** `--parts=precision,length,hierarchy` runs some parts only (default: all). */
+const partsArg = process.argv.find((a) => a.startsWith('--parts='));
+const parts = new Set((partsArg ? partsArg.slice(8) : 'precision,length,hierarchy').split(','));
 const SHUFFLES = 8;
 const result: Record<string, unknown> = { shuffles: SHUFFLES, threads: 1 };
 
@@ -61,7 +64,7 @@ function windowHit(
 }
 
 // 1. precision vs budget, L = 200
-{
+if (parts.has('precision')) {
   const L = 200;
   const model = await loadOnnx(scannerModel(L));
   const pos = generateMotifSequences({ length: L, count: quick ? 12 : 40, seed: 77, kind: 'single' }).filter(
@@ -128,7 +131,7 @@ function windowHit(
 }
 
 // 2. cost vs L
-{
+if (parts.has('length')) {
   const rows: (string | number)[][] = [];
   const out: Record<string, unknown>[] = [];
   for (const L of [60, 200, 1000]) {
@@ -187,4 +190,44 @@ function windowHit(
   printTable(['L', 'method', 'budget', 's/seq', 'evaluations/seq', 'model rows/seq', 'prec@6', 'top3 in motif'], rows);
   result.scaling = out;
 }
-saveResult('sequences', result);
+// 3. the hierarchy at L = 1000: precision vs budget (N log N = 10,000 per sequence for comparison)
+if (parts.has('hierarchy')) {
+  const L = 1000;
+  const model = await loadOnnx(scannerModel(L));
+  const pos = generateMotifSequences({ length: L, count: quick ? 8 : 20, seed: 1979, kind: 'single' }).filter(
+    (s) => s.single,
+  );
+  const seqs = pos.map((s) => s.sequence);
+  const starts = pos.map((s) => s.startA);
+  const rows: (string | number)[][] = [];
+  const out: Record<string, unknown>[] = [];
+  for (const budget of [128, 256, 512, 1024, 2048, 4096]) {
+    const t0 = performance.now();
+    const e = await explainSequences(model, seqs, {
+      players: 'hierarchy',
+      budget,
+      seed: 3,
+      threads: 1,
+      shuffles: SHUFFLES,
+    });
+    const sec = (performance.now() - t0) / 1000 / seqs.length;
+    const pr = precision(e.values, L, e.nRows, starts, 6);
+    const rec = {
+      L,
+      budget,
+      sequences: seqs.length,
+      precisionAt6: pr.p,
+      top3InMotif: pr.hit3,
+      modelRowsPerSequence: Math.round(e.modelRows / seqs.length),
+      secondsPerSequence: sec,
+    };
+    out.push(rec);
+    rows.push([budget, fmt(pr.p, 3), fmt(pr.hit3, 3), rec.modelRowsPerSequence, fmt(sec, 3)]);
+  }
+  await model.close();
+  console.log(`\nHierarchy (partition) at L = ${L}, ${seqs.length} positives, ${SHUFFLES} shuffles, 1 thread`);
+  printTable(['budget', 'prec@6', 'top3 in motif', 'model rows/seq', 's/seq'], rows);
+  result.hierarchy = out;
+}
+if (!partsArg) saveResult('sequences', result);
+else saveResult(`sequences-${[...parts].join('-')}`, result);
