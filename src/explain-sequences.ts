@@ -7,6 +7,7 @@ import { columnOf, detectLayout, oneHot, resolveAlphabet } from './data/sequence
 import { DataError, InvalidOptionError, ShapeError } from './errors.js';
 import { inSilicoMutagenesis } from './estimators/ism.js';
 import type { KernelVariant } from './estimators/kernel.js';
+import type { PartitionShapOptions } from './estimators/partition.js';
 import type { EvaluatorProvider, ExplainOptions, ExplainProgress } from './explain.js';
 import { explain } from './explain.js';
 import type { Explanation } from './explanation/explanation.js';
@@ -55,6 +56,11 @@ export interface ExplainSequencesOptions {
    * @defaultValue the balanced binary hierarchy of contiguous segments
    */
   hierarchy?: Hierarchy;
+  /**
+   * Partition: sampled hierarchy-consistent orders (passes) instead of every context — see
+   * {@link PartitionShapOptions.orders}. @defaultValue every context (exact Owen values at full budget)
+   */
+  orders?: number;
   /** Kernel SHAP variant (see {@link ExplainOptions.variant}). @defaultValue 'decomposed' */
   variant?: KernelVariant;
   /** Coalition values per sequence (not used by ism). @defaultValue 2 · players + 2048 */
@@ -239,6 +245,8 @@ export async function explainSequences(
 
   // tilings of the players: one for positions / windows with stride = width
   const T = w / stride;
+  if (options.orders !== undefined && method !== 'partition')
+    throw new InvalidOptionError('orders', "used with method 'partition' (or hierarchy players)", options.orders);
   if (options.hierarchy !== undefined && (method !== 'partition' || T > 1))
     throw new InvalidOptionError(
       'hierarchy',
@@ -318,6 +326,7 @@ export async function explainSequences(
           players: spanPlayers(rows, spans, names),
           method: method === 'partition' ? 'partition' : method,
           variant: method === 'kernel' ? options.variant : undefined,
+          orders: method === 'partition' ? options.orders : undefined,
           hierarchy: method === 'partition' ? (options.hierarchy ?? balancedHierarchy(spans.length)) : undefined,
           budget: method === 'exact' ? undefined : options.budget,
           seed: perRow ? seed + call * T + t : seed + t,

@@ -78,6 +78,11 @@ export interface ExplainOptions {
    * @defaultValue the balanced binary hierarchy of contiguous player ranges
    */
   hierarchy?: Hierarchy;
+  /**
+   * Partition: sample this many hierarchy-consistent random orders instead of every context
+   * (cheaper for deep hierarchies; unbiased, not exact). @defaultValue every context
+   */
+  orders?: number;
   /** Permutation: antithetic pairs. @defaultValue true */
   antithetic?: boolean;
   /** Seed of every random draw. @defaultValue a random seed (recorded in `meta.seed`) */
@@ -237,7 +242,11 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
         method === 'exact'
           ? await exactShapley(game, ectx)
           : method === 'partition'
-            ? await partitionShap(game, { budget: budget as number | undefined, hierarchy: options.hierarchy }, ectx)
+            ? await partitionShap(
+                game,
+                { budget: budget as number | undefined, hierarchy: options.hierarchy, orders: options.orders },
+                ectx,
+              )
             : method === 'permutation'
               ? await permutationShap(
                   game,

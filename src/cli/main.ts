@@ -106,6 +106,7 @@ const EXPLAIN_OPTIONS = {
   players: { type: 'string' },
   reference: { type: 'string' },
   shuffles: { type: 'string' },
+  orders: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

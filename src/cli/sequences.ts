@@ -21,6 +21,7 @@ export interface SequenceFlags {
   players?: string;
   reference?: string;
   shuffles?: string;
+  orders?: string;
   method?: string;
   budget?: string;
   seed?: string;
@@ -36,7 +37,15 @@ export interface SequenceFlags {
 }
 
 /** Flags of `whybox explain` that only the sequence mode takes. */
-export const SEQUENCE_ONLY_FLAGS = ['sequences', 'alphabet', 'layout', 'players', 'reference', 'shuffles'] as const;
+export const SEQUENCE_ONLY_FLAGS = [
+  'sequences',
+  'alphabet',
+  'layout',
+  'players',
+  'reference',
+  'shuffles',
+  'orders',
+] as const;
 /** Flags of `whybox explain` that the sequence mode refuses (tabular only). */
 const TABULAR_ONLY_FLAGS = ['data', 'groups', 'variant', 'summarize', 'tolerance', 'max-budget', 'top-k'] as const;
 
@@ -55,6 +64,8 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   --method M               kernel | permutation | partition | ism | exact (default kernel;
                            partition with --players hierarchy)
   --budget N               coalition values per sequence (default 2 x players + 2048; not ism)
+  --orders K               partition: average K sampled hierarchy orders instead of every
+                           context (much cheaper for long sequences; e.g. 16 for L = 1000)
   --format json|table|html table: top segments marked under the sequence; html: sequence logos
   Also: --seed, --output, --link, --threads, --out, --rows, --batch-rows, --quiet.
 `;
@@ -96,6 +107,7 @@ export async function runSequences(
   const seed = flags.seed === undefined ? undefined : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
   const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
+  const orders = flags.orders === undefined ? undefined : int(flags.orders, '--orders', 1);
   const batchRows = flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1);
   const link = resolveLink(flags.link, '--link');
   const quiet = flags.quiet === true;
@@ -132,6 +144,7 @@ export async function runSequences(
       reference,
       background,
       shuffles,
+      orders,
       method,
       budget,
       seed,

@@ -14,6 +14,16 @@ export interface PartitionShapOptions {
   hierarchy?: Hierarchy;
   /** Coalitions evaluated per call of the game. @defaultValue 512 */
   batch?: number;
+  /**
+   * Sampled orders instead of every context: `orders` independent passes, each ordering the
+   * children of every node it expands uniformly at random (a child's context = the siblings
+   * before it). A binary node then costs 1 coalition per pass instead of 2 per context, and
+   * the contexts do not double at each level, so one branch is resolved to single players in
+   * about depth coalitions per pass. Unbiased for the Owen/Winter value (its definition is the
+   * mean over such orders); efficiency is exact in every pass. @defaultValue undefined (every
+   * context: the exact Owen values when the budget covers the tree)
+   */
+  orders?: number;
 }
 
 /** A round of batched expansions takes items with priority ≥ this fraction of the top one. */
@@ -68,7 +78,12 @@ export async function partitionShap(
   const f1 = edges.slice(nOut, 2 * nOut);
   const nodeValue = new Float64Array((n + h.children.length) * nOut);
   const heap = new ItemHeap();
-  heap.push({ node: root, context: new Uint8Array(n), f0, f1, weight: 1 }, priority(f0, f1, 1));
+  const orders = options.orders;
+  if (orders !== undefined && (!Number.isInteger(orders) || orders < 1))
+    throw new InvalidOptionError('orders', 'a positive integer (sampled passes)', orders);
+  const passes = orders ?? 1;
+  for (let m = 0; m < passes; m++)
+    heap.push({ node: root, context: new Uint8Array(n), f0, f1, weight: 1 / passes }, priority(f0, f1, 1 / passes));
   let complete = true;
   const shapleyWeight = (k: number) => {
     // w[u] = u!(k−u−1)!/k!
@@ -81,7 +96,7 @@ export async function partitionShap(
   while (heap.size > 0) {
     throwIfAborted(ctx.signal);
     // gather a batch of expansions in priority order
-    const jobs: { item: Item; kids: readonly number[]; at: number }[] = [];
+    const jobs: { item: Item; kids: readonly number[]; at: number; perm?: Int32Array }[] = [];
     let rows = 0;
     let stopped = false;
     // a round expands items close to the top priority only (a batch must not spend the
@@ -96,7 +111,7 @@ export async function partitionShap(
         continue;
       }
       const kids = h.children[item.node - n];
-      const cost = kids.length === 1 ? 0 : 2 ** kids.length - 2;
+      const cost = kids.length === 1 ? 0 : orders !== undefined ? kids.length - 1 : 2 ** kids.length - 2;
       if (evaluations + rows + cost > budget) {
         stopped = true;
         break;
@@ -106,13 +121,24 @@ export async function partitionShap(
         heap.push({ ...item, node: kids[0] }, priority(item.f0, item.f1, item.weight));
         continue;
       }
-      jobs.push({ item, kids, at: rows });
+      const perm =
+        orders !== undefined ? ctx.rng.shuffle(Int32Array.from({ length: kids.length }, (_, i) => i)) : undefined;
+      jobs.push({ item, kids, at: rows, perm });
       rows += cost;
     }
     if (rows > 0) {
       const masks = new Uint8Array(rows * n);
-      for (const { item, kids, at } of jobs) {
+      for (const { item, kids, at, perm } of jobs) {
         const k = kids.length;
+        if (perm) {
+          // prefixes of the sampled order: context ∪ first i children, i = 1..k−1
+          const row = item.context.slice();
+          for (let i = 0; i < k - 1; i++) {
+            for (const p of leaves[kids[perm[i]]]) row[p] = 1;
+            masks.set(row, (at + i) * n);
+          }
+          continue;
+        }
         for (let u = 1; u < 2 ** k - 1; u++) {
           const row = masks.subarray((at + u - 1) * n, (at + u) * n);
           row.set(item.context);
@@ -121,8 +147,28 @@ export async function partitionShap(
       }
       const values = await game.values(masks, rows, ctx.signal);
       evaluations += rows;
-      for (const { item, kids, at } of jobs) {
+      for (const { item, kids, at, perm } of jobs) {
         const k = kids.length;
+        if (perm) {
+          const context = item.context.slice();
+          let before: ArrayLike<number> = item.f0;
+          for (let i = 0; i < k; i++) {
+            const after = i === k - 1 ? item.f1 : values.subarray((at + i) * nOut, (at + i + 1) * nOut);
+            heap.push(
+              {
+                node: kids[perm[i]],
+                context: context.slice(),
+                f0: Float64Array.from(before),
+                f1: Float64Array.from(after),
+                weight: item.weight,
+              },
+              priority(before, after, item.weight),
+            );
+            for (const p of leaves[kids[perm[i]]]) context[p] = 1;
+            before = after;
+          }
+          continue;
+        }
         const full = 2 ** k - 1;
         const vOf = (u: number) =>
           u === 0 ? item.f0 : u === full ? item.f1 : values.subarray((at + u - 1) * nOut, (at + u) * nOut);
@@ -172,7 +218,7 @@ export async function partitionShap(
       for (const p of ls) values[p * nOut + o] += share;
     }
   }
-  return { values, baseValue: f0, fullValue: f1, evaluations, exact: complete };
+  return { values, baseValue: f0, fullValue: f1, evaluations, exact: complete && orders === undefined };
 }
 
 interface Item {

@@ -172,6 +172,36 @@ describe('whybox explain --sequences', () => {
     );
     expect(h.code).toBe(0);
     expect(JSON.parse(h.stdout).method).toBe('partition');
+    const o = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      SINGLE,
+      '--rows',
+      '0',
+      '--players',
+      'hierarchy',
+      '--orders',
+      '8',
+      '--budget',
+      '120',
+      '--seed',
+      '1',
+      '--threads',
+      '1',
+      '--shuffles',
+      '4',
+      '--format',
+      'json',
+    );
+    expect(o.code).toBe(0);
+    const vo = (JSON.parse(o.stdout).rows[0].values as number[][]).map((x) => x[0]);
+    const best = vo.indexOf(Math.max(...vo));
+    expect(best >= planted && best < planted + 6).toBe(true);
+    const bad = await run('explain', '--model', MODEL, '--sequences', SINGLE, '--method', 'kernel', '--orders', '4');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/orders/);
   });
 
   it('bad input: exit 2 with one clear line', async () => {
