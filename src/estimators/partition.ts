@@ -47,7 +47,7 @@ export const MAX_PARTITION_CHILDREN = 16;
  *
  * Cost: a binary node costs 2 coalitions per context; a node at depth d is reached in up to
  * 2^d contexts, so resolving one leaf path of a balanced tree over L players costs
- * about 2^(depth+1) ≈ 4L coalitions, and the whole tree ≈ (4/3) L² — the budget decides how
+ * about 2^(depth+1) ≈ 2L coalitions, and the whole tree ≈ (2/3) L² — the budget decides how
  * deep the important branches are resolved.
  *
  * @throws {BudgetError} when a node has more than {@link MAX_PARTITION_CHILDREN} children.
