@@ -463,7 +463,12 @@ async function ismExplanation(
       batchRows: options.batchRows,
       signal: options.signal,
       onProgress: options.onProgress
-        ? (p) => options.onProgress?.({ rowsDone: 0, rows: rows.nRows, done: p.done, total: p.total })
+        ? (p) => {
+            // mutants of all sequences are counted together: map them to sequences done
+            const frac = (p.done / Math.max(1, p.total)) * rows.nRows;
+            const rowsDone = Math.min(rows.nRows, Math.floor(frac));
+            options.onProgress?.({ rowsDone, rows: rows.nRows, done: frac - rowsDone, total: 1 });
+          }
         : undefined,
     },
   );

@@ -186,7 +186,10 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
     io.stdout.write(demo ? DEMO_USAGE : EXPLAIN_USAGE);
     return 0;
   }
-  if (!demo && flags.sequences !== undefined) return runSequences(flags, io, signal);
+  if (!demo && flags.sequences !== undefined)
+    return runSequences(flags, io, signal, (rows) =>
+      makeProgress(io, flags.quiet === true || (flags.format === 'json' && flags.out !== undefined), rows),
+    );
   for (const f of SEQUENCE_ONLY_FLAGS)
     if (flags[f] !== undefined) throw new UsageError(`--${f} needs --sequences FILE (the sequence mode)`);
   const demoDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../datasets/credit-demo');

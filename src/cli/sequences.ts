@@ -3,6 +3,7 @@ import { describeFsError } from '../data/csv.js';
 import type { SequenceLayout, SequenceSet } from '../data/sequences.js';
 import { detectLayout, loadSequences, resolveAlphabet } from '../data/sequences.js';
 import { DataError, InvalidOptionError } from '../errors.js';
+import type { ExplainProgress } from '../explain.js';
 import type { ExplainSequencesOptions, SequenceMethod, SequenceReference } from '../explain-sequences.js';
 import { explainSequences, parseSequencePlayers } from '../explain-sequences.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
@@ -77,6 +78,7 @@ export async function runSequences(
   flags: SequenceFlags,
   io: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown } },
   signal: AbortSignal,
+  progress?: (rows: number) => { update(p: ExplainProgress): void; stop(): void },
 ): Promise<number> {
   for (const f of TABULAR_ONLY_FLAGS)
     if (flags[f] !== undefined)
@@ -153,7 +155,13 @@ export async function runSequences(
       signal,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${m.replace(/\s*\n\s*/g, ' ')}\n`),
     };
-    const exp = await explainSequences(model, set, options);
+    const bar = progress?.(set.sequences.length);
+    let exp: Awaited<ReturnType<typeof explainSequences>>;
+    try {
+      exp = await explainSequences(model, set, { ...options, onProgress: bar?.update });
+    } finally {
+      bar?.stop();
+    }
     const text =
       format === 'json'
         ? `${JSON.stringify(sequenceExplanationToJSON(exp), null, 2)}\n`
