@@ -58,4 +58,21 @@ describe('sequence reports', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('3–6'); // adjacent positive windows merge into one segment
   });
+
+  it('overlapping windows (window:4:2) on the additive model: each window = half the sum of its positions', async () => {
+    const e = await explainSequences(model, ['AAAAAAAAAA'], {
+      method: 'exact',
+      players: 'window:4:2',
+      reference: 'uniform',
+    });
+    // per-position contributions with the uniform reference: +0.75 at 3, 4, 5 and −0.75 at 8
+    const c = [0, 0, 0, 0.75, 0.75, 0.75, 0, 0, -0.75, 0];
+    expect(e.sequence.tilings).toBe(2);
+    e.sequence.spans.forEach(([a, b], j) => {
+      let want = 0;
+      for (let p = a; p < b; p++) want += c[p];
+      expect(e.values[j]).toBeCloseTo(want / 2, 12);
+    });
+    expect(e.players).toEqual(['1-2', '1-4', '3-6', '5-8', '7-10', '9-10']);
+  });
 });
