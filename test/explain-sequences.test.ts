@@ -211,3 +211,25 @@ describe('explainSequences on the seq-cnn fixture (a 3-class CNN; filter 0 detec
     }
   });
 });
+
+describe('explainSequences with a protein alphabet', () => {
+  it('20 one-hot channels per position; the residue the model needs gets the top value (ism and partition)', async () => {
+    const { fromFunction } = await import('../src/models/function-model.js');
+    const W = 'ACDEFGHIKLMNPQRSTVWY'.indexOf('W');
+    // output = 1 when position 2 holds W (NLC: column 2 · 20 + W)
+    const protein = fromFunction((x: ArrayLike<number>) => [x[2 * 20 + W]], { nInputs: 5 * 20 });
+    for (const method of ['ism', 'partition'] as const) {
+      const e = await explainSequences(protein, ['MKWAX'], {
+        alphabet: 'protein',
+        method,
+        ...(method === 'partition' ? { reference: 'uniform', budget: 64 } : {}),
+      });
+      expect(e.sequence.letters).toHaveLength(20);
+      const v = Array.from(e.values);
+      expect(v.indexOf(Math.max(...v))).toBe(2);
+    }
+    await expect(
+      explainSequences(protein, ['MKWAB'], { alphabet: 'protein', ambiguous: 'error', method: 'ism' }),
+    ).rejects.toThrow(/position 5: "B" is not an unambiguous letter of the protein alphabet/);
+  });
+});
