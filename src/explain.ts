@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Dataset } from './data/dataset.js';
 import { assertFinite } from './data/dataset.js';
+import type { Hierarchy } from './data/hierarchy.js';
 import type { GroupSpec, Players } from './data/players.js';
 import { definePlayers } from './data/players.js';
 import { BudgetError, DataError, InvalidOptionError, ModelError, ShapeError, throwIfAborted } from './errors.js';
@@ -8,6 +9,7 @@ import type { ShapleyEstimate } from './estimators/estimate.js';
 import { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 import type { KernelVariant } from './estimators/kernel.js';
 import { defaultBudget, KERNEL_VARIANTS, kernelShap, resolveBudget } from './estimators/kernel.js';
+import { partitionShap } from './estimators/partition.js';
 import { permutationShap } from './estimators/permutation.js';
 import type { Explanation, Method } from './explanation/explanation.js';
 import { playerColumnLists } from './explanation/explanation.js';
@@ -71,6 +73,16 @@ export interface ExplainOptions {
   maxBudget?: number;
   /** Kernel sparse mode: keep the k largest values. */
   topK?: number;
+  /**
+   * Partition (Owen values): the hierarchy over the players.
+   * @defaultValue the balanced binary hierarchy of contiguous player ranges
+   */
+  hierarchy?: Hierarchy;
+  /**
+   * Partition: sample this many hierarchy-consistent random orders instead of every context
+   * (cheaper for deep hierarchies; unbiased, not exact). @defaultValue every context
+   */
+  orders?: number;
   /** Permutation: antithetic pairs. @defaultValue true */
   antithetic?: boolean;
   /** Seed of every random draw. @defaultValue a random seed (recorded in `meta.seed`) */
@@ -96,9 +108,10 @@ export interface ExplainOptions {
 }
 
 /** Methods and their availability, for messages. */
-const METHODS: readonly string[] = ['exact', 'kernel', 'permutation'];
+const METHODS: readonly string[] = ['exact', 'kernel', 'permutation', 'partition'];
 const PLANNED: Readonly<Record<string, string>> = {
   lime: "method 'lime' is not available in this version of whybox (planned); use 'exact', 'kernel' or 'permutation'",
+  ism: "method 'ism' (in-silico mutagenesis) explains one-hot sequences: use explainSequences (CLI: whybox explain --sequences)",
 };
 
 /** Validates a method name with an actionable message for planned ones. */
@@ -228,23 +241,29 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
       estimates[r] =
         method === 'exact'
           ? await exactShapley(game, ectx)
-          : method === 'permutation'
-            ? await permutationShap(
+          : method === 'partition'
+            ? await partitionShap(
                 game,
-                { budget: budget as number | undefined, antithetic: options.antithetic },
+                { budget: budget as number | undefined, hierarchy: options.hierarchy, orders: options.orders },
                 ectx,
               )
-            : await kernelShap(
-                game,
-                {
-                  budget,
-                  variant,
-                  tolerance: options.tolerance,
-                  maxBudget: options.maxBudget,
-                  topK: options.topK,
-                },
-                ectx,
-              );
+            : method === 'permutation'
+              ? await permutationShap(
+                  game,
+                  { budget: budget as number | undefined, antithetic: options.antithetic },
+                  ectx,
+                )
+              : await kernelShap(
+                  game,
+                  {
+                    budget,
+                    variant,
+                    tolerance: options.tolerance,
+                    maxBudget: options.maxBudget,
+                    topK: options.topK,
+                  },
+                  ectx,
+                );
       fx[r] = game.prediction;
       modelRows += game.cost.modelRows;
       rowsDone++;

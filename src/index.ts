@@ -10,6 +10,8 @@ export type { Dataset, DatasetSource } from './data/dataset.js';
 export { createDataset, rowView, selectRows, sliceRows } from './data/dataset.js';
 export type { EncodeOptions, RawCsvOptions, RawRecord, RawTable, RawValue } from './data/encoder.js';
 export { decodeRows, decodeValue, encodeRecords, loadRawCsv, parseRawCsv } from './data/encoder.js';
+export type { Hierarchy, NestedPlayers } from './data/hierarchy.js';
+export { balancedHierarchy, flatHierarchy, hierarchyFromNested } from './data/hierarchy.js';
 export type { GroupSpec, Players } from './data/players.js';
 export { definePlayers, parseGroupsJson, playersFromIndices } from './data/players.js';
 export type {
@@ -29,6 +31,25 @@ export {
   schemaGroups,
   schemaPlayers,
 } from './data/schema.js';
+export type {
+  Alphabet,
+  OneHotOptions,
+  OneHotRows,
+  ParseSequencesOptions,
+  SequenceLayout,
+  SequenceSet,
+} from './data/sequences.js';
+export {
+  DNA,
+  detectLayout,
+  loadSequences,
+  oneHot,
+  PROTEIN,
+  parseSequences,
+  RNA,
+  resolveAlphabet,
+  sequenceColumns,
+} from './data/sequences.js';
 
 // errors
 export type { DataLocation, WhyboxErrorCode } from './errors.js';
@@ -44,13 +65,26 @@ export {
 } from './errors.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
+export type { IsmOptions, IsmResult, OneHotInput } from './estimators/ism.js';
+export { inSilicoMutagenesis } from './estimators/ism.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
 export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.js';
+export type { PartitionShapOptions } from './estimators/partition.js';
+export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
+export type {
+  ExplainSequencesOptions,
+  SequenceExplanation,
+  SequenceInfo,
+  SequenceMethod,
+  SequencePlayers,
+  SequenceReference,
+} from './explain-sequences.js';
+export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
 export type { Explanation, ExplanationJSON, ExplanationMeta, Method } from './explanation/explanation.js';
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
@@ -58,6 +92,8 @@ export { globalImportance } from './explanation/importance.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
 export { formatCreditHtml } from './explanation/plots/credit-report.js';
 export { renderSvg } from './explanation/plots/render.js';
+export type { LogoData, LogoOptions } from './explanation/plots/sequence-logo.js';
+export { positionTrackSvg, sequenceLogoSvg } from './explanation/plots/sequence-logo.js';
 export type { VegaLiteSpec, WaterfallBar, WaterfallOptions } from './explanation/plots/specs.js';
 export { beeswarmSpec, importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
 export type {
@@ -81,6 +117,13 @@ export {
   reasonsToJSON,
   sha256File,
 } from './explanation/reasons.js';
+export type { Segment, SequenceExplanationJSON, SequenceReportOptions } from './explanation/sequence-report.js';
+export {
+  formatSequenceHtml,
+  formatSequenceText,
+  sequenceExplanationToJSON,
+  topSegments,
+} from './explanation/sequence-report.js';
 // games and estimators (for custom value functions)
 export type { Game, GameCost, Progress } from './games/game.js';
 export { functionGame } from './games/game.js';
@@ -97,6 +140,7 @@ export { createWorkerPool, WorkerPool } from './parallel/pool.js';
 // sampling
 export type { Background, SummarizeOptions } from './sampling/background.js';
 export { createBackground, summarizeBackground } from './sampling/background.js';
+export { dinucleotideCounts, dinucleotideShuffle } from './sampling/dinucleotide-shuffle.js';
 export { Rng } from './sampling/rng.js';
 
 export { VERSION } from './version.js';

@@ -20,6 +20,7 @@ import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
+import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -34,6 +35,7 @@ Usage:
   whybox explain --schema SCHEMA.json --data RAW.csv --model FILE.onnx --reasons TEMPLATES.json
                  [--top 4] [--threshold 0.5] [options]
                                  credit decisions with principal reasons
+  whybox explain --model CNN.onnx --sequences SEQS.fa [options]   (one-hot sequence models)
   whybox demo [options]          explain the bundled synthetic credit model
   whybox --help | --version
 
@@ -46,7 +48,8 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
-  --method M               exact | kernel | permutation (default kernel)
+  --method M               exact | kernel | permutation | partition (default kernel; partition:
+                           Owen values over a balanced hierarchy of the players in column order)
   --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
   --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
                            max s.e. / value range < --tolerance (kernel)
@@ -83,7 +86,8 @@ Credit decisions (raw records in, decisions and reasons out):
 
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
-`;
+
+${SEQUENCE_USAGE}`;
 
 const DEMO_USAGE = `Usage: whybox demo [options]
 
@@ -123,6 +127,13 @@ const EXPLAIN_OPTIONS = {
   top: { type: 'string' },
   threshold: { type: 'string' },
   adverse: { type: 'string' },
+  sequences: { type: 'string' },
+  alphabet: { type: 'string' },
+  layout: { type: 'string' },
+  players: { type: 'string' },
+  reference: { type: 'string' },
+  shuffles: { type: 'string' },
+  orders: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -202,6 +213,12 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
     io.stdout.write(demo ? DEMO_USAGE : EXPLAIN_USAGE);
     return 0;
   }
+  if (!demo && flags.sequences !== undefined)
+    return runSequences(flags, io, signal, (rows) =>
+      makeProgress(io, flags.quiet === true || (flags.format === 'json' && flags.out !== undefined), rows),
+    );
+  for (const f of SEQUENCE_ONLY_FLAGS)
+    if (flags[f] !== undefined) throw new UsageError(`--${f} needs --sequences FILE (the sequence mode)`);
   const demoDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../datasets/credit-demo');
   if (demo) {
     for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize', 'schema', 'reasons'] as const)

@@ -1,7 +1,7 @@
 import type { Players } from '../data/players.js';
 
 /** Methods `explain` implements. */
-export type Method = 'exact' | 'kernel' | 'permutation';
+export type Method = 'exact' | 'kernel' | 'permutation' | 'partition' | 'ism';
 
 /**
  * Shapley-value explanations of some rows: plain data (typed arrays with documented
@@ -26,6 +26,12 @@ export interface Explanation {
   /** The explained rows' input values (`nRows × columns`). */
   readonly data: Float64Array;
   readonly baseValues: Float64Array;
+  /**
+   * Base value of each row (`nRows × nOutputs`) when it differs by row (a reference drawn
+   * from each explained row, such as dinucleotide-shuffled sequences); `baseValues` is then
+   * their mean.
+   */
+  readonly rowBaseValues?: Float64Array;
   readonly predictions: Float64Array;
   readonly values: Float64Array;
   /** Standard errors (same layout as `values`) when the method estimates them (0 when exact). */
@@ -63,6 +69,8 @@ export interface ExplanationJSON {
   rows: {
     index: number;
     prediction: number[];
+    /** The row's own base value, when base values differ by row. */
+    baseValue?: number[];
     values: number[][];
     stderr?: number[][];
     exact: boolean;
@@ -95,7 +103,8 @@ export function efficiencyGap(e: Explanation, r: number, o = 0): number {
   const { nPlayers, nOutputs } = dims(e);
   let sum = 0;
   for (let p = 0; p < nPlayers; p++) sum += e.values[(r * nPlayers + p) * nOutputs + o];
-  return Math.abs(sum - (e.predictions[r * nOutputs + o] - e.baseValues[o]));
+  const base = e.rowBaseValues ? e.rowBaseValues[r * nOutputs + o] : e.baseValues[o];
+  return Math.abs(sum - (e.predictions[r * nOutputs + o] - base));
 }
 
 /** The JSON form (the CLI's `--format json` contract). */
@@ -114,6 +123,7 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
     return {
       index: e.rowIndices[r],
       prediction: Array.from(e.predictions.subarray(r * nOutputs, (r + 1) * nOutputs)),
+      ...(e.rowBaseValues ? { baseValue: Array.from(e.rowBaseValues.subarray(r * nOutputs, (r + 1) * nOutputs)) } : {}),
       values,
       ...(e.stderr ? { stderr } : {}),
       exact: e.exact[r],

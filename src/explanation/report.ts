@@ -72,7 +72,7 @@ export function formatTable(e: Explanation, options: ReportOptions = {}): string
   for (let r = 0; r < e.nRows; r++) {
     for (let o = 0; o < nOutputs; o++) {
       const pred = e.predictions[r * nOutputs + o];
-      const base = e.baseValues[o];
+      const base = e.rowBaseValues ? e.rowBaseValues[r * nOutputs + o] : e.baseValues[o];
       out.push('');
       out.push(
         `Row ${e.rowIndices[r]} — ${e.outputs[o]}: prediction ${fmt(pred, digits)} = base value ${fmt(base, digits)} ${sign(pred - base, digits)}${e.exact[r] ? ' (exact)' : ''}`,
@@ -107,7 +107,7 @@ export function formatHtml(e: Explanation, options: ReportOptions = {}): string 
   for (let r = 0; r < e.nRows; r++)
     for (let o = 0; o < nOutputs; o++) {
       const pred = e.predictions[r * nOutputs + o];
-      const base = e.baseValues[o];
+      const base = e.rowBaseValues ? e.rowBaseValues[r * nOutputs + o] : e.baseValues[o];
       const { lines, rest } = rowLines(e, r, o, maxPlayers);
       const shown = rest ? [...lines, rest] : lines;
       const maxAbs = Math.max(1e-300, ...shown.map((l) => Math.abs(l.phi)));
