@@ -27,12 +27,22 @@ export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
 export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.js';
+export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './estimators/lime.js';
+export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './estimators/lime.js';
+export type { FeatureSelection } from './estimators/lime-fit.js';
+export { FEATURE_SELECTIONS } from './estimators/lime-fit.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
-export type { Explanation, ExplanationJSON, ExplanationMeta, Method } from './explanation/explanation.js';
+export type {
+  Explanation,
+  ExplanationJSON,
+  ExplanationMeta,
+  LimeDetails,
+  Method,
+} from './explanation/explanation.js';
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 // games and estimators (for custom value functions)
 export type { Game, GameCost, Progress } from './games/game.js';
@@ -50,6 +60,8 @@ export { createWorkerPool, WorkerPool } from './parallel/pool.js';
 // sampling
 export type { Background, SummarizeOptions } from './sampling/background.js';
 export { createBackground, summarizeBackground } from './sampling/background.js';
+export type { LimeDiscretizer } from './sampling/lime-sampler.js';
+export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';
 export { Rng } from './sampling/rng.js';
 
 export { VERSION } from './version.js';

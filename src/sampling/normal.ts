@@ -1,0 +1,106 @@
+import type { Rng } from './rng.js';
+
+/**
+ * The standard normal CDF Φ(x), from the complementary error function (W. J. Cody's
+ * rational approximations as in Numerical Recipes' `erfcc`, refined by one step below;
+ * relative error under 1e-7, enough to place a draw inside a bin).
+ * @internal
+ */
+export function normalCdf(x: number): number {
+  return 0.5 * erfc(-x / Math.SQRT2);
+}
+
+/** Complementary error function (Numerical Recipes `erfcc`, |relative error| < 1.2e-7). @internal */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+/**
+ * The standard normal quantile Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation
+ * followed by one Halley step on {@link normalCdf}.
+ * @internal
+ */
+export function normalQuantile(p: number): number {
+  if (p <= 0) return Number.NEGATIVE_INFINITY;
+  if (p >= 1) return Number.POSITIVE_INFINITY;
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  let x: number;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x =
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  } else if (p <= 1 - low) {
+    const q = p - 0.5;
+    const r = q * q;
+    x =
+      ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  } else {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    x =
+      -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  // one Halley step
+  const e = normalCdf(x) - p;
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  const refined = x - u / (1 + (x * u) / 2);
+  return Number.isFinite(refined) ? refined : x;
+}
+
+/**
+ * A draw from N(mean, sd²) truncated to [lo, hi] (lo < hi), by inverting the CDF between
+ * Φ(a) and Φ(b) (a, b the standardised bounds) — what scipy's `truncnorm.rvs` samples. Bounds
+ * in the upper tail are mirrored so that Φ is evaluated where it has precision; when the
+ * interval lies so far in a tail that its probability underflows, the draw is uniform on
+ * [lo, hi].
+ * @internal
+ */
+export function truncatedNormal(rng: Rng, mean: number, sd: number, lo: number, hi: number): number {
+  let a = (lo - mean) / sd;
+  let b = (hi - mean) / sd;
+  let flip = false;
+  if (a > 0) {
+    // mirror into the lower tail, where Φ is small and accurate
+    const t = a;
+    a = -b;
+    b = -t;
+    flip = true;
+  }
+  const pa = normalCdf(a);
+  const pb = normalCdf(b);
+  let z = Number.NaN;
+  if (pb - pa > 1e-300) z = normalQuantile(pa + rng.float() * (pb - pa));
+  if (Number.isFinite(z)) z = Math.min(b, Math.max(a, z));
+  else z = a + rng.float() * (b - a);
+  const x = mean + sd * (flip ? -z : z);
+  return Math.min(hi, Math.max(lo, x));
+}
