@@ -19,6 +19,7 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
+import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -42,7 +43,7 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
-  --method M               exact | kernel | permutation (default kernel)
+  --method M               exact | kernel | permutation | lime (default kernel)
   --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
   --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
                            max s.e. / value range < --tolerance (kernel)
@@ -62,6 +63,7 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --batch-rows N           rows per model call (default 4096)
   --quiet                  no progress bar, no warnings
 
+${LIME_USAGE}
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
 `;
@@ -98,6 +100,7 @@ const EXPLAIN_OPTIONS = {
   'batch-rows': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...LIME_FLAGS,
 } as const;
 
 type Flags = {
@@ -195,6 +198,14 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   const variant = flags.variant;
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
     throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
+  const lime = limeSettingsFromFlags(flags, method);
+  if (method === 'lime' && flags.budget !== undefined)
+    throw new InvalidOptionError(
+      '--budget',
+      'unset with --method lime',
+      flags.budget,
+      'use --num-samples for the neighbours per row',
+    );
   const budget =
     flags.budget === undefined ? undefined : flags.budget === 'auto' ? 'auto' : int(flags.budget, '--budget', 2);
   const seed = flags.seed === undefined ? (demo ? 42 : undefined) : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
@@ -249,6 +260,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
       topK: flags['top-k'] === undefined ? undefined : int(flags['top-k'], '--top-k', 1),
       batchRows: flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1),
+      lime,
       signal,
       onProgress: progress.update,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`),

@@ -279,6 +279,52 @@ describe('whybox explain: successful runs', () => {
     expect(j.rows[2].values[1][0]).toBeCloseTo(phi[3], 9);
   });
 
+  it('--method lime --discretizer none: weights = slope × training std, with the LIME JSON fields', async () => {
+    files.linAll ??= await tmp.write('lin-all.csv', csv(linNames, lin.rows));
+    const r = await run(
+      'explain',
+      ...['--model', LIN, '--data', files.lin, '--background', files.linAll, '--rows', '1'],
+      ...['--method', 'lime', '--discretizer', 'none', '--feature-selection', 'none', '--num-samples', '3000'],
+      ...['--seed', '3', '--format', 'json'],
+    );
+    const j = parseJson(r) as JsonOut & {
+      rows: { intercept: number[]; localPrediction: number[]; score: number[]; conditions: string[] }[];
+      lime: { numSamples: number };
+    };
+    expect(j.method).toBe('lime');
+    expect(j.lime.numSamples).toBe(3000);
+    const std = linNames.map((_, i) => {
+      const col = lin.rows.map((row) => row[i]);
+      const m = col.reduce((a, b) => a + b, 0) / col.length;
+      return Math.sqrt(col.reduce((a, b) => a + (b - m) ** 2, 0) / col.length);
+    });
+    const row = j.rows[0];
+    expect(row.index).toBe(1);
+    row.values.forEach((v, i) => {
+      expect(Math.abs(v[0] - weights[i] * std[i])).toBeLessThan(0.02 * Math.abs(weights[i] * std[i]) + 1e-9);
+    });
+    expect(row.score[0]).toBeGreaterThan(0.999);
+    expect(row.localPrediction[0]).toBeCloseTo(row.prediction[0], 1);
+    expect(row.conditions).toEqual(linNames);
+    expect(row.intercept).toHaveLength(1);
+  });
+
+  it('--method lime table shows quartile conditions; LIME flags with another method are refused', async () => {
+    const r = await run(
+      'explain',
+      ...['--model', LIN, '--data', files.lin, '--background', files.linBg, '--rows', '0'],
+      ...['--method', 'lime', '--num-features', '2', '--num-samples', '500', '--seed', '1', '--threads', '1'],
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/local model: intercept .* weighted R²/);
+    expect(r.stdout).toMatch(/f\d (<=|>) -?[\d.]+/);
+    expectUsageError(
+      await run('explain', '--model', LIN, '--data', files.lin, '--num-samples', '10'),
+      /--num-samples/,
+      /--method lime/,
+    );
+  });
+
   it('--rows 0,2 explains two rows with indices 0 and 2', async () => {
     const j = parseJson(
       await run(
@@ -534,13 +580,13 @@ describe('whybox: usage and input errors exit 2 with one line on stderr', () => 
     expectUsageError(await explainLog('--background', files.headerOnly), files.headerOnly, /no data rows/);
   });
 
-  it('--method lime says it is not available yet and lists the methods', async () => {
-    const r = await explainLog('--method', 'lime');
-    expectUsageError(r, /"lime"/, /not available/, /exact/, /kernel/, /permutation/);
+  it('--method lime with --budget points to --num-samples', async () => {
+    const r = await explainLog('--method', 'lime', '--budget', '100');
+    expectUsageError(r, /budget/, /lime/, /num-samples/);
   });
 
   it('--method foo', async () => {
-    expectUsageError(await explainLog('--method', 'foo'), /"foo"/, /exact, kernel, permutation/);
+    expectUsageError(await explainLog('--method', 'foo'), /"foo"/, /exact, kernel, permutation, lime/);
   });
 
   it('--budget 1', async () => {
