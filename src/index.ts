@@ -23,6 +23,8 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
+export type { FitTreeOptions, Tree, TreeTask } from './estimators/cart.js';
+export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './estimators/cart.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
@@ -33,6 +35,20 @@ export type { FeatureSelection } from './estimators/lime-fit.js';
 export { FEATURE_SELECTIONS } from './estimators/lime-fit.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
+export type {
+  SurrogateFidelity,
+  SurrogateRows,
+  SurrogateRule,
+  SurrogateTree,
+  SurrogateTreeOptions,
+} from './estimators/surrogate-tree.js';
+export {
+  surrogateImportance,
+  surrogateRules,
+  surrogateRulesText,
+  surrogateToJSON,
+  surrogateTree,
+} from './estimators/surrogate-tree.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';

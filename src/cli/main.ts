@@ -20,6 +20,7 @@ import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
 import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
+import { runSurrogate } from './surrogate.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -32,6 +33,8 @@ const USAGE = `whybox ${VERSION} — explain black-box models with Shapley value
 Usage:
   whybox explain --model FILE.onnx --data ROWS.csv [options]
   whybox demo [options]          explain the bundled synthetic credit model
+  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json]
+                                 fit a global surrogate tree, with its fidelity and rules
   whybox --help | --version
 
 Run "whybox explain --help" for the options.
@@ -132,8 +135,9 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     }
     if (command === 'explain') return await runExplain(parseFlags(rest, 'explain'), io, controller.signal, false);
     if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
+    if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain" or "whybox demo" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo" or "whybox surrogate" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);

@@ -127,21 +127,25 @@ export function fitTree(
   }
   const yv = Float64Array.from(y);
 
-  // presort: order[f * n + k] = k-th row of feature f by value
+  // presort once: per feature f, positions f*n .. f*n+n-1 hold the rows sorted by x_f, with
+  // the row's value, target and weight alongside, so that every scan reads memory in order
   const order = new Int32Array(n * d);
+  const vals = new Float64Array(n * d);
+  const ys = new Float64Array(n * d);
+  const ws = new Float64Array(n * d);
   const col = new Float64Array(n);
-  const idx = new Int32Array(n);
   for (let f = 0; f < d; f++) {
-    for (let i = 0; i < n; i++) {
-      col[i] = X[i * d + f];
-      idx[i] = i;
+    for (let i = 0; i < n; i++) col[i] = X[i * d + f];
+    const sorted = argsortStable(col);
+    const base = f * n;
+    for (let k = 0; k < n; k++) {
+      const i = sorted[k];
+      order[base + k] = i;
+      vals[base + k] = col[i];
+      ys[base + k] = task === 'regression' ? yv[i] : cls[i];
+      ws[base + k] = w[i];
     }
-    const sorted = Array.from(idx).sort((a, b) => col[a] - col[b] || a - b);
-    order.set(sorted, f * n);
   }
-  // column-major copy: the scans read one feature at a time
-  const Xc = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) Xc[f * n + i] = X[i * d + f];
 
   const nodes = {
     feature: [] as number[],
@@ -156,28 +160,31 @@ export function fitTree(
   };
   const importance = new Float64Array(d);
   const goLeft = new Uint8Array(n);
-  const scratch = new Int32Array(n);
+  const sOrder = new Int32Array(n);
+  const sVals = new Float64Array(n);
+  const sYs = new Float64Array(n);
+  const sWs = new Float64Array(n);
   const cL = new Float64Array(K);
   const cT = new Float64Array(K);
+  const regression = task === 'regression';
 
-  /** Node statistics over rows order[0*n + start .. end). */
+  /** Node statistics over the node's segment (of feature 0; every feature holds the same rows). */
   const stats = (start: number, end: number) => {
     let W = 0;
     let S = 0;
     let Q = 0;
     cT.fill(0);
     for (let k = start; k < end; k++) {
-      const i = order[k];
-      const wi = w[i];
+      const wi = ws[k];
       W += wi;
-      if (task === 'regression') {
-        S += wi * yv[i];
-        Q += wi * yv[i] * yv[i];
-      } else cT[cls[i]] += wi;
+      if (regression) {
+        S += wi * ys[k];
+        Q += wi * ys[k] * ys[k];
+      } else cT[ys[k]] += wi;
     }
     let impurity = 0;
     const value: number[] = [];
-    if (task === 'regression') {
+    if (regression) {
       const mean = W > 0 ? S / W : 0;
       impurity = W > 0 ? Math.max(0, Q / W - mean * mean) : 0;
       value.push(mean);
@@ -215,41 +222,40 @@ export function fitTree(
     nodes.impurity.push(st.impurity);
     nodes.depth.push(depth);
     const count = end - start;
-    const pure = task === 'regression' ? st.impurity <= 1e-14 * (1 + st.value[0] * st.value[0]) : st.impurity <= 1e-15;
+    const pure = regression ? st.impurity <= 1e-14 * (1 + st.value[0] * st.value[0]) : st.impurity <= 1e-15;
     if (depth >= maxDepth || count < minSplit || count < 2 * minLeaf || pure) continue;
 
     // best split: maximise the proxy Σ_side (Σw y)²/Σw (regression) or Σ_side Σ_c (w_c)²/Σw (Gini)
     const W = st.W;
     let parentProxy = 0;
-    if (task === 'regression') parentProxy = W > 0 ? (st.S * st.S) / W : 0;
+    if (regression) parentProxy = W > 0 ? (st.S * st.S) / W : 0;
     else for (let c = 0; c < K; c++) parentProxy += W > 0 ? (cT[c] * cT[c]) / W : 0;
     const totals = Float64Array.from(cT);
     let bestGain = 1e-12 * Math.abs(parentProxy) + 1e-300;
     let bestF = -1;
     let bestPos = -1;
     let bestT = 0;
+    const firstK = start + minLeaf - 1; // last left position must leave minLeaf rows on each side
+    const lastK = end - minLeaf - 1;
     for (let f = 0; f < d; f++) {
       const base = f * n;
-      const xf = base;
       let wl = 0;
       let sl = 0;
       cL.fill(0);
-      for (let k = start; k < end - 1; k++) {
-        const i = order[base + k];
-        const wi = w[i];
+      for (let k = start; k <= lastK; k++) {
+        const at = base + k;
+        const wi = ws[at];
         wl += wi;
-        if (task === 'regression') sl += wi * yv[i];
-        else cL[cls[i]] += wi;
-        const left = k - start + 1;
-        if (left < minLeaf) continue;
-        if (end - start - left < minLeaf) break;
-        const xi = Xc[xf + i];
-        const xn = Xc[xf + order[base + k + 1]];
+        if (regression) sl += wi * ys[at];
+        else cL[ys[at]] += wi;
+        if (k < firstK) continue;
+        const xi = vals[at];
+        const xn = vals[at + 1];
         if (xn <= xi) continue; // no threshold between equal values
         const wr = W - wl;
         if (!(wl > 0 && wr > 0)) continue;
         let proxy: number;
-        if (task === 'regression') {
+        if (regression) {
           const sr = st.S - sl;
           proxy = (sl * sl) / wl + (sr * sr) / wr;
         } else {
@@ -268,31 +274,45 @@ export function fitTree(
           bestF = f;
           bestPos = k;
           bestT = xi + (xn - xi) / 2;
-          if (bestT >= xn) bestT = xi; // midpoint rounding up to the right value
+          if (bestT >= xn) bestT = xi; // the midpoint rounded up to the right value
         }
       }
     }
     if (bestF < 0) continue;
 
-    // mark and partition every feature's segment stably
+    // mark the rows going left, then partition every other feature's segment stably
     const bBase = bestF * n;
     for (let k = start; k < end; k++) goLeft[order[bBase + k]] = k <= bestPos ? 1 : 0;
     const nLeft = bestPos - start + 1;
     for (let f = 0; f < d; f++) {
       if (f === bestF) continue;
       const base = f * n;
-      let l = start;
+      let l = base + start;
       let r = 0;
-      for (let k = start; k < end; k++) {
-        const i = order[base + k];
-        if (goLeft[i]) order[base + l++] = i;
-        else scratch[r++] = i;
+      for (let at = base + start; at < base + end; at++) {
+        const i = order[at];
+        if (goLeft[i]) {
+          order[l] = i;
+          vals[l] = vals[at];
+          ys[l] = ys[at];
+          ws[l] = ws[at];
+          l++;
+        } else {
+          sOrder[r] = i;
+          sVals[r] = vals[at];
+          sYs[r] = ys[at];
+          sWs[r] = ws[at];
+          r++;
+        }
       }
-      order.set(scratch.subarray(0, r), base + l);
+      order.set(sOrder.subarray(0, r), l);
+      vals.set(sVals.subarray(0, r), l);
+      ys.set(sYs.subarray(0, r), l);
+      ws.set(sWs.subarray(0, r), l);
     }
     nodes.feature[id] = bestF;
     nodes.threshold[id] = bestT;
-    // impurity decrease (weighted, as sklearn: W·imp − W_L·imp_L − W_R·imp_R); proxy gain / 1 = that for MSE and Gini
+    // the proxy gain is the weighted impurity decrease W·imp − W_L·imp_L − W_R·imp_R (MSE and Gini)
     importance[bestF] += bestGain;
     const mid = start + nLeft;
     // push right first so the left subtree is numbered first (depth-first, left to right)
@@ -359,4 +379,49 @@ export function treeShape(tree: Tree): { depth: number; leaves: number } {
     if (tree.feature[i] < 0) leaves++;
   }
   return { depth, leaves };
+}
+
+/**
+ * Indices that sort `values` ascending, ties by index (stable): an LSD radix sort on the
+ * IEEE-754 bits mapped to unsigned order (four 16-bit passes), O(n) with no comparator calls.
+ * @internal
+ */
+export function argsortStable(values: Float64Array): Int32Array {
+  const n = values.length;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+  // sortable keys: flip all bits of negatives, the sign bit of positives (−0 sorts with +0 as −0 < +0: equal values compare equal below)
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = bits[2 * i + 1];
+    let l = bits[2 * i];
+    if (values[i] === 0) {
+      h = 0;
+      l = 0; // −0 and +0 are the same value for splits
+    }
+    if (h & 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    hi[i] = h;
+    lo[i] = l;
+  }
+  let idx = Int32Array.from({ length: n }, (_, i) => i);
+  let tmp = new Int32Array(n);
+  const count = new Int32Array(65537);
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? lo : hi;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let k = 0; k < n; k++) count[((key[idx[k]] >>> shift) & 0xffff) + 1]++;
+    for (let b = 0; b < 65536; b++) count[b + 1] += count[b];
+    for (let k = 0; k < n; k++) {
+      const i = idx[k];
+      tmp[count[(key[i] >>> shift) & 0xffff]++] = i;
+    }
+    const t = idx;
+    idx = tmp;
+    tmp = t;
+  }
+  return idx;
 }

@@ -304,14 +304,13 @@ export function surrogateRules(s: SurrogateTree): SurrogateRule[] {
   const walk = (node: number, bounds: Map<number, { lo?: number; hi?: number }>) => {
     const f = t.feature[node];
     if (f < 0) {
-      const conds = [...bounds.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([feat, b]) => {
-          const name = s.featureNames[feat];
-          if (b.lo !== undefined && b.hi !== undefined) return `${num(b.lo)} < ${name} <= ${num(b.hi)}`;
-          if (b.hi !== undefined) return `${name} <= ${num(b.hi)}`;
-          return `${name} > ${num(b.lo as number)}`;
-        });
+      // features in the order the path first tests them (root first)
+      const conds = [...bounds.entries()].map(([feat, b]) => {
+        const name = s.featureNames[feat];
+        if (b.lo !== undefined && b.hi !== undefined) return `${num(b.lo)} < ${name} <= ${num(b.hi)}`;
+        if (b.hi !== undefined) return `${name} <= ${num(b.hi)}`;
+        return `${name} > ${num(b.lo as number)}`;
+      });
       const K = t.nValues;
       const v = t.value.subarray(node * K, node * K + K);
       if (t.task === 'regression')

@@ -1,6 +1,7 @@
 import type { Players } from '../data/players.js';
 import { DataError, InvalidOptionError } from '../errors.js';
-import { truncatedNormal } from './normal.js';
+import type { TruncatedNormal } from './normal.js';
+import { drawTruncatedNormal, truncatedNormalOf } from './normal.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -36,6 +37,8 @@ export type LimeFeature =
       readonly std: Float64Array;
       readonly lo: Float64Array;
       readonly hi: Float64Array;
+      /** Per bin: the truncated normal values are drawn from (undefined for a one-point bin). */
+      readonly draw: readonly (TruncatedNormal | undefined)[];
     }
   | {
       readonly kind: 'categorical';
@@ -166,7 +169,8 @@ function binnedFeature(col: Float64Array, name: string, column: number, qs: numb
     lo[b] = b === 0 ? sorted[0] : edges[b - 1];
     hi[b] = b === nb - 1 ? sorted[sorted.length - 1] : edges[b];
   }
-  return { kind: 'binned', name, column, edges, freq, mean, std, lo, hi };
+  const draw = Array.from(mean, (m, b) => (lo[b] < hi[b] ? truncatedNormalOf(m, std[b], lo[b], hi[b]) : undefined));
+  return { kind: 'binned', name, column, edges, freq, mean, std, lo, hi, draw };
 }
 
 function categoricalFeature(
@@ -307,9 +311,8 @@ export function limeSample(stats: LimeStats, x: Float64Array, n: number, rng: Rn
       for (let i = 1; i < n; i++) {
         const b = choose(rng, f.freq);
         z[i * P + p] = b === own ? 1 : 0;
-        const lo = f.lo[b];
-        const hi = f.hi[b];
-        rows[i * d + c] = lo < hi ? truncatedNormal(rng, f.mean[b], f.std[b], lo, hi) : lo;
+        const t = f.draw[b];
+        rows[i * d + c] = t ? drawTruncatedNormal(rng, t) : f.lo[b];
       }
     } else {
       const own = patternIndex(f, x);

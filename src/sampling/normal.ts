@@ -35,10 +35,10 @@ export function erfc(x: number): number {
 
 /**
  * The standard normal quantile Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation
- * followed by one Halley step on {@link normalCdf}.
+ * followed (unless `refine` is false) by one Halley step on {@link normalCdf}.
  * @internal
  */
-export function normalQuantile(p: number): number {
+export function normalQuantile(p: number, refine = true): number {
   if (p <= 0) return Number.NEGATIVE_INFINITY;
   if (p >= 1) return Number.POSITIVE_INFINITY;
   const a = [
@@ -69,6 +69,7 @@ export function normalQuantile(p: number): number {
       -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
       ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
+  if (!refine) return x; // Acklam alone: relative error < 1.2e-9, plenty for sampling
   // one Halley step
   const e = normalCdf(x) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
@@ -77,30 +78,53 @@ export function normalQuantile(p: number): number {
 }
 
 /**
- * A draw from N(mean, sd²) truncated to [lo, hi] (lo < hi), by inverting the CDF between
- * Φ(a) and Φ(b) (a, b the standardised bounds) — what scipy's `truncnorm.rvs` samples. Bounds
- * in the upper tail are mirrored so that Φ is evaluated where it has precision; when the
- * interval lies so far in a tail that its probability underflows, the draw is uniform on
- * [lo, hi].
+ * N(mean, sd²) truncated to [lo, hi], prepared for repeated draws: the standardised bounds
+ * and their CDF values are computed once (bounds in the upper tail are mirrored into the
+ * lower tail, where Φ keeps its relative precision).
  * @internal
  */
-export function truncatedNormal(rng: Rng, mean: number, sd: number, lo: number, hi: number): number {
+export interface TruncatedNormal {
+  readonly mean: number;
+  readonly sd: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly a: number;
+  readonly b: number;
+  readonly pa: number;
+  readonly pb: number;
+  readonly flip: boolean;
+}
+
+/** Prepares {@link drawTruncatedNormal} for N(mean, sd²) on [lo, hi], lo < hi. @internal */
+export function truncatedNormalOf(mean: number, sd: number, lo: number, hi: number): TruncatedNormal {
   let a = (lo - mean) / sd;
   let b = (hi - mean) / sd;
-  let flip = false;
-  if (a > 0) {
-    // mirror into the lower tail, where Φ is small and accurate
+  const flip = a > 0;
+  if (flip) {
     const t = a;
     a = -b;
     b = -t;
-    flip = true;
   }
-  const pa = normalCdf(a);
-  const pb = normalCdf(b);
-  let z = Number.NaN;
-  if (pb - pa > 1e-300) z = normalQuantile(pa + rng.float() * (pb - pa));
-  if (Number.isFinite(z)) z = Math.min(b, Math.max(a, z));
-  else z = a + rng.float() * (b - a);
-  const x = mean + sd * (flip ? -z : z);
-  return Math.min(hi, Math.max(lo, x));
+  return { mean, sd, lo, hi, a, b, pa: normalCdf(a), pb: normalCdf(b), flip };
+}
+
+/**
+ * A draw from a prepared truncated normal by inverting the CDF between Φ(a) and Φ(b) — the
+ * distribution scipy's `truncnorm.rvs` samples (python lime's per-bin draw). When the
+ * interval's probability underflows (far in a tail) the draw is uniform on [lo, hi].
+ * @internal
+ */
+export function drawTruncatedNormal(rng: Rng, t: TruncatedNormal): number {
+  let z: number;
+  if (t.pb - t.pa > 1e-300) {
+    z = normalQuantile(t.pa + rng.float() * (t.pb - t.pa), false);
+    z = Number.isFinite(z) ? Math.min(t.b, Math.max(t.a, z)) : t.a + rng.float() * (t.b - t.a);
+  } else z = t.a + rng.float() * (t.b - t.a);
+  const x = t.mean + t.sd * (t.flip ? -z : z);
+  return Math.min(t.hi, Math.max(t.lo, x));
+}
+
+/** One draw from N(mean, sd²) truncated to [lo, hi] (lo < hi). @internal */
+export function truncatedNormal(rng: Rng, mean: number, sd: number, lo: number, hi: number): number {
+  return drawTruncatedNormal(rng, truncatedNormalOf(mean, sd, lo, hi));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../src/data/dataset.js';
 import { DataError, InvalidOptionError, ShapeError } from '../../src/errors.js';
-import { fitTree, treePredict, treeShape } from '../../src/estimators/cart.js';
+import { argsortStable, fitTree, treePredict, treeShape } from '../../src/estimators/cart.js';
 import {
   surrogateRules,
   surrogateRulesText,
@@ -123,6 +123,18 @@ describe('surrogateTree: classification on the argmax', () => {
 });
 
 describe('fitTree against brute force', () => {
+  it('the radix argsort equals a stable comparison sort (negatives, ties, ±0, extremes)', () => {
+    const rng = Rng.fromSeed(9);
+    const v = Float64Array.from({ length: 5000 }, (_, i) =>
+      i % 7 === 0 ? Math.round(rng.normal() * 3) : i % 11 === 0 ? (i % 2 ? -0 : 0) : rng.normal() * 10 ** rng.int(12),
+    );
+    v[3] = Number.MAX_VALUE;
+    v[4] = -Number.MAX_VALUE;
+    v[5] = Number.MIN_VALUE;
+    const expected = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a] - v[b] || a - b);
+    expect(Array.from(argsortStable(v))).toEqual(expected);
+  });
+
   it('the root split minimises the weighted squared error over every feature and threshold', () => {
     const rng = Rng.fromSeed(6);
     const n = 60;
