@@ -12,6 +12,7 @@
  *    skipped with the scaling measured.
  * Run: npm run bench -- lime-surrogate [--quick]
  */
+import { loadavg } from 'node:os';
 import { DecisionTreeRegression } from 'ml-cart';
 import { fitTree, treePredict } from '../src/estimators/cart.js';
 import type { FeatureSelection, LimeDiscretizer, Model } from '../src/index.js';
@@ -78,7 +79,9 @@ for (const [label, model, discretizer, featureSelection] of configs) {
   limeRows.push([label, discretizer, featureSelection, fmt(t, 1), fmt(m, 1), fmt(t - m, 1), fmt(t / m, 2)]);
   limeOut.push({ model: label, discretizer, featureSelection, msPerRow: t, modelMsPerRow: m, limeMsPerRow: t - m });
 }
-console.log(`LIME, d = ${D}, 5000 samples per row, ${rowsToExplain} rows, training ${nTrain} rows, 1 thread`);
+console.log(
+  `LIME, d = ${D}, 5000 samples per row, ${rowsToExplain} rows, training ${nTrain} rows, 1 thread (load average ${loadavg()[0].toFixed(1)})`,
+);
 printTable(['model', 'discretizer', 'selection', 'ms / row', 'model ms', 'LIME ms', 'total / model'], limeRows);
 await onnx.close();
 
@@ -112,7 +115,7 @@ const treeRows: (string | number)[][] = [];
 const treeOut: Record<string, unknown>[] = [];
 const sizes = quick ? [10_000, 100_000] : [10_000, 100_000];
 const cartSizes = [1000, 2000, 4000, 10_000, 100_000];
-for (const depth of [4, 8]) {
+for (const depth of [4, 6, 8]) {
   for (const n of sizes) {
     const { X: Xt, y } = data(n, n + depth);
     const times: number[] = [];
@@ -126,7 +129,8 @@ for (const depth of [4, 8]) {
     treeRows.push(['whybox', n, depth, fmt(median(times), 3), fmt(fid, 3), '']);
     treeOut.push({ impl: 'whybox', rows: n, depth, seconds: median(times), testR2: fid });
   }
-  // ml-cart on growing sizes until one fit passes the cap
+  // ml-cart on growing sizes until one fit passes the cap (depths 4 and 8 only)
+  if (depth === 6) continue;
   let last = 0;
   for (const n of cartSizes) {
     if (last > ML_CART_CAP_S) {
@@ -159,4 +163,6 @@ for (const depth of [4, 8]) {
 }
 console.log(`\nCART regression fit, ${D} features (continuous), test R² on 5000 fresh rows, 1 thread`);
 printTable(['impl', 'rows', 'depth', 'fit s', 'test R²', 'ml-cart / whybox'], treeRows);
-saveResult('lime-surrogate', { lime: limeOut, tree: treeOut });
+const load = loadavg().map((x) => x.toFixed(1));
+console.log(`load average at the end: ${load.join(' ')} (2 cores; other processes share them)`);
+saveResult('lime-surrogate', { lime: limeOut, tree: treeOut, loadAverage: load });

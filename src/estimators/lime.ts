@@ -90,6 +90,7 @@ const BASE_ROWS = 2000;
 
 /** lime's kernel: sqrt(exp(−d²/w²)). */
 function defaultKernel(d: number, width: number): number {
+  if (d === 0) return 1; // also for a width so small that 0/0 would appear
   return Math.sqrt(Math.exp(-(d * d) / (width * width)));
 }
 
@@ -342,7 +343,7 @@ function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSet
   let norm0 = 0;
   for (let j = 0; j < P; j++) norm0 += z[j] * z[j];
   norm0 = Math.sqrt(norm0);
-  let total = 0;
+  let positive = 0;
   for (let i = 0; i < n; i++) {
     let dist = 0;
     if (s.distance === 'euclidean') {
@@ -370,14 +371,14 @@ function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSet
         `it returned this for distance ${dist}`,
       );
     w[i] = k;
-    total += k;
+    if (k > 0) positive++;
   }
-  if (!(total > 0))
+  if (positive < 2)
     throw new InvalidOptionError(
       'kernelWidth',
-      'wide enough that some samples get a positive weight',
+      'wide enough that at least two samples get a positive kernel weight',
       s.kernelWidth,
-      'every kernel weight is 0: raise kernelWidth',
+      `${positive} of ${n} samples have weight > 0: raise kernelWidth`,
     );
 }
 

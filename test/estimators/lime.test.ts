@@ -119,6 +119,71 @@ describe('lime: quartile discretisation', () => {
   });
 });
 
+describe('lime: kernel, distances, categorical columns', () => {
+  const model = fromFunction((x: Float64Array) => x[0] + 2 * x[1] - x[2], { nInputs: 4 });
+
+  it('binary features: Manhattan distance = features outside the instance bin = squared Euclidean distance', async () => {
+    for (const distance of ['manhattan', 'euclidean'] as const) {
+      const seen: number[] = [];
+      const e = await lime(model, instance, {
+        training: train,
+        distance,
+        numSamples: 300,
+        seed: 1,
+        kernel: (dist, width) => {
+          seen.push(dist);
+          expect(width).toBeCloseTo(0.75 * Math.sqrt(4), 12); // default width 0.75·√players
+          return Math.exp(-dist);
+        },
+      });
+      expect(e.lime?.kernelWidth).toBeCloseTo(1.5, 12);
+      expect(seen).toHaveLength(300);
+      expect(seen[0]).toBe(0); // the instance itself
+      for (const dist of seen) {
+        const k = distance === 'manhattan' ? dist : dist * dist;
+        expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-9);
+        expect(k).toBeLessThanOrEqual(4 + 1e-9);
+      }
+    }
+  });
+
+  it('cosine distances lie in [0, 2]; a kernel so narrow that only the instance keeps weight is refused', async () => {
+    const seen: number[] = [];
+    await lime(model, instance, {
+      training: train,
+      distance: 'cosine',
+      numSamples: 50,
+      seed: 2,
+      kernel: (d) => {
+        seen.push(d);
+        return 1;
+      },
+    });
+    expect(seen).toHaveLength(50);
+    for (const d of seen) expect(d >= 0 && d <= 2).toBe(true);
+    const p = lime(model, instance, { training: train, kernelWidth: 1e-300, numSamples: 50, seed: 1 });
+    await expect(p).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(p).rejects.toThrow(/kernelWidth .* at least two samples/);
+  });
+
+  it("a categorical column is resampled from its values and reported as 'name = value'", async () => {
+    const rows: number[] = [];
+    for (let i = 0; i < 90; i++) rows.push(i % 3, i / 10, 0, 0);
+    const ds = createDataset(['grade', 'x1', 'x2', 'x3'], Float64Array.from(rows));
+    const g = fromFunction((x: Float64Array) => x[0] + 0.1 * x[1], { nInputs: 4 });
+    const e = await lime(
+      g,
+      { data: Float64Array.of(2, 4, 0, 0), nRows: 1 },
+      { training: ds, categorical: ['grade'], seed: 3 },
+    );
+    expect(e.lime?.conditions[0][0]).toBe('grade = 2');
+    expect(e.lime?.conditions[0][1]).toBe('2.23 < x1 <= 4.45');
+    // the kernel is a product over features, so the binary features stay independent: the weight
+    // of "grade = 2" is E[grade | grade = 2] − E[grade | grade ≠ 2] = 2 − (0 + 1)/2 = 1.5
+    expect(e.values[0]).toBeCloseTo(1.5, 1);
+  });
+});
+
 describe('lime: feature selection', () => {
   // 8 features, a planted model with three strong effects of different size
   const d = 8;
