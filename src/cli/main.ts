@@ -79,6 +79,7 @@ k-means summary (50 medoids) of the 1000 training rows as background.
 
 Takes the explain options except --model, --data, --background, --groups, --rows and
 --summarize (fixed by the demo); --seed defaults to 42 and --output to "probabilities[1]".
+With --method lime the 1000 training rows (not summarised) are LIME's training data.
 `;
 
 const EXPLAIN_OPTIONS = {
@@ -259,7 +260,8 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       budget,
       seed,
       threads,
-      summarize: summarizeRows ? { method: 'kmeans', rows: summarizeRows } : undefined,
+      // LIME needs the training rows' statistics, not a k-means summary (the demo's default)
+      summarize: summarizeRows && !(demo && method === 'lime') ? { method: 'kmeans', rows: summarizeRows } : undefined,
       tolerance: flags.tolerance === undefined ? undefined : num(flags.tolerance, '--tolerance'),
       maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
       topK: flags['top-k'] === undefined ? undefined : int(flags['top-k'], '--top-k', 1),

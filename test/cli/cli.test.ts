@@ -200,6 +200,36 @@ describe('whybox demo', () => {
     expect(j.seed).toBe(42);
     for (const row of j.rows) expect(row.prediction[0] >= 0 && row.prediction[0] <= 1).toBe(true);
   });
+
+  it('--method lime: conditions on quartile bins and one-hot groups of the training rows', async () => {
+    const r = await run('demo', '--method', 'lime', '--num-features', '5', '--num-samples', '2000', '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/whybox lime: 5 row\(s\), 20 players, 10000 samples/);
+    const j = parseJson(
+      await run(
+        'demo',
+        '--method',
+        'lime',
+        '--num-features',
+        '5',
+        '--num-samples',
+        '2000',
+        '--format',
+        'json',
+        '--quiet',
+      ),
+    ) as JsonOut & { rows: { conditions: string[]; selected: number[][]; score: number[] }[] };
+    expect(j.method).toBe('lime');
+    const conds = j.rows[0].conditions;
+    expect(conds).toHaveLength(20);
+    // applicant 0: a 66-month loan (training quartiles of duration_months: ..., 24) and a one-hot level
+    expect(conds[j.players.indexOf('duration_months')]).toBe('duration_months > 24');
+    expect(conds[j.players.indexOf('credit_history')]).toMatch(/^credit_history = \S/);
+    for (const row of j.rows) {
+      expect(row.selected[0]).toHaveLength(5);
+      expect(row.score[0] > 0 && row.score[0] <= 1).toBe(true);
+    }
+  });
 });
 
 describe('whybox explain: successful runs', () => {
