@@ -414,8 +414,11 @@ function ridgeFit(
     ssr += w[i] * (y[i] - pred) ** 2;
   }
   const syy = m.syy[0];
-  // sklearn's r2_score: 1 when the targets are constant and fitted exactly, else 0 for constant targets
-  const score = syy > 0 ? 1 - ssr / syy : ssr <= 1e-24 ? 1 : 0;
+  // sklearn's r2_score for constant targets: 1 when fitted exactly, else 0; "constant" up to
+  // rounding relative to the targets' size (a constant model's outputs may differ in the last bit)
+  const scale = m.sw * (m.yMean[0] * m.yMean[0] + 1e-300);
+  const constant = syy <= 1e-24 * scale;
+  const score = constant ? (ssr <= 1e-20 * scale ? 1 : 0) : 1 - ssr / syy;
   return { beta, intercept, score };
 }
 

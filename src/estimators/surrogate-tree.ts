@@ -255,8 +255,9 @@ export function fidelityOf(
       sse += (y[i] - pred[i]) ** 2;
       sst += (y[i] - mean) ** 2;
     }
-    // sklearn's r2_score convention for constant targets
-    const r2 = sst > 0 ? 1 - sse / sst : sse <= 1e-24 * n ? 1 : 0;
+    // sklearn's r2_score convention for constant targets (constant up to rounding): 1 if fitted exactly, else 0
+    const scale = n * (mean * mean + 1e-300);
+    const r2 = sst <= 1e-24 * scale ? (sse <= 1e-20 * scale ? 1 : 0) : 1 - sse / sst;
     return { rows: n, r2, rmse: Math.sqrt(sse / n) };
   }
   const K = tree.nValues;

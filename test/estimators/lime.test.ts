@@ -247,6 +247,16 @@ describe('lime: determinism, explain routing, multi-output', () => {
     expect(a.evaluations).toBe(1000);
   });
 
+  it('a constant model: weights 0, intercept = the constant, score 1 (sklearn r2 convention)', async () => {
+    const flat = fromFunction(() => 7, { nInputs: 4 });
+    for (const featureSelection of ['forward_selection', 'lasso_path', 'none'] as const) {
+      const e = await lime(flat, instance, { training: train, featureSelection, numSamples: 200, seed: 1 });
+      for (const v of e.values) expect(Math.abs(v)).toBeLessThan(1e-12);
+      expect(e.lime?.intercept[0]).toBeCloseTo(7, 12);
+      expect(e.lime?.score[0]).toBe(1);
+    }
+  });
+
   it("explain(..., { method: 'lime' }) is lime() with the background as training data", async () => {
     const a = await explain(two, rows, { background: train, method: 'lime', seed: 9, lime: { numSamples: 500 } });
     const b = await lime(two, rows, { training: train, seed: 9, numSamples: 500 });
