@@ -11,7 +11,7 @@ import type { LimeDiscretizer } from '../sampling/lime-sampler.js';
 import { LIME_DISCRETIZERS, limeCondition, limeSample, limeStats } from '../sampling/lime-sampler.js';
 import { indexedStreams, Rng, randomSeed } from '../sampling/rng.js';
 import { VERSION } from '../version.js';
-import type { FeatureSelection } from './lime-fit.js';
+import type { FeatureSelection, WeightedMoments } from './lime-fit.js';
 import { FEATURE_SELECTIONS, ridgeOn as ridgeOnMoments, selectFeatures, weightedMoments } from './lime-fit.js';
 
 /** Distances between interpretable rows for LIME's kernel. */
@@ -185,7 +185,7 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
     const rowSelected: number[][] = [];
     for (let o = 0; o < nOut; o++) {
       const S = selectFeatures(m, o, s.numFeatures, s.featureSelection, z0);
-      const fit = ridgeFit(sample.z, Y, w, n, P, nOut, o, S, s.alpha);
+      const fit = ridgeFit(sample.z, Y, w, m, o, S, s.alpha);
       const at = r * nOut + o;
       predictions[at] = Y[o];
       intercept[at] = fit.intercept;
@@ -382,44 +382,47 @@ function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSet
     );
 }
 
-/** Final weighted ridge on features `S` for output `o`, with the weighted R² from residuals. */
+/**
+ * Final weighted ridge on features `S` for output `o`, solved from the row's full moments
+ * (the selected block of G and C), with the weighted R² from the residuals.
+ */
 function ridgeFit(
   Z: Float64Array,
   Y: Float64Array,
   w: Float64Array,
-  n: number,
-  P: number,
-  k: number,
+  m: WeightedMoments,
   o: number,
   S: readonly number[],
   alpha: number,
 ): { beta: Float64Array; intercept: number; score: number } {
+  const { n, P, k } = m;
   const s = S.length;
-  // moments on the selected columns only (cheap, and exact residuals below)
-  const Zs = new Float64Array(n * s);
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < s; a++) Zs[i * s + a] = Z[i * P + S[a]];
-    y[i] = Y[i * k + o];
-  }
-  const m = weightedMoments(Zs, y, w, n, s, 1);
-  const all = Array.from({ length: s }, (_, a) => a);
-  const beta = s > 0 ? ridgeOnMoments(m, all, alpha) : new Float64Array(0);
-  let intercept = m.yMean[0];
-  for (let a = 0; a < s; a++) intercept -= m.zMean[a] * beta[a];
+  const beta1 =
+    s > 0
+      ? ridgeOnMoments({ ...m, k: 1, C: columnOf(m.C, k, o), syy: Float64Array.of(m.syy[o]) }, S, alpha)
+      : new Float64Array(0);
+  let intercept = m.yMean[o];
+  for (let a = 0; a < s; a++) intercept -= m.zMean[S[a]] * beta1[a];
   let ssr = 0;
   for (let i = 0; i < n; i++) {
     let pred = intercept;
-    for (let a = 0; a < s; a++) pred += beta[a] * Zs[i * s + a];
-    ssr += w[i] * (y[i] - pred) ** 2;
+    for (let a = 0; a < s; a++) pred += beta1[a] * Z[i * P + S[a]];
+    ssr += w[i] * (Y[i * k + o] - pred) ** 2;
   }
-  const syy = m.syy[0];
+  const syy = m.syy[o];
   // sklearn's r2_score for constant targets: 1 when fitted exactly, else 0; "constant" up to
   // rounding relative to the targets' size (a constant model's outputs may differ in the last bit)
-  const scale = m.sw * (m.yMean[0] * m.yMean[0] + 1e-300);
+  const scale = m.sw * (m.yMean[o] * m.yMean[o] + 1e-300);
   const constant = syy <= 1e-24 * scale;
   const score = constant ? (ssr <= 1e-20 * scale ? 1 : 0) : 1 - ssr / syy;
-  return { beta, intercept, score };
+  return { beta: beta1, intercept, score };
+}
+
+function columnOf(C: Float64Array, k: number, o: number): Float64Array {
+  const P = C.length / k;
+  const out = new Float64Array(P);
+  for (let j = 0; j < P; j++) out[j] = C[j * k + o];
+  return out;
 }
 
 async function baseValues(
