@@ -30,6 +30,8 @@ reports its fidelity on held-out rows, its if/then rules and feature importances
   --link identity|logit    fit log-odds of probabilities with logit (default identity)
   --holdout F              fraction of rows held out to measure fidelity (default 0.2; 0 =
                            measure on the training rows)
+  --weights W.csv          a weight per --data row: a one-column CSV with a header (the fit
+                           weighs rows by it; fidelity stays unweighted)
   --sample-rows N          use a random subset of N rows
   --seed S                 seed of the subset and the holdout split (default: random, printed)
   --format text|json       output format (default text)
@@ -47,6 +49,7 @@ const OPTIONS = {
   link: { type: 'string' },
   holdout: { type: 'string' },
   'sample-rows': { type: 'string' },
+  weights: { type: 'string' },
   seed: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
@@ -97,6 +100,15 @@ export async function runSurrogate(args: readonly string[], io: Io, signal: Abor
         `has ${data.columns.length} columns but the model takes ${onnx.nInputs} inputs: the header must list the model's ${onnx.nInputs} input columns in order (--data)`,
         { file: flags.data, line: 1 },
       );
+    if (flags.weights) {
+      const wds = await loadCsv(flags.weights);
+      if (wds.columns.length !== 1 || wds.nRows !== data.nRows)
+        throw new DataError(
+          `must hold one column with one weight per --data row (${data.nRows}); got ${wds.columns.length} column(s) and ${wds.nRows} row(s) (--weights)`,
+          { file: flags.weights },
+        );
+      options.sampleWeights = wds.data;
+    }
     let s: Awaited<ReturnType<typeof surrogateTree>>;
     try {
       s = await surrogateTree(onnx, data, options);
@@ -128,6 +140,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   holdout: '--holdout',
   maxDepth: '--max-depth',
   minSamplesLeaf: '--min-leaf',
+  sampleWeights: '--weights',
 };
 
 function int(s: string, flag: string, min: number): number {

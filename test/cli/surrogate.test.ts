@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadCsv } from '../../src/data/csv.js';
@@ -36,6 +37,13 @@ beforeAll(async () => {
   files.lin = await tmp.write('lin.csv', randomCsv(lin, 800, 1));
   files.log = await tmp.write('log.csv', randomCsv(log, 800, 2));
   files.narrow = await tmp.write('narrow.csv', 'a,b\n1,2\n');
+  // weights: rows 0..399 count, rows 400..799 weigh 0
+  files.weights = await tmp.write(
+    'w.csv',
+    `w\n${Array.from({ length: 800 }, (_, i) => (i < 400 ? 1 : 0)).join('\n')}\n`,
+  );
+  files.shortWeights = await tmp.write('w-short.csv', 'w\n1\n2\n');
+  files.negWeights = await tmp.write('w-neg.csv', `w\n${Array.from({ length: 800 }, () => -1).join('\n')}\n`);
 });
 afterAll(async () => {
   await tmp.remove();
@@ -122,10 +130,60 @@ describe('whybox surrogate', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    const j = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(out, 'utf8')));
+    const j = JSON.parse(await readFile(out, 'utf8'));
     expect(j.target).toBe('probabilities[1]');
     expect(j.fidelity.holdout).toBeNull();
     for (const node of j.nodes) if (node.leaf) expect(node.samples).toBeGreaterThanOrEqual(50);
+  });
+
+  it('--weights: zero-weight rows do not shape the tree (same tree as fitting the weighted rows alone)', async () => {
+    const all = await loadCsv(files.lin);
+    const text = await readFile(files.lin, 'utf8');
+    const firstHalf = await tmp.write('lin-half.csv', `${text.split('\n').slice(0, 401).join('\n')}\n`);
+    const a = JSON.parse(
+      (
+        await run(
+          'surrogate',
+          '--model',
+          LIN,
+          '--data',
+          files.lin,
+          '--weights',
+          files.weights,
+          '--holdout',
+          '0',
+          '--max-depth',
+          '3',
+          '--format',
+          'json',
+        )
+      ).stdout,
+    );
+    const b = JSON.parse(
+      (
+        await run(
+          'surrogate',
+          '--model',
+          LIN,
+          '--data',
+          firstHalf,
+          '--holdout',
+          '0',
+          '--max-depth',
+          '3',
+          '--format',
+          'json',
+        )
+      ).stdout,
+    );
+    expect(all.nRows).toBe(800);
+    // same splits; leaf values are weighted means over the same rows
+    expect(a.nodes.map((n: { feature?: string; threshold?: number }) => [n.feature, n.threshold])).toEqual(
+      b.nodes.map((n: { feature?: string; threshold?: number }) => [n.feature, n.threshold]),
+    );
+    expect(a.rules.map((r: { prediction: number }) => r.prediction)).toEqual(
+      b.rules.map((r: { prediction: number }) => r.prediction),
+    );
   });
 
   const log = () => ['--model', LOG, '--data', files.log];
@@ -148,6 +206,12 @@ describe('whybox surrogate', () => {
       /--task must be 'regression' for a model with one output/,
     ],
     ['narrow CSV', () => ['--model', LOG, '--data', files.narrow], /has 2 columns but the model takes 20 inputs/],
+    [
+      'short --weights',
+      () => [...log(), '--weights', files.shortWeights],
+      /one weight per --data row \(800\); got 1 column\(s\) and 2 row\(s\)/,
+    ],
+    ['negative --weights', () => [...log(), '--weights', files.negWeights], /--weights must be finite weights >= 0/],
   ];
   for (const [name, argv, msg] of bad)
     it(`${name}: exit 2, one line`, async () => {
