@@ -13,6 +13,7 @@ const ALL = [
   'soak',
   'credit',
   'sequences',
+  'lime-surrogate',
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];

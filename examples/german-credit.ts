@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     );
     for (const d of report.decisions) {
       console.log(
-        `applicant ${d.index}: ${d.decision === 'adverse' ? 'ADVERSE ' : 'favorable'} P(bad) = ${d.score.toFixed(4)}`,
+        `applicant ${d.index}: ${d.decision === 'adverse' ? 'ADVERSE ' : 'favorable'} P(bad) = ${d.decisionScore.toFixed(4)}`,
       );
       for (const r of d.reasons)
         console.log(

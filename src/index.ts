@@ -63,16 +63,36 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
+export type { FitTreeOptions, Tree, TreeTask } from './estimators/cart.js';
+export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './estimators/cart.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 export type { IsmOptions, IsmResult, OneHotInput } from './estimators/ism.js';
 export { inSilicoMutagenesis } from './estimators/ism.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
 export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.js';
+export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './estimators/lime.js';
+export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './estimators/lime.js';
+export type { FeatureSelection } from './estimators/lime-fit.js';
+export { FEATURE_SELECTIONS } from './estimators/lime-fit.js';
 export type { PartitionShapOptions } from './estimators/partition.js';
 export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
+export type {
+  SurrogateFidelity,
+  SurrogateRows,
+  SurrogateRule,
+  SurrogateTree,
+  SurrogateTreeOptions,
+} from './estimators/surrogate-tree.js';
+export {
+  surrogateImportance,
+  surrogateRules,
+  surrogateRulesText,
+  surrogateToJSON,
+  surrogateTree,
+} from './estimators/surrogate-tree.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
@@ -85,7 +105,14 @@ export type {
   SequenceReference,
 } from './explain-sequences.js';
 export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
-export type { Explanation, ExplanationJSON, ExplanationMeta, Method } from './explanation/explanation.js';
+export type {
+  Explanation,
+  ExplanationJSON,
+  ExplanationMeta,
+  LimeDetails,
+  Method,
+} from './explanation/explanation.js';
+
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
@@ -141,6 +168,8 @@ export { createWorkerPool, WorkerPool } from './parallel/pool.js';
 export type { Background, SummarizeOptions } from './sampling/background.js';
 export { createBackground, summarizeBackground } from './sampling/background.js';
 export { dinucleotideCounts, dinucleotideShuffle } from './sampling/dinucleotide-shuffle.js';
+export type { LimeDiscretizer } from './sampling/lime-sampler.js';
+export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';
 export { Rng } from './sampling/rng.js';
 
 export { VERSION } from './version.js';

@@ -167,7 +167,7 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
     expect(a.sequence.reference).toBe('shuffle');
     const json = explanationToJSON(a);
     expect(json.rows[0].baseValue).toHaveLength(2);
-    expect(json.rows.every((r) => r.efficiencyGap < 1e-6)).toBe(true);
+    expect(json.rows.every((r) => r.efficiencyGap !== undefined && r.efficiencyGap < 1e-6)).toBe(true);
   });
 
   it('ism exposes the hypothetical L × 4 matrix; the observed motif bases carry the positive track', async () => {

@@ -167,7 +167,9 @@ export function formatDecisions(exp: Explanation, report: ReasonReport, ctx: Cre
   report.decisions.forEach((d) => {
     const who = ctx.ids ? `${ctx.ids[d.index] ?? `row ${d.index}`} (row ${d.index})` : `row ${d.index}`;
     out.push('');
-    out.push(`Applicant ${who}: ${d.decision === 'adverse' ? 'ADVERSE' : 'favorable'} — score ${show(d.score)}`);
+    out.push(
+      `Applicant ${who}: ${d.decision === 'adverse' ? 'ADVERSE' : 'favorable'} — score ${show(d.decisionScore)}`,
+    );
     if (d.decision === 'adverse' && d.reasons.length === 0)
       out.push('  (no attribute pushes the score toward the adverse outcome by more than the tolerance)');
     for (const reason of d.reasons)

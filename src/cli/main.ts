@@ -20,7 +20,9 @@ import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
+import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
 import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
+import { runSurrogate } from './surrogate.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -37,6 +39,8 @@ Usage:
                                  credit decisions with principal reasons
   whybox explain --model CNN.onnx --sequences SEQS.fa [options]   (one-hot sequence models)
   whybox demo [options]          explain the bundled synthetic credit model
+  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json]
+                                 fit a global surrogate tree, with its fidelity and rules
   whybox --help | --version
 
 Run "whybox explain --help" for the options.
@@ -48,7 +52,7 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
-  --method M               exact | kernel | permutation | partition (default kernel; partition:
+  --method M               exact | kernel | permutation | partition | lime (default kernel; partition:
                            Owen values over a balanced hierarchy of the players in column order)
   --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
   --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
@@ -84,6 +88,7 @@ Credit decisions (raw records in, decisions and reasons out):
   and "importance"; --format html writes a self-contained report (waterfalls, importance,
   beeswarm, reasons).
 
+${LIME_USAGE}
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
 
@@ -100,6 +105,7 @@ schema.json: protected attributes are never reasons).
 Takes the explain options except --model, --data, --background, --groups, --rows,
 --summarize, --schema and --reasons (fixed by the demo); --seed defaults to 42 and --output
 to "probabilities[1]".
+With --method lime the 1000 training rows (not summarised) are LIME's training data.
 `;
 
 const EXPLAIN_OPTIONS = {
@@ -136,6 +142,7 @@ const EXPLAIN_OPTIONS = {
   orders: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...LIME_FLAGS,
 } as const;
 
 type Flags = {
@@ -167,8 +174,9 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     }
     if (command === 'explain') return await runExplain(parseFlags(rest, 'explain'), io, controller.signal, false);
     if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
+    if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain" or "whybox demo" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo" or "whybox surrogate" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);
@@ -243,6 +251,14 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   const variant = flags.variant;
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
     throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
+  const lime = limeSettingsFromFlags(flags, method);
+  if (method === 'lime' && flags.budget !== undefined)
+    throw new InvalidOptionError(
+      '--budget',
+      'unset with --method lime',
+      flags.budget,
+      'use --num-samples for the neighbours per row',
+    );
   const budget =
     flags.budget === undefined ? undefined : flags.budget === 'auto' ? 'auto' : int(flags.budget, '--budget', 2);
   const seed = flags.seed === undefined ? (demo ? 42 : undefined) : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
@@ -316,11 +332,13 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       budget,
       seed,
       threads,
-      summarize: summarizeRows ? { method: 'kmeans', rows: summarizeRows } : undefined,
+      // LIME needs the training rows' statistics, not a k-means summary (the demo's default)
+      summarize: summarizeRows && !(demo && method === 'lime') ? { method: 'kmeans', rows: summarizeRows } : undefined,
       tolerance: flags.tolerance === undefined ? undefined : num(flags.tolerance, '--tolerance'),
       maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
       topK: flags['top-k'] === undefined ? undefined : int(flags['top-k'], '--top-k', 1),
       batchRows: flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1),
+      lime,
       signal,
       onProgress: progress.update,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`),

@@ -248,7 +248,8 @@ export interface AuditRecord {
 export interface Decision {
   /** Index of the row in the caller's input. */
   index: number;
-  score: number;
+  /** The score the decision is taken on (`decisionScore`, not `score`: LIME's `score` is its fit R²). */
+  decisionScore: number;
   decision: 'adverse' | 'favorable';
   reasons: Reason[];
   audit: AuditRecord;
@@ -360,7 +361,7 @@ export function reasonCodes(exp: Explanation, options: ReasonOptions): ReasonRep
     const decision = isAdverse ? 'adverse' : 'favorable';
     decisions.push({
       index: exp.rowIndices[r],
-      score,
+      decisionScore: score,
       decision,
       reasons,
       audit: {
@@ -505,7 +506,7 @@ function isObject(v: unknown): boolean {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The `--format json` contract extended with reasons: every ExplanationJSON field, plus per row `score`, `decision`, `reasons`, `audit`, and top-level `baseline` and `reasonOptions`. */
+/** The `--format json` contract extended with reasons: every ExplanationJSON field, plus per row `decisionScore`, `decision`, `reasons`, `audit`, and top-level `baseline` and `reasonOptions`. */
 export type ExplanationWithReasonsJSON = Omit<ExplanationJSON, 'rows'> & {
   rows: (ExplanationJSON['rows'][number] & Omit<Decision, 'index'>)[];
   baseline: ReasonReport['baseline'];

@@ -71,7 +71,7 @@ interface CreditJson {
     index: number;
     prediction: number[];
     values: number[][];
-    score: number;
+    decisionScore: number;
     decision: string;
     reasons: {
       rank: number;
@@ -126,8 +126,8 @@ describe('whybox explain --schema (credit decisions)', () => {
     const sha = createHash('sha256').update(readFileSync(MODEL)).digest('hex');
     const schemaSha = createHash('sha256').update(readFileSync(SCHEMA)).digest('hex');
     for (const row of j.rows) {
-      expect(row.score).toBe(row.prediction[0]);
-      expect(row.decision).toBe(row.score > 0.5 ? 'adverse' : 'favorable');
+      expect(row.decisionScore).toBe(row.prediction[0]);
+      expect(row.decision).toBe(row.decisionScore > 0.5 ? 'adverse' : 'favorable');
       expect(row.reasons.length).toBeLessThanOrEqual(2);
       if (row.decision === 'favorable') expect(row.reasons).toEqual([]);
       for (const reason of row.reasons) {
@@ -158,14 +158,14 @@ describe('whybox explain --schema (credit decisions)', () => {
     ) as CreditJson;
     expect(p0.outputs).toEqual(['probabilities[0]']);
     p0.rows.forEach((row, r) => {
-      expect(row.score).toBeCloseTo(1 - j.rows[r].score, 6);
+      expect(row.decisionScore).toBeCloseTo(1 - j.rows[r].decisionScore, 6);
     });
   });
 
   it('--threshold, --adverse and --link logit move the decisions consistently', async () => {
     const strict = JSON.parse((await run(...base('--format', 'json', '--threshold', '0.2'))).stdout) as CreditJson;
     expect(strict.rows.map((x) => x.decision)).toEqual(
-      strict.rows.map((x) => (x.score > 0.2 ? 'adverse' : 'favorable')),
+      strict.rows.map((x) => (x.decisionScore > 0.2 ? 'adverse' : 'favorable')),
     );
     const logit = JSON.parse((await run(...base('--format', 'json', '--link', 'logit'))).stdout) as CreditJson;
     const plain = JSON.parse((await run(...base('--format', 'json'))).stdout) as CreditJson;
@@ -175,7 +175,7 @@ describe('whybox explain --schema (credit decisions)', () => {
       (await run(...base('--format', 'json', '--adverse', 'lower', '--threshold', '0.1'))).stdout,
     ) as CreditJson;
     for (const row of lower.rows) {
-      expect(row.decision).toBe(row.score < 0.1 ? 'adverse' : 'favorable');
+      expect(row.decision).toBe(row.decisionScore < 0.1 ? 'adverse' : 'favorable');
       for (const reason of row.reasons) expect(reason.contribution).toBeLessThan(0);
     }
   });

@@ -22,7 +22,7 @@ describe.skipIf(!HAVE)('German credit example', () => {
       expect(report.decisions).toHaveLength(10);
       const sha = createHash('sha256').update(readFileSync(GERMAN_MODELS[model])).digest('hex');
       for (const d of report.decisions) {
-        expect(d.decision).toBe(d.score > 0.5 ? 'adverse' : 'favorable');
+        expect(d.decision).toBe(d.decisionScore > 0.5 ? 'adverse' : 'favorable');
         expect(d.audit.modelSha256).toBe(sha);
         expect(d.reasons.length).toBeLessThanOrEqual(4);
         if (d.decision === 'adverse') expect(d.reasons.length).toBeGreaterThan(0);

@@ -93,8 +93,8 @@ ${svgs.get(id)}
                   `<li data-attribute="${esc(x.attribute)}" data-contribution="${x.contribution}">${x.code ? `<span class="code">${esc(x.code)}</span> ` : ''}${esc(x.statement)} <span class="contrib">${esc(signed(x.contribution))}</span></li>`,
               )
               .join('')}</ol>`;
-      return `<section class="decision ${dec.decision}" id="decision-${r}" data-row="${dec.index}" data-decision="${dec.decision}" data-score="${dec.score}">
-<h3>${esc(who(dec.index))}: <span class="verdict">${dec.decision === 'adverse' ? 'ADVERSE' : 'favorable'}</span> — score ${esc(fmt(dec.score))}${esc(prob(dec.score))}</h3>
+      return `<section class="decision ${dec.decision}" id="decision-${r}" data-row="${dec.index}" data-decision="${dec.decision}" data-score="${dec.decisionScore}">
+<h3>${esc(who(dec.index))}: <span class="verdict">${dec.decision === 'adverse' ? 'ADVERSE' : 'favorable'}</span> — score ${esc(fmt(dec.decisionScore))}${esc(prob(dec.decisionScore))}</h3>
 ${reasons}
 ${waterfallRows.has(r) ? figure(`waterfall-${r}`, 'Waterfall: from the base value (expected score over the background) to this score, largest contributions first.') : ''}
 </section>`;
