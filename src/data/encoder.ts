@@ -21,6 +21,8 @@ export interface RawTable {
   readonly records: readonly Readonly<Record<string, string>>[];
   /** 1-based line of each record in the file. */
   readonly lines: readonly number[];
+  /** 1-based line of the header. */
+  readonly headerLine?: number;
   readonly source: string;
 }
 
@@ -107,7 +109,7 @@ export function parseRawCsv(text: string, options: RawCsvOptions = {}): RawTable
     records.push(rec);
     lines.push(info.lines);
   }
-  return { header, records, lines, source: file };
+  return { header, records, lines, headerLine, source: file };
 }
 
 /**
@@ -146,16 +148,16 @@ export function encodeRecords(
         .filter(([, near]) => near !== undefined)
         .map(([n, near]) => `${JSON.stringify(near)} -> ${JSON.stringify(n)}?`);
       throw new DataError(
-        `header lacks attribute${absent.length > 1 ? 's' : ''} ${absent.map((n) => JSON.stringify(n)).join(', ')} of the schema${hints.length > 0 ? ` (rename ${hints.join(', ')})` : ''}: the header must name every schema attribute (leave cells empty for missing values)`,
-        { file, line: table.lines[0] - 1 },
+        `header lacks ${absent.length} attribute${absent.length > 1 ? 's' : ''} of the schema: ${listOf(absent)}${hints.length > 0 ? ` (rename ${hints.join(', ')})` : ''}: the header must name every schema attribute (leave cells empty for missing values)`,
+        { file, line: table.headerLine ?? 1 },
       );
     }
     if (policy.extraAttributes === 'error') {
       const extra = table.header.filter((h) => !names.includes(h));
       if (extra.length > 0)
         throw new DataError(
-          `header has column${extra.length > 1 ? 's' : ''} ${extra.map((n) => JSON.stringify(n)).join(', ')} that no schema attribute names (policy extraAttributes: 'error'; use 'ignore' to allow ids and notes)`,
-          { file, line: table.lines[0] - 1 },
+          `header has column${extra.length > 1 ? 's' : ''} ${listOf(extra)} that no schema attribute names (policy extraAttributes: 'error'; use 'ignore' to allow ids and notes)`,
+          { file, line: table.headerLine ?? 1 },
         );
     }
   }

@@ -283,7 +283,7 @@ describe('encodeRecords / decodeRows', () => {
   it('rejects a CSV without an attribute column, suggesting the rename', () => {
     const table = parseRawCsv('duration,incme,housing,rate,age\n24,5,own,2,41\n', { source: 'a.csv' });
     expect(dataError(() => encodeRecords(schema, table)).message).toMatch(
-      /header lacks attribute "income" of the schema \(rename "incme" -> "income"\?\)/,
+      /header lacks 1 attribute of the schema: "income" \(rename "incme" -> "income"\?\)/,
     );
   });
 
