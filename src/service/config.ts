@@ -74,7 +74,19 @@ export const ModelConfigSchema = Type.Object(
     tensor: Type.Optional(Type.String({ minLength: 1 })),
     link: Type.Optional(Type.Union([Type.Literal('identity'), Type.Literal('logit')])),
     schema: Type.Optional(Type.String({ minLength: 1, description: 'schema JSON of raw records' })),
-    reasons: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())])),
+    reasons: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
+        description: 'reason templates (file or inline); needs a schema (default: generic statements)',
+      }),
+    ),
+    threshold: Type.Optional(
+      Type.Number({ description: 'decision threshold on the explained output, in its units (default 0.5)' }),
+    ),
+    adverse: Type.Optional(
+      Type.Union([Type.Literal('higher'), Type.Literal('lower')], {
+        description: 'which side of the threshold is adverse (default higher)',
+      }),
+    ),
     description: Type.Optional(Type.String()),
     defaults: Type.Optional(
       Type.Object(

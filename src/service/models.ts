@@ -3,6 +3,7 @@
  * that cannot be loaded stops the start with a message naming it).
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { describeFsError, loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { encodeRecords, loadRawCsv } from '../data/encoder.js';
@@ -13,16 +14,34 @@ import { loadSchema } from '../data/schema.js';
 import { DataError, WhyboxError } from '../errors.js';
 import type { Explainer } from '../explainer.js';
 import { createExplainer } from '../explainer.js';
+import type { AdverseDirection, ReasonTemplates } from '../explanation/reasons.js';
+import { loadReasonTemplates, parseReasonTemplates, sha256File } from '../explanation/reasons.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import type { ModelConfig, ServiceConfig } from './config.js';
 import { ConfigError } from './config.js';
+
+/** How a model's decisions get reason codes (models with a schema). */
+export interface ServedReasons {
+  readonly templates: ReasonTemplates;
+  /** Threshold in the explanation's units (log-odds under a logit link). */
+  readonly threshold: number;
+  readonly adverse: AdverseDirection;
+  /** For audit records: the model file's SHA-256 and its base name (never a server path). */
+  readonly modelSha256?: string;
+  readonly modelFile?: string;
+}
 
 /** A model as the service serves it. */
 export interface ServedModel {
   readonly name: string;
   readonly explainer: Explainer;
   readonly description?: string;
+  /** Reason codes (`top` in explain requests), for models with a schema. */
+  readonly reasons?: ServedReasons;
 }
+
+/** Statements for attributes without templates (the CLI's generic ones). */
+const GENERIC_TEMPLATES = { default: '{label} ({value})', reasons: {} };
 
 /** Loads every configured model (sharing `pool`); closes what was loaded when one fails. */
 export async function loadModels(
@@ -32,7 +51,15 @@ export async function loadModels(
   const served = new Map<string, ServedModel>();
   try {
     for (const [name, m] of Object.entries(config.models)) {
-      served.set(name, { name, explainer: await loadModel(name, m, options), description: m.description });
+      const explainer = await loadModel(name, m, options);
+      let reasons: ServedReasons | undefined;
+      try {
+        reasons = await loadReasons(name, m, explainer);
+      } catch (error) {
+        await explainer.close();
+        throw error;
+      }
+      served.set(name, { name, explainer, description: m.description, reasons });
     }
   } catch (error) {
     await Promise.allSettled([...served.values()].map((s) => s.explainer.close()));
@@ -48,9 +75,13 @@ async function loadModel(
 ): Promise<Explainer> {
   const where = `model ${JSON.stringify(name)}`;
   try {
-    if (m.reasons !== undefined)
+    if (m.schema === undefined && (m.reasons !== undefined || m.threshold !== undefined || m.adverse !== undefined))
       throw new ConfigError(
-        'reasons are not supported by this version of the service (reason codes need the reasons module); remove the entry',
+        `${m.reasons !== undefined ? 'reasons' : m.threshold !== undefined ? 'threshold' : 'adverse'} needs a schema (reason codes name raw attributes): add "schema"`,
+      );
+    if (m.schema !== undefined && m.groups !== undefined)
+      throw new ConfigError(
+        'groups cannot be combined with a schema: each schema attribute is one player; remove groups',
       );
     const schema = m.schema ? await loadSchema(m.schema) : undefined;
     let background: Dataset | undefined;
@@ -101,4 +132,44 @@ async function loadBackground(path: string, schema: Schema | undefined): Promise
     if (!encoded) return encodeRecords(schema, raw);
   }
   return loadCsv(path);
+}
+
+/** Reason templates and decision settings of a model with a schema (undefined without one). */
+async function loadReasons(name: string, m: ModelConfig, explainer: Explainer): Promise<ServedReasons | undefined> {
+  const schema = explainer.schema;
+  if (!schema) return undefined;
+  const where = `model ${JSON.stringify(name)}`;
+  try {
+    if (explainer.outputs.length !== 1) {
+      if (m.reasons === undefined && m.threshold === undefined) return undefined; // no reason codes asked for
+      throw new ConfigError(
+        `reason codes need one explained output (the score), but the model explains ${explainer.outputs.length} (${explainer.outputs.join(', ')}); set "output", e.g. ${JSON.stringify(explainer.outputs[explainer.outputs.length - 1])}`,
+      );
+    }
+    const templates =
+      typeof m.reasons === 'string'
+        ? await loadReasonTemplates(m.reasons, schema)
+        : parseReasonTemplates(
+            m.reasons ?? GENERIC_TEMPLATES,
+            m.reasons ? `${where} reasons` : '(generic statements)',
+            schema,
+          );
+    const given = m.threshold ?? 0.5;
+    if (m.link === 'logit' && !(given > 0 && given < 1))
+      throw new ConfigError(`threshold must be a probability in (0, 1) with link "logit"; got ${given}`);
+    const threshold = m.link === 'logit' ? Math.log(given / (1 - given)) : given;
+    return {
+      templates,
+      threshold,
+      adverse: m.adverse ?? 'higher',
+      modelSha256: await sha256File(m.onnx),
+      modelFile: basename(m.onnx),
+    };
+  } catch (error) {
+    if (error instanceof WhyboxError && !(error instanceof ConfigError))
+      throw new ConfigError(`${where}: ${error.message}`, { cause: error });
+    if (error instanceof ConfigError && !error.message.startsWith(where))
+      throw new ConfigError(`${where}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }

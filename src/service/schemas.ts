@@ -101,8 +101,29 @@ export const ExplanationSchema = Type.Object(
         exact: Type.Boolean(),
         converged: Type.Optional(Type.Boolean()),
         efficiencyGap: Type.Number(),
+        decisionScore: Type.Optional(Type.Number({ description: 'with top: the score decided on' })),
+        decision: Type.Optional(Type.Union([Type.Literal('adverse'), Type.Literal('favorable')])),
+        reasons: Type.Optional(
+          Type.Array(
+            Type.Object({
+              rank: Type.Integer(),
+              attribute: Type.String(),
+              label: Type.String(),
+              code: Type.Optional(Type.String()),
+              statement: Type.String(),
+              value: Type.Union([Type.String(), Type.Number(), Type.Null()]),
+              baseline: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Null()])),
+              contribution: Type.Number(),
+            }),
+            { description: 'with top: principal reasons, strongest first (never a protected attribute)' },
+          ),
+        ),
+        audit: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with top: audit record' })),
       }),
     ),
+    baseline: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with top' })),
+    reasonOptions: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with top' })),
+    importance: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with top' })),
     evaluations: Type.Integer(),
     modelRows: Type.Integer(),
     seconds: Type.Number(),
@@ -112,7 +133,10 @@ export const ExplanationSchema = Type.Object(
     threads: Type.Integer(),
     version: Type.String(),
   },
-  { description: 'the same object as `whybox explain --format json`' },
+  {
+    description:
+      'the same object as `whybox explain --format json`; with `top`, as `whybox explain --schema ... --format json` (decisions and reasons)',
+  },
 );
 
 export const PredictionSchema = Type.Object({
@@ -156,6 +180,9 @@ export const ModelInfoSchema = Type.Object({
     { description: 'raw record attributes (models with a schema), else null' },
   ),
   explain: Type.Boolean({ description: 'false when the model has no background (predict only)' }),
+  reasons: Type.Union([Type.Object({ threshold: Type.Number(), adverse: Type.String() }), Type.Null()], {
+    description: 'decision settings of reason codes (`top`), or null when the model has none',
+  }),
   threads: Type.Integer(),
   defaults: Type.Record(Type.String(), Type.Unknown()),
 });

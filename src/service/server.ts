@@ -14,6 +14,8 @@ import { DataError, WhyboxError } from '../errors.js';
 import { defaultBudget } from '../estimators/kernel.js';
 import type { Explainer, ExplainerRows } from '../explainer.js';
 import { explanationToJSON } from '../explanation/explanation.js';
+import { globalImportance } from '../explanation/importance.js';
+import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
@@ -298,12 +300,22 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
       const ex = served.explainer;
       const body = request.body;
       const rows = rowsOf(body, ex);
-      if (body.top !== undefined)
+      const reasons = served.reasons;
+      if (body.top !== undefined && !reasons)
         throw new HttpError(
           400,
           'UNSUPPORTED',
-          `top: model ${JSON.stringify(served.name)} has no reason templates configured`,
+          ex.schema
+            ? `top: model ${JSON.stringify(served.name)} explains several outputs; reason codes need one (its "output" in the configuration)`
+            : `top: model ${JSON.stringify(served.name)} has no schema, so no reason codes (they name raw attributes); configure "schema" and "reasons"`,
           'top',
+        );
+      if (body.top !== undefined && body.output !== undefined)
+        throw new HttpError(
+          400,
+          'VALIDATION',
+          "output cannot be combined with top: reason codes explain the model's configured score output",
+          'output',
         );
       const method = ex.resolveMethod(body.method);
       const nPlayers = ex.players.names.length;
@@ -340,7 +352,22 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
         }),
       );
       metrics.observeModelRows(served.name, exp.modelRows, exp.nRows);
-      return reply.type('application/json').send(JSON.stringify(explanationToJSON(exp)));
+      const json = explanationToJSON(exp);
+      if (body.top === undefined || !reasons || !ex.schema)
+        return reply.type('application/json').send(JSON.stringify(json));
+      // with `top`: the CLI's credit JSON (decisions, principal reasons, audit records, importance)
+      const report = reasonCodes(exp, {
+        schema: ex.schema,
+        templates: reasons.templates,
+        top: body.top,
+        threshold: reasons.threshold,
+        adverse: reasons.adverse,
+        background: ex.background,
+        audit: { modelSha256: reasons.modelSha256, modelFile: reasons.modelFile },
+      });
+      return reply
+        .type('application/json')
+        .send(JSON.stringify({ ...reasonsToJSON(json, report), importance: globalImportance(exp) }));
     },
   );
 
@@ -401,6 +428,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
               )
             : null,
           explain: ex.background !== undefined,
+          reasons: m.reasons ? { threshold: m.reasons.threshold, adverse: m.reasons.adverse } : null,
           threads: ex.threads,
           defaults: { ...(ex.defaults ?? {}) },
         };

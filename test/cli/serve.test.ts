@@ -168,7 +168,73 @@ describe('whybox serve', () => {
     }
   });
 
-  it('a config file: schema (raw records and background), inline groups, limits, bearer auth', async () => {
+  it('credit decisions: the CLI (--schema --reasons --top) and the service (records, top) give the same JSON', async () => {
+    const configPath = await tmp.write(
+      'credit.config.json',
+      JSON.stringify({
+        models: {
+          credit: {
+            onnx: `${DEMO}model.onnx`,
+            schema: `${DEMO}schema.json`,
+            reasons: `${DEMO}reasons.json`,
+            background: bgPath,
+            output: 'probabilities[1]',
+            threshold: 0.3,
+          },
+        },
+        threads: 1,
+        logLevel: 'silent',
+      }),
+    );
+    const server = await serve(['--config', configPath, '--port', '0']);
+    try {
+      const { loadRawCsv } = await import('../../src/data/encoder.js');
+      const table = await loadRawCsv(`${DEMO}applicants-raw.csv`);
+      const res = await post(`${server.url}/v1/models/credit/explain`, {
+        records: table.records,
+        seed: 4,
+        budget: 300,
+        top: 3,
+      });
+      expect(res.status).toBe(200);
+      const cli = await runCli(
+        'explain',
+        '--schema',
+        `${DEMO}schema.json`,
+        '--reasons',
+        `${DEMO}reasons.json`,
+        '--data',
+        `${DEMO}applicants-raw.csv`,
+        '--model',
+        `${DEMO}model.onnx`,
+        '--background',
+        bgPath,
+        '--threshold',
+        '0.3',
+        '--top',
+        '3',
+        '--seed',
+        '4',
+        '--budget',
+        '300',
+        '--threads',
+        '1',
+        '--format',
+        'json',
+        '--quiet',
+      );
+      expect(cli.stderr).toBe('');
+      const fromCli = JSON.parse(cli.stdout) as ExplanationJSON & { rows: { reasons: unknown[] }[] };
+      const fromService = res.json as unknown as typeof fromCli;
+      expect(noSeconds(fromService)).toEqual(noSeconds(fromCli));
+      expect(fromService.rows.some((r) => r.reasons.length > 0)).toBe(true);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toBe(0);
+    }
+  });
+
+  it('a config file: schema (raw records and background), reason codes, limits, bearer auth', async () => {
     // linear.onnx: 10 inputs; a schema of 10 standardised numeric attributes, a raw background
     const lin = join(ROOT, 'test/fixtures/linear.onnx');
     const attrs = Array.from({ length: 10 }, (_, i) => ({ name: `f${i}`, type: 'numeric', mean: i, std: 2 }));
@@ -176,7 +242,8 @@ describe('whybox serve', () => {
     const raw = (k: number) => Object.fromEntries(attrs.map((a, i) => [a.name, i + k]));
     await tmp.write(
       'lin-bg.csv',
-      `${attrs.map((a) => a.name).join(',')}\n${[0, 1, 2].map((k) => attrs.map((_, i) => i * k).join(',')).join('\n')}\n`,
+      // raw records (an id column besides the attributes: not the model's columns, so encoded with the schema)
+      `id,${attrs.map((a) => a.name).join(',')}\n${[0, 1, 2].map((k) => [`r${k}`, ...attrs.map((_, i) => i * k)].join(',')).join('\n')}\n`,
     );
     const configPath = await tmp.write(
       'lin.config.json',
@@ -186,11 +253,12 @@ describe('whybox serve', () => {
             onnx: lin,
             schema: 'lin-schema.json',
             background: 'lin-bg.csv',
-            groups: { first: ['f0', 'f1'] },
             defaults: { method: 'exact' },
+            reasons: { default: '{label} is {value}', reasons: { f7: { code: 'R07', text: 'f7 is high ({value})' } } },
+            threshold: -1000,
           },
         },
-        limits: { rowsPerRequest: 3, maxExactPlayers: 9 },
+        limits: { rowsPerRequest: 3, maxExactPlayers: 10 },
         auth: { tokenEnv: 'WHYBOX_TEST_TOKEN' },
         threads: 1,
         logLevel: 'silent',
@@ -206,7 +274,7 @@ describe('whybox serve', () => {
       const byRow = await post(`${server.url}/v1/models/lin/explain`, { rows: [encoded], seed: 1 }, auth);
       expect(byRow.status).toBe(200);
       const j = byRecord.json as unknown as ExplanationJSON;
-      expect(j.players).toEqual(['first', ...attrs.slice(2).map((a) => a.name)]);
+      expect(j.players).toEqual(attrs.map((a) => a.name));
       expect(j.method).toBe('exact');
       expect(noSeconds(j)).toEqual(noSeconds(byRow.json as unknown as ExplanationJSON));
       const bad = await post(`${server.url}/v1/models/lin/explain`, { records: [{ ...raw(1), f3: 'abc' }] }, auth);
@@ -217,6 +285,54 @@ describe('whybox serve', () => {
       const missing = await post(`${server.url}/v1/models/lin/explain`, { records: [{ f0: 1 }] }, auth);
       expect(missing.status).toBe(400);
       expect((missing.json as { error: { message: string } }).error.message).toMatch(/missing/);
+      // reason codes: the linear model's exact values are w_i (z_i - mean of the background's z_i);
+      // the weights are read off the model through /predict with unit rows
+      const unit = (i: number) => attrs.map((_, k) => (k === i ? 1 : 0));
+      const weights: number[] = [];
+      for (let i = 0; i < attrs.length; i += 2) {
+        const p = await post(
+          `${server.url}/v1/models/lin/predict`,
+          { rows: [attrs.map(() => 0), unit(i), unit(i + 1)] }, // 3 rows: the limit
+          auth,
+        );
+        const ys = (p.json as { predictions: number[][] }).predictions.map((r) => r[0]);
+        for (let k = 1; k < ys.length; k++) weights.push(ys[k] - ys[0]);
+      }
+      const bgMean = attrs.map((a, i) => ([0, 1, 2].reduce((s, k) => s + i * k, 0) / 3 - a.mean) / a.std);
+      const phi = encoded.map((z, i) => weights[i] * (z - bgMean[i]));
+      const withReasons = await post(
+        `${server.url}/v1/models/lin/explain`,
+        { records: [raw(1)], seed: 1, top: 3 },
+        auth,
+      );
+      expect(withReasons.status).toBe(200);
+      const wr = withReasons.json as unknown as {
+        rows: {
+          values: number[][];
+          decision: string;
+          reasons: { attribute: string; contribution: number; statement: string; code?: string }[];
+        }[];
+        reasonOptions: { top: number };
+        importance: { players: string[] };
+      };
+      wr.rows[0].values.forEach((v, i) => {
+        expect(v[0]).toBeCloseTo(phi[i], 5);
+      });
+      const expected = phi
+        .map((v, i) => ({ v, name: attrs[i].name }))
+        .filter((e) => e.v > 0)
+        .sort((a, b) => b.v - a.v)
+        .slice(0, 3);
+      expect(wr.rows[0].decision).toBe('adverse');
+      expect(wr.rows[0].reasons.map((r) => r.attribute)).toEqual(expected.map((e) => e.name));
+      wr.rows[0].reasons.forEach((r, k) => {
+        expect(r.contribution).toBeCloseTo(expected[k].v, 5);
+        if (r.attribute === 'f7') expect(r.statement).toBe('f7 is high (8)');
+        else expect(r.statement).toBe(`${r.attribute} is ${attrs.findIndex((a) => a.name === r.attribute) + 1}`);
+      });
+      expect(wr.reasonOptions.top).toBe(3);
+      expect(wr.importance.players).toHaveLength(10);
+      expect(JSON.stringify(wr)).not.toMatch(/\/tmp\/|\/work\//); // audit names the model file, not its path
       const list = await fetch(`${server.url}/v1/models`, { headers: auth });
       const info = ((await list.json()) as { models: { attributes: { name: string }[] }[] }).models[0];
       expect(info.attributes.map((a) => a.name)).toEqual(attrs.map((a) => a.name));
@@ -287,6 +403,37 @@ describe('whybox serve', () => {
         /model "a": .*"nope"/,
       ],
       [['--config', 'x.json', '--model', 'a=b.onnx'], /--model is a shorthand/],
+      [
+        ['--config', await cfg({ models: { a: { onnx: `${DEMO}model.onnx`, reasons: { reasons: {} } } } })],
+        /model "a": reasons needs a schema/,
+      ],
+      [
+        [
+          '--config',
+          await cfg({
+            models: {
+              a: { onnx: `${DEMO}model.onnx`, schema: `${DEMO}schema.json`, groups: `${DEMO}groups.json` },
+            },
+          }),
+        ],
+        /model "a": groups cannot be combined with a schema/,
+      ],
+      [
+        [
+          '--config',
+          await cfg({
+            models: {
+              a: {
+                onnx: `${DEMO}model.onnx`,
+                schema: `${DEMO}schema.json`,
+                background: `${DEMO}applicants-raw.csv`,
+                reasons: `${DEMO}reasons.json`,
+              },
+            },
+          }),
+        ],
+        /model "a": reason codes need one explained output .*set "output", e.g. "probabilities\[1\]"/,
+      ],
     ];
     const help = await runCli('serve', '--help');
     expect(help.code).toBe(0);
