@@ -616,7 +616,7 @@ describe('whybox: usage and input errors exit 2 with one line on stderr', () => 
   });
 
   it('--method foo', async () => {
-    expectUsageError(await explainLog('--method', 'foo'), /"foo"/, /exact, kernel, permutation, lime/);
+    expectUsageError(await explainLog('--method', 'foo'), /"foo"/, /exact, kernel, permutation, partition, lime/);
   });
 
   it('--budget 1', async () => {
