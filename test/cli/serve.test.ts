@@ -104,7 +104,7 @@ describe('whybox serve', () => {
   it('the CLI, the library and the service give the same JSON for the same request', async () => {
     const server = await serve([
       '--model',
-      'credit=' + `${DEMO}model.onnx`,
+      `credit=${DEMO}model.onnx`,
       '--background',
       bgPath,
       '--groups',
