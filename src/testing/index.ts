@@ -1,0 +1,71 @@
+/**
+ * whybox/testing — property-test attribution methods against the Shapley axioms, sanity-check
+ * explanations of a model, and measure their faithfulness. Needs fast-check (a peer
+ * dependency) for the arbitraries and properties.
+ */
+
+export type { GameCaseOptions, ModelCaseOptions, ValueStyle } from './arbitraries.js';
+export {
+  backgrounds,
+  dummyGameCases,
+  dummyModelCases,
+  gameCases,
+  gamePairs,
+  groupings,
+  instances,
+  modelCases,
+  modelPairs,
+  modelSpecs,
+  printable,
+  symmetricGameCases,
+  symmetricModelCases,
+} from './arbitraries.js';
+export type {
+  AdditiveTerm,
+  AttributionCase,
+  GameCase,
+  ModelCase,
+  ModelKind,
+  ModelSpecCase,
+  TreeNode,
+} from './cases.js';
+export {
+  caseTask,
+  caseValue,
+  closedForm,
+  describeCase,
+  evalModel,
+  exactValues,
+  outputsOf,
+  playersOf,
+  tableGame,
+} from './cases.js';
+export type {
+  AttributeOptions,
+  Attribution,
+  AttributionMethod,
+  AttributionTask,
+  Claim,
+  DefineMethodOptions,
+  FromExplainOptions,
+  ModelTask,
+  ShapleyMethodName,
+  ShapleyMethodOptions,
+} from './method.js';
+export { CLAIMS, defineMethod, fromExplain, shapleyMethod } from './method.js';
+export type { ClaimProperty, ConvergenceOptions, PropertyOptions } from './properties.js';
+export {
+  assertClaims,
+  attributeCase,
+  caseScale,
+  claimedProperties,
+  claimProperty,
+  convergenceProperty,
+  dummyProperty,
+  efficiencyProperty,
+  exactnessProperty,
+  linearityProperty,
+  PropertyViolation,
+  symmetryProperty,
+} from './properties.js';
+export { interventionalValue, permutationDefinitionShapley, referenceShapley } from './reference.js';

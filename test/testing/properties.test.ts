@@ -1,0 +1,77 @@
+/**
+ * whybox/testing's axiom properties: whybox's estimators pass the claims they make, and the
+ * kit finds planted bugs and shrinks them to small counterexamples.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { exactShapley } from '../../src/estimators/exact.js';
+import type { Game } from '../../src/games/game.js';
+import type { AttributionCase, AttributionMethod, GameCase } from '../../src/testing/index.js';
+import {
+  defineMethod,
+  dummyProperty,
+  efficiencyProperty,
+  PropertyViolation,
+  playersOf,
+  shapleyMethod,
+} from '../../src/testing/index.js';
+
+/** Banzhaf values: the unweighted mean of marginal contributions — Shapley without the efficiency constraint. */
+async function banzhaf(game: Game): Promise<Float64Array> {
+  const n = game.nPlayers;
+  const nOut = game.nOutputs;
+  const size = 2 ** n;
+  const masks = new Uint8Array(size * n);
+  for (let m = 0; m < size; m++) for (let j = 0; j < n; j++) masks[m * n + j] = (m >>> j) & 1;
+  const v = await game.values(masks, size);
+  const phi = new Float64Array(n * nOut);
+  for (let m = 0; m < size; m++)
+    for (let i = 0; i < n; i++)
+      if (!((m >>> i) & 1))
+        for (let o = 0; o < nOut; o++)
+          phi[i * nOut + o] += (v[(m | (1 << i)) * nOut + o] - v[m * nOut + o]) / 2 ** (n - 1);
+  return phi;
+}
+
+const noEfficiency: AttributionMethod = defineMethod('banzhaf (no efficiency)', ['efficiency'], async ({ game }) => ({
+  values: await banzhaf(game),
+}));
+
+const swapped: AttributionMethod = defineMethod('exact with players 0, 1 swapped', ['dummy'], async ({ game }) => {
+  const { values } = await exactShapley(game);
+  const nOut = game.nOutputs;
+  if (game.nPlayers >= 2) for (let o = 0; o < nOut; o++) [values[o], values[nOut + o]] = [values[nOut + o], values[o]];
+  return { values };
+});
+
+describe('planted bugs are found and shrunk', () => {
+  it('an estimator without the efficiency constraint: a 3-player counterexample (Banzhaf = Shapley for n <= 2)', async () => {
+    const out = await fc.check(efficiencyProperty(noEfficiency, { maxPlayers: 7 }), { seed: 9, numRuns: 200 });
+    expect(out.failed).toBe(true);
+    const c = (out.counterexample as [AttributionCase, number])[0];
+    expect(playersOf(c)).toBe(3);
+    expect(out.errorInstance).toBeInstanceOf(PropertyViolation);
+    const msg = (out.errorInstance as Error).message;
+    expect(msg).toMatch(
+      /^efficiency violated by method "banzhaf \(no efficiency\)": Σ_i φ_i = .* but v\(N\) − v\(∅\) = /,
+    );
+    expect(msg).toMatch(/case: (game of 3 players|model case)/);
+  });
+
+  it('an estimator that swaps two players: a dummy counterexample of 2 players', async () => {
+    const out = await fc.check(dummyProperty(swapped, { maxPlayers: 7 }), { seed: 10, numRuns: 200 });
+    expect(out.failed).toBe(true);
+    const c = (out.counterexample as [{ c: AttributionCase }, number])[0].c;
+    expect(playersOf(c)).toBeLessThanOrEqual(2);
+    const msg = (out.errorInstance as Error).message;
+    expect(msg).toMatch(/dummy violated by method "exact with players 0, 1 swapped": player \d is a null player/);
+    console.log(msg);
+  });
+
+  it('shrinks games to small values', async () => {
+    const out = await fc.check(efficiencyProperty(noEfficiency, { cases: 'games', maxPlayers: 6 }), { seed: 3 });
+    const c = (out.counterexample as [GameCase, number])[0];
+    expect(c.nPlayers).toBe(3);
+    console.log((out.errorInstance as Error).message);
+  });
+});
