@@ -74,21 +74,17 @@ export function gameCases(options: GameCaseOptions = {}): fc.Arbitrary<GameCase>
   check(min, max, 'gameCases players');
   if (max > 16) throw new RangeError(`gameCases: maxPlayers ${max} is above 16 (a 2^n table is generated)`);
   const value = numbers(options.values ?? 'integers', options.range ?? 10);
-  return fc
-    .tuple(fc.integer({ min, max }), fc.integer({ min: 1, max: options.maxOutputs ?? 1 }))
-    .chain(([n, nOut]) =>
-      fc
-        .array(value, { minLength: 2 ** n * nOut, maxLength: 2 ** n * nOut })
-        .map((vals) =>
-          printable<GameCase>({
-            type: 'game',
-            nPlayers: n,
-            nOutputs: nOut,
-            table: Float64Array.from(vals),
-            note: 'random',
-          }),
-        ),
-    );
+  return fc.tuple(fc.integer({ min, max }), fc.integer({ min: 1, max: options.maxOutputs ?? 1 })).chain(([n, nOut]) =>
+    fc.array(value, { minLength: 2 ** n * nOut, maxLength: 2 ** n * nOut }).map((vals) =>
+      printable<GameCase>({
+        type: 'game',
+        nPlayers: n,
+        nOutputs: nOut,
+        table: Float64Array.from(vals),
+        note: 'random',
+      }),
+    ),
+  );
 }
 
 function remap(c: GameCase, canon: (m: number) => number, note: string): GameCase {

@@ -41,6 +41,13 @@ export {
   tableGame,
 } from './cases.js';
 export type {
+  FaithfulnessCurves,
+  FaithfulnessOptions,
+  FaithfulnessResult,
+  RowFaithfulness,
+} from './faithfulness.js';
+export { attributionOrder, curveAuc, evaluateFaithfulness } from './faithfulness.js';
+export type {
   AttributeOptions,
   Attribution,
   AttributionMethod,
@@ -53,6 +60,7 @@ export type {
   ShapleyMethodOptions,
 } from './method.js';
 export { CLAIMS, defineMethod, fromExplain, shapleyMethod } from './method.js';
+export type { QualityOptions } from './model-tasks.js';
 export type { ClaimProperty, ConvergenceOptions, PropertyOptions } from './properties.js';
 export {
   assertClaims,
@@ -69,3 +77,21 @@ export {
   symmetryProperty,
 } from './properties.js';
 export { interventionalValue, permutationDefinitionShapley, referenceShapley } from './reference.js';
+export type {
+  DummyCheckOptions,
+  DummyCheckResult,
+  RandomizationCheckOptions,
+  RandomizationCheckResult,
+  SanityOptions,
+  SanityReport,
+  StabilityCheckOptions,
+  StabilityCheckResult,
+} from './sanity.js';
+export {
+  dummyCheck,
+  randomizationCheck,
+  randomizedModel,
+  sanityChecks,
+  spearman,
+  stabilityCheck,
+} from './sanity.js';
