@@ -19,6 +19,8 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
+import { runCheck } from './check.js';
+import { runEvaluate } from './evaluate.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -31,6 +33,8 @@ const USAGE = `whybox ${VERSION} — explain black-box models with Shapley value
 Usage:
   whybox explain --model FILE.onnx --data ROWS.csv [options]
   whybox demo [options]          explain the bundled synthetic credit model
+  whybox check --model FILE.onnx --data ROWS.csv [options]     sanity-check explanations
+  whybox evaluate --model FILE.onnx --data ROWS.csv [options]  faithfulness metrics
   whybox --help | --version
 
 Run "whybox explain --help" for the options.
@@ -129,8 +133,10 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     }
     if (command === 'explain') return await runExplain(parseFlags(rest, 'explain'), io, controller.signal, false);
     if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
+    if (command === 'check') return await runCheck(rest, io, controller.signal);
+    if (command === 'evaluate') return await runEvaluate(rest, io, controller.signal);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain" or "whybox demo" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check" or "whybox evaluate" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);

@@ -16,9 +16,12 @@
  *   `'random-weights'` — g(x) = μ + σ·z(x), z a one-hidden-layer tanh network with
  *   Gaussian random weights on the background-standardised inputs, rescaled so that g's
  *   outputs on the background have f's mean μ and standard deviation σ (per output).
- *   Similarity: Spearman rank correlation of |φ_f| and |φ_g| over players, per row and output
+ *   Similarity: Spearman rank correlation of φ_f and φ_g over players, per row and output
  *   (rows with fewer than 3 players or constant values are left out). Flagged when the mean
- *   is ≥ `threshold`.
+ *   is ≥ `threshold`. The correlation of |φ_f| and |φ_g| is reported too but not used to
+ *   decide: on tabular data it is confounded by the background — a player whose columns
+ *   rarely differ from the background rows gets a small |φ| under any model, the
+ *   randomised one included.
  * - **Stability across seeds** — the method is run with `seeds` seeds (seed, seed + 1, ...);
  *   per player, the standard deviation of its value over the seeds, averaged over rows and
  *   outputs (`spread`), and that spread divided by the mean |φ| over all players and rows
@@ -72,11 +75,11 @@ export interface RandomizationCheckOptions extends QualityOptions {
 export interface RandomizationCheckResult {
   readonly passed: boolean;
   readonly randomization: 'shuffle' | 'random-weights';
-  /** Mean Spearman correlation of |φ| between the model's and the randomised model's explanations (null when no row has 3 players with varying values). */
-  readonly meanAbsRankCorrelation: number | null;
-  /** Same with signed values. */
+  /** Mean Spearman correlation of the values of the model's and the randomised model's explanations (null when no row has 3 players with varying values); decides the check. */
   readonly meanRankCorrelation: number | null;
-  /** Per row (mean over outputs), null when undefined. */
+  /** Same with |values| (reported only: see the module documentation). */
+  readonly meanAbsRankCorrelation: number | null;
+  /** Per row: the signed correlation (mean over outputs), null when undefined. */
   readonly perRow: (number | null)[];
   readonly threshold: number;
 }
@@ -420,22 +423,22 @@ export async function randomizationCheck(
       if (cAbs !== null) {
         absSum += cAbs;
         absCount++;
-        rowSum += cAbs;
-        rowCount++;
       }
       if (cSgn !== null) {
         sgnSum += cSgn;
         sgnCount++;
+        rowSum += cSgn;
+        rowCount++;
       }
     }
     perRow.push(rowCount > 0 ? rowSum / rowCount : null);
   });
-  const meanAbs = absCount > 0 ? absSum / absCount : null;
+  const meanSigned = sgnCount > 0 ? sgnSum / sgnCount : null;
   return {
-    passed: meanAbs === null || meanAbs < limit,
+    passed: meanSigned === null || meanSigned < limit,
     randomization: kind,
-    meanAbsRankCorrelation: meanAbs,
-    meanRankCorrelation: sgnCount > 0 ? sgnSum / sgnCount : null,
+    meanRankCorrelation: meanSigned,
+    meanAbsRankCorrelation: absCount > 0 ? absSum / absCount : null,
     perRow,
     threshold: limit,
   };

@@ -8,6 +8,7 @@ import { exactShapley } from '../../src/estimators/exact.js';
 import type { Game } from '../../src/games/game.js';
 import type { AttributionCase, AttributionMethod, GameCase } from '../../src/testing/index.js';
 import {
+  assertClaims,
   defineMethod,
   dummyProperty,
   efficiencyProperty,
@@ -74,4 +75,21 @@ describe('planted bugs are found and shrunk', () => {
     expect(c.nPlayers).toBe(3);
     console.log((out.errorInstance as Error).message);
   });
+});
+
+describe("whybox's estimators keep the claims they make", () => {
+  const methods: AttributionMethod[] = [
+    shapleyMethod('exact'),
+    shapleyMethod('permutation'),
+    shapleyMethod('kernel'),
+    shapleyMethod('leverage'),
+    shapleyMethod('kernel', { budget: 40 }),
+    shapleyMethod('shap'),
+    shapleyMethod('msr'),
+  ];
+  for (const method of methods)
+    it(`${method.name}: ${method.claims.join(', ')}`, async () => {
+      const checked = await assertClaims(method, {}, { numRuns: 20, seed: 42 });
+      expect(checked).toEqual(method.claims);
+    });
 });

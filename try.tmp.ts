@@ -1,0 +1,18 @@
+import { loadOnnx } from './src/models/onnx-model.js';
+import { loadCsv } from './src/data/csv.js';
+import { readFileSync } from 'node:fs';
+import { sliceRows, selectRows } from './src/data/dataset.js';
+import { evaluateFaithfulness, sanityChecks, shapleyMethod } from './src/testing/index.js';
+const dir = './datasets/credit-demo/';
+const model = await loadOnnx(dir + 'model.onnx', { select: [1] });
+console.log(model.outputNames);
+const train = await loadCsv(dir + 'train.csv');
+const apps = await loadCsv(dir + 'applicants.csv');
+const groups = JSON.parse(readFileSync(dir + 'groups.json', 'utf8'));
+const bg = selectRows(train, Array.from({ length: 30 }, (_, i) => i * 33));
+let t = performance.now();
+const q = await evaluateFaithfulness(model, apps, { background: bg, groups, method: shapleyMethod('kernel') });
+console.log(JSON.stringify({ ...q, perRow: undefined, curves: undefined }), (performance.now() - t) / 1000);
+t = performance.now();
+const s = await sanityChecks(model, sliceRows(apps, 0, 3), { background: bg, groups, method: shapleyMethod('kernel') });
+console.log(JSON.stringify(s), (performance.now() - t) / 1000);
