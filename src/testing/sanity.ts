@@ -473,8 +473,11 @@ export async function stabilityCheck(
     for (let p = 0; p < n; p++)
       for (let o = 0; o < nOut; o++) {
         const at = p * nOut + o;
+        // mean as first + mean deviation, so identical values give a spread of exactly 0
+        const first = runs[0][r][at];
         let m = 0;
-        for (let k = 0; k < seeds; k++) m += runs[k][r][at] / seeds;
+        for (let k = 0; k < seeds; k++) m += (runs[k][r][at] - first) / seeds;
+        m += first;
         let v = 0;
         for (let k = 0; k < seeds; k++) v += (runs[k][r][at] - m) ** 2 / (seeds - 1);
         spread[p] += Math.sqrt(v) / (nRows * nOut);
