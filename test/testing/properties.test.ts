@@ -12,9 +12,11 @@ import {
   defineMethod,
   dummyProperty,
   efficiencyProperty,
+  fromExplain,
   PropertyViolation,
   playersOf,
   shapleyMethod,
+  tableGame,
 } from '../../src/testing/index.js';
 
 /** Banzhaf values: the unweighted mean of marginal contributions — Shapley without the efficiency constraint. */
@@ -66,30 +68,50 @@ describe('planted bugs are found and shrunk', () => {
     expect(playersOf(c)).toBeLessThanOrEqual(2);
     const msg = (out.errorInstance as Error).message;
     expect(msg).toMatch(/dummy violated by method "exact with players 0, 1 swapped": player \d is a null player/);
-    console.log(msg);
   });
 
   it('shrinks games to small values', async () => {
     const out = await fc.check(efficiencyProperty(noEfficiency, { cases: 'games', maxPlayers: 6 }), { seed: 3 });
     const c = (out.counterexample as [GameCase, number])[0];
     expect(c.nPlayers).toBe(3);
-    console.log((out.errorInstance as Error).message);
   });
 });
 
-describe("whybox's estimators keep the claims they make", () => {
-  const methods: AttributionMethod[] = [
-    shapleyMethod('exact'),
-    shapleyMethod('permutation'),
-    shapleyMethod('kernel'),
-    shapleyMethod('leverage'),
-    shapleyMethod('kernel', { budget: 40 }),
-    shapleyMethod('shap'),
-    shapleyMethod('msr'),
-  ];
-  for (const method of methods)
-    it(`${method.name}: ${method.claims.join(', ')}`, async () => {
-      const checked = await assertClaims(method, {}, { numRuns: 20, seed: 42 });
-      expect(checked).toEqual(method.claims);
+describe('adapters', () => {
+  it('a sampled budget drops the claims that need the full budget, and still keeps the rest', async () => {
+    const method = shapleyMethod('kernel', { budget: 40 });
+    expect(method.claims).toEqual(['efficiency', 'convergence', 'linearity']);
+    expect(await assertClaims(method, {}, { numRuns: 15, seed: 42 })).toEqual(method.claims);
+  });
+
+  it("fromExplain: explain()'s exact method on model cases keeps every claim (closed forms included)", async () => {
+    const method = fromExplain({
+      explain: { method: 'exact' },
+      claims: ['efficiency', 'symmetry', 'dummy', 'exactness'],
     });
+    expect(method.needsModel).toBe(true);
+    expect(await assertClaims(method, { maxPlayers: 5 }, { numRuns: 15, seed: 43 })).toEqual(method.claims);
+  });
+
+  it('fromExplain refuses a bare game', async () => {
+    const method = fromExplain({ explain: { method: 'exact' } });
+    const c: GameCase = { type: 'game', nPlayers: 1, nOutputs: 1, table: Float64Array.from([0, 1]), note: 'tiny' };
+    await expect(method.attribute({ game: tableGame(c) }, { seed: 0 })).rejects.toThrow(
+      /task.model must be a model task/,
+    );
+  });
+
+  it('defineMethod validates its claims', () => {
+    expect(() =>
+      defineMethod('x', ['efficiency', 'fairness' as never], async () => ({ values: new Float64Array() })),
+    ).toThrow(/claims must be a list of/);
+  });
+
+  it('a method returning the wrong shape is reported as such', async () => {
+    const bad = defineMethod('short', ['efficiency'], async () => ({ values: new Float64Array(1) }));
+    const out = await fc.check(efficiencyProperty(bad, { minPlayers: 2 }), { seed: 1, numRuns: 5 });
+    expect((out.errorInstance as Error).message).toMatch(
+      /shape violated by method "short": expected values as a Float64Array of 2 players/,
+    );
+  });
 });
