@@ -183,15 +183,16 @@ export async function loadQualityInputs(
       );
     const groupsPath = str('groups');
     const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
-    const name: Parameters<typeof shapleyMethod>[0] =
-      method === 'kernel' ? ((variant as KernelVariant | undefined) ?? 'kernel') : method;
     const opened = onnx;
     return {
       model,
       rows,
       background,
       players,
-      method: shapleyMethod(name),
+      method:
+        method === 'kernel'
+          ? shapleyMethod('kernel', { variant: variant as KernelVariant | undefined })
+          : shapleyMethod(method),
       methodName: method === 'kernel' ? `kernel (${variant ?? 'decomposed'})` : method,
       budget,
       seed,

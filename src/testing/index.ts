@@ -4,6 +4,8 @@
  * dependency) for the arbitraries and properties.
  */
 
+export type { CurveSet, CurveSvgOptions } from '../explanation/plots/faithfulness-curve.js';
+export { faithfulnessCurveSvg } from '../explanation/plots/faithfulness-curve.js';
 export type { GameCaseOptions, ModelCaseOptions, ValueStyle } from './arbitraries.js';
 export {
   backgrounds,

@@ -86,7 +86,12 @@ export interface AttributionMethod {
   attribute(task: AttributionTask, options: AttributeOptions): Promise<Attribution>;
 }
 
-/** Names accepted by {@link shapleyMethod}: `'exact'`, `'permutation'`, `'kernel'` or a kernel variant. */
+/**
+ * Names accepted by {@link shapleyMethod}: `'exact'`, `'permutation'`, `'kernel'` (the Kernel SHAP
+ * family, variant from the options, default `'decomposed'`) or a kernel variant by name
+ * (`'leverage'`, `'msr'`, `'shap'`, `'decomposed'`; the variant `'kernel'` is
+ * `shapleyMethod('kernel', { variant: 'kernel' })`).
+ */
 export type ShapleyMethodName = 'exact' | 'permutation' | 'kernel' | KernelVariant;
 
 /** Options of {@link shapleyMethod}. */
@@ -98,6 +103,8 @@ export interface ShapleyMethodOptions {
   budget?: number;
   /** Permutation: antithetic pairs. @defaultValue true */
   antithetic?: boolean;
+  /** Kernel variant when the name is `'kernel'`. @defaultValue 'decomposed' */
+  variant?: KernelVariant;
 }
 
 /**
@@ -123,8 +130,18 @@ export function shapleyMethod(name: ShapleyMethodName, options: ShapleyMethodOpt
   const fixedBudget = options.budget;
   if (fixedBudget !== undefined && (!Number.isInteger(fixedBudget) || fixedBudget < 2))
     throw new InvalidOptionError('budget', 'an integer >= 2', fixedBudget);
+  if (options.variant !== undefined && (name !== 'kernel' || !variants.includes(options.variant)))
+    throw new InvalidOptionError(
+      'variant',
+      `one of ${KERNEL_VARIANTS.join(', ')}, with the name 'kernel'`,
+      options.variant,
+    );
   const variant: KernelVariant | undefined =
-    name === 'exact' || name === 'permutation' ? undefined : name === 'kernel' ? 'decomposed' : name;
+    name === 'exact' || name === 'permutation'
+      ? undefined
+      : name === 'kernel'
+        ? (options.variant ?? 'decomposed')
+        : name;
   let claims: Claim[];
   if (name === 'exact') claims = [...CLAIMS];
   else if (name === 'permutation') claims = ['efficiency', 'dummy', 'linearity', 'convergence'];

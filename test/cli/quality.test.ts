@@ -148,9 +148,9 @@ describe('whybox evaluate', () => {
   it('--format svg and html render the curves; table is the default', async () => {
     const base = ['evaluate', '--model', LIN, '--data', files.linData, '--method', 'exact'];
     const svg = await run(...base, '--format', 'svg');
-    expect(svg.stdout).toMatch(/^<svg [^]*<\/svg>\n$/);
+    expect(svg.stdout).toMatch(/^<svg [\s\S]*<\/svg>\n$/);
     const html = await run(...base, '--format', 'html');
-    expect(html.stdout).toMatch(/^<!doctype html>[^]*deletion AUC[^]*<svg [^]*<\/html>\n$/);
+    expect(html.stdout).toMatch(/^<!doctype html>[\s\S]*deletion AUC[\s\S]*<svg [\s\S]*<\/html>\n$/);
     const table = await run(...base);
     expect(table.stdout).toMatch(/deletion AUC/);
     expect(table.stdout).toMatch(/infidelity/);

@@ -40,7 +40,7 @@ function run(method: MethodName, game: Game, budget: number, seed: number): Prom
 /** Each method as a whybox/testing AttributionMethod, at its default budget and at the smallest it accepts. */
 function kitMethods(): { method: AttributionMethod; small: AttributionMethod }[] {
   return METHODS.map((m) => {
-    const method = shapleyMethod(m);
+    const method = m === 'kernel' ? shapleyMethod('kernel', { variant: 'kernel' }) : shapleyMethod(m);
     // below 2n + 2 coalition values a shared regression cannot identify n values (BudgetError)
     const small = defineMethod(`${method.name} (smallest budget)`, [], (task, opts) =>
       method.attribute(task, { ...opts, budget: m === 'exact' ? undefined : minimumBudget(task.game.nPlayers) + 2 }),
