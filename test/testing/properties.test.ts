@@ -9,6 +9,7 @@ import type { Game } from '../../src/games/game.js';
 import type { AttributionCase, AttributionMethod, GameCase } from '../../src/testing/index.js';
 import {
   assertClaims,
+  convergenceProperty,
   defineMethod,
   dummyProperty,
   efficiencyProperty,
@@ -16,6 +17,7 @@ import {
   PropertyViolation,
   playersOf,
   shapleyMethod,
+  symmetryProperty,
   tableGame,
 } from '../../src/testing/index.js';
 
@@ -113,5 +115,24 @@ describe('adapters', () => {
     expect((out.errorInstance as Error).message).toMatch(
       /shape violated by method "short": expected values as a Float64Array of 2 players/,
     );
+  });
+});
+
+describe('statistical checks of sampled methods', () => {
+  it('permutation sampling: symmetric players agree within 5 combined standard errors', async () => {
+    const method = shapleyMethod('permutation', { budget: 24 });
+    await fc.assert(symmetryProperty(method, { stderrs: 5, maxPlayers: 6 }), { numRuns: 30, seed: 11 });
+    // without the standard-error allowance the same property fails (sampling noise)
+    const out = await fc.check(symmetryProperty(method, { maxPlayers: 6 }), { numRuns: 30, seed: 11 });
+    expect(out.failed).toBe(true);
+  });
+
+  it('convergence: budgets the method refuses are left out', async () => {
+    const method = shapleyMethod('kernel', { variant: 'leverage' });
+    // 2n budget is below the regression minimum 2n + 2 (BudgetError) and is skipped
+    await fc.assert(convergenceProperty(method, { cases: 'games', budgets: (n) => [2 * n, 2 * n + 2, 64 * n] }), {
+      numRuns: 10,
+      seed: 12,
+    });
   });
 });
