@@ -73,18 +73,68 @@ export function gameCases(options: GameCaseOptions = {}): fc.Arbitrary<GameCase>
   const max = options.maxPlayers ?? 6;
   check(min, max, 'gameCases players');
   if (max > 16) throw new RangeError(`gameCases: maxPlayers ${max} is above 16 (a 2^n table is generated)`);
+  const maxOut = options.maxOutputs ?? 1;
+  check(1, maxOut, 'gameCases outputs');
   const value = numbers(options.values ?? 'integers', options.range ?? 10);
-  return fc.tuple(fc.integer({ min, max }), fc.integer({ min: 1, max: options.maxOutputs ?? 1 })).chain(([n, nOut]) =>
-    fc.array(value, { minLength: 2 ** n * nOut, maxLength: 2 ** n * nOut }).map((vals) =>
-      printable<GameCase>({
-        type: 'game',
-        nPlayers: n,
-        nOutputs: nOut,
-        table: Float64Array.from(vals),
-        note: 'random',
-      }),
-    ),
+  return tables(min, max, maxOut, value).map(([n, nOut, table]) =>
+    printable<GameCase>({ type: 'game', nPlayers: n, nOutputs: nOut, table, note: 'random' }),
   );
+}
+
+/** Above this many values, tables are drawn per size (chain) instead of from one shared pool. */
+const POOL_LIMIT = 1024;
+
+/** Table of an n-player game read from a pool drawn for `max` players (value of (S, o) at `o · 2^max + S`). */
+function cut(pool: readonly number[], n: number, nOut: number, max: number): Float64Array {
+  const poolSize = 2 ** max;
+  const t = new Float64Array(2 ** n * nOut);
+  for (let m = 0; m < 2 ** n; m++) for (let o = 0; o < nOut; o++) t[m * nOut + o] = pool[o * poolSize + m];
+  return t;
+}
+
+/**
+ * Draws n ∈ [min, max], nOut ∈ [1, maxOut] and the `2^n × nOut` value table. When the pool for
+ * the largest game is small, one pool of `2^max × maxOut` values is drawn next to n (not
+ * chained) and every game reads a prefix of it: shrinking n keeps the restriction of the
+ * same game to its first players, which usually still fails, so counterexamples shrink to
+ * few players.
+ */
+function tables(
+  min: number,
+  max: number,
+  maxOut: number,
+  value: fc.Arbitrary<number>,
+  count = 1,
+): fc.Arbitrary<[number, number, ...Float64Array[]]> {
+  const sizes = fc.tuple(fc.integer({ min, max }), fc.integer({ min: 1, max: maxOut }));
+  const poolLength = 2 ** max * maxOut;
+  if (poolLength > POOL_LIMIT)
+    return sizes.chain(([n, nOut]) =>
+      fc
+        .array(fc.array(value, { minLength: 2 ** n * nOut, maxLength: 2 ** n * nOut }), {
+          minLength: count,
+          maxLength: count,
+        })
+        .map((ts): [number, number, ...Float64Array[]] => [n, nOut, ...ts.map((t) => Float64Array.from(t))]),
+    );
+  const pool = fc.array(value, { minLength: poolLength, maxLength: poolLength });
+  return fc
+    .tuple(sizes, fc.array(pool, { minLength: count, maxLength: count }))
+    .map(([[n, nOut], pools]): [number, number, ...Float64Array[]] => [
+      n,
+      nOut,
+      ...pools.map((p) => cut(p, n, nOut, max)),
+    ]);
+}
+
+/**
+ * Two distinct players from two draws, clamped (not reduced modulo n) so that shrinking n
+ * keeps them, and shrinking the draws gives players 0 and 1.
+ */
+function pairOf(a: number, b: number, n: number): [number, number] {
+  const i = Math.min(a, n - 1);
+  const j = Math.min(b, n - 2);
+  return [i, j >= i ? j + 1 : j];
 }
 
 function remap(c: GameCase, canon: (m: number) => number, note: string): GameCase {
@@ -99,11 +149,13 @@ export function symmetricGameCases(
   options: GameCaseOptions = {},
 ): fc.Arbitrary<{ game: GameCase; i: number; j: number }> {
   return fc
-    .tuple(gameCases({ ...options, minPlayers: Math.max(2, options.minPlayers ?? 2) }), fc.nat(), fc.nat())
+    .tuple(
+      gameCases({ ...options, minPlayers: Math.max(2, options.minPlayers ?? 2) }),
+      fc.nat({ max: 15 }),
+      fc.nat({ max: 15 }),
+    )
     .map(([g, a, b]) => {
-      const n = g.nPlayers;
-      const i = a % n;
-      const j = (i + 1 + (b % (n - 1))) % n;
+      const [i, j] = pairOf(a, b, g.nPlayers);
       const bi = 1 << i;
       const bj = 1 << j;
       // coalitions holding j but not i read the value of the one holding i but not j
@@ -114,8 +166,9 @@ export function symmetricGameCases(
 
 /** Random games where player `dummy` (drawn) is a null player: v(S ∪ dummy) = v(S). */
 export function dummyGameCases(options: GameCaseOptions = {}): fc.Arbitrary<{ game: GameCase; dummy: number }> {
-  return fc.tuple(gameCases(options), fc.nat()).map(([g, a]) => {
-    const d = a % g.nPlayers;
+  // the dummy's index is drawn apart from n and clamped, so that it survives shrinking n
+  return fc.tuple(gameCases(options), fc.nat({ max: 15 })).map(([g, a]) => {
+    const d = Math.min(a, g.nPlayers - 1);
     return { game: remap(g, (m) => m & ~(1 << d), `player ${d} is a null player`), dummy: d };
   });
 }
@@ -128,16 +181,13 @@ export function gamePairs(
   const max = options.maxPlayers ?? 6;
   check(min, max, 'gamePairs players');
   const value = numbers(options.values ?? 'integers', options.range ?? 10);
-  return fc.tuple(fc.integer({ min, max }), fc.integer({ min: 1, max: options.maxOutputs ?? 1 })).chain(([n, nOut]) => {
-    const table = fc.array(value, { minLength: 2 ** n * nOut, maxLength: 2 ** n * nOut });
-    const coef = fc.integer({ min: -3, max: 3 });
-    return fc.tuple(table, table, coef, coef).map(([t1, t2, a, b]) => ({
-      u: printable<GameCase>({ type: 'game', nPlayers: n, nOutputs: nOut, table: Float64Array.from(t1), note: 'u' }),
-      v: printable<GameCase>({ type: 'game', nPlayers: n, nOutputs: nOut, table: Float64Array.from(t2), note: 'v' }),
-      a,
-      b,
-    }));
-  });
+  const coef = fc.integer({ min: -3, max: 3 });
+  return fc.tuple(tables(min, max, options.maxOutputs ?? 1, value, 2), coef, coef).map(([[n, nOut, t1, t2], a, b]) => ({
+    u: printable<GameCase>({ type: 'game', nPlayers: n, nOutputs: nOut, table: t1, note: 'u' }),
+    v: printable<GameCase>({ type: 'game', nPlayers: n, nOutputs: nOut, table: t2, note: 'v' }),
+    a,
+    b,
+  }));
 }
 
 function featureValues(style: ValueStyle | undefined): fc.Arbitrary<number> {
@@ -313,12 +363,11 @@ export function symmetricModelCases(
     fc
       .tuple(
         fc.constantFrom(...kinds).chain((k) => modelSpecs(k, s.n)),
-        fc.nat(),
-        fc.nat(),
+        fc.nat({ max: 15 }),
+        fc.nat({ max: 15 }),
       )
       .map(([base, a, b]) => {
-        const i = a % s.n;
-        const j = (i + 1 + (b % (s.n - 1))) % s.n;
+        const [i, j] = pairOf(a, b, s.n);
         const x = s.x.slice();
         x[j] = x[i];
         const swap = (r: number[]) => {
@@ -341,8 +390,8 @@ export function symmetricModelCases(
 
 /** Model cases where player `dummy`'s columns are never read by the model. */
 export function dummyModelCases(options: ModelCaseOptions = {}): fc.Arbitrary<{ model: ModelCase; dummy: number }> {
-  return fc.tuple(modelCases(options), fc.nat()).map(([c, a]) => {
-    const d = a % c.groups.length;
+  return fc.tuple(modelCases(options), fc.nat({ max: 15 })).map(([c, a]) => {
+    const d = Math.min(a, c.groups.length - 1);
     const model = printable<ModelCase>({
       ...c,
       model: { kind: 'ignoring', base: c.model, columns: c.groups[d] },
