@@ -22,7 +22,7 @@ import type { Background } from '../sampling/background.js';
 import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from '../sampling/background.js';
 import { Rng } from '../sampling/rng.js';
 import type { AttributionMethod } from '../testing/method.js';
-import { shapleyMethod } from '../testing/method.js';
+import { fromExplain, shapleyMethod } from '../testing/method.js';
 
 /** Where the CLI writes (the same shape as main.ts's CliIO). */
 export interface QualityIO {
@@ -189,10 +189,7 @@ export async function loadQualityInputs(
       rows,
       background,
       players,
-      method:
-        method === 'kernel'
-          ? shapleyMethod('kernel', { variant: variant as KernelVariant | undefined })
-          : shapleyMethod(method),
+      method: methodFor(method, variant as KernelVariant | undefined),
       methodName: method === 'kernel' ? `kernel (${variant ?? 'decomposed'})` : method,
       budget,
       seed,
@@ -205,6 +202,17 @@ export async function loadQualityInputs(
     await onnx?.close();
     throw error;
   }
+}
+
+/**
+ * The method under test for a --method name. Methods explain() offers beyond the Shapley
+ * estimators (such as 'lime', once explain() accepts it: resolveMethod refuses it until then)
+ * run through explain() on each row's model task and claim no Shapley axiom.
+ */
+function methodFor(method: string, variant: KernelVariant | undefined): AttributionMethod {
+  if (method === 'kernel') return shapleyMethod('kernel', { variant });
+  if (method === 'exact' || method === 'permutation') return shapleyMethod(method);
+  return fromExplain({ name: method, explain: { method: method as never }, claims: [] });
 }
 
 async function readCsvFor(path: string, model: Model, flag: string): Promise<Dataset> {
