@@ -142,12 +142,3 @@ export function toBackground(
     );
   return createBackground('columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d }, weights);
 }
-
-/** Masks (`count × n` bytes) of coalitions given as lists of members. */
-export function masksOf(coalitions: readonly (readonly number[])[], n: number): Uint8Array {
-  const masks = new Uint8Array(coalitions.length * n);
-  coalitions.forEach((c, k) => {
-    for (const p of c) masks[k * n + p] = 1;
-  });
-  return masks;
-}

@@ -128,7 +128,7 @@ describe('exact Shapley beats a random order on the fixtures', () => {
       }
     });
 
-  it('datasets/credit-demo (20 grouped players, kernel SHAP)', async () => {
+  it('datasets/credit-demo (20 grouped players; exact, and kernel SHAP)', async () => {
     const model = await loadOnnx(new URL('model.onnx', DEMO).pathname, { select: [1] });
     try {
       const train = await loadCsv(new URL('train.csv', DEMO).pathname);
@@ -136,15 +136,25 @@ describe('exact Shapley beats a random order on the fixtures', () => {
       const groups = JSON.parse(readFileSync(new URL('groups.json', DEMO), 'utf8'));
       const bg = selectRows(
         train,
-        Array.from({ length: 20 }, (_, i) => i * 50),
+        Array.from({ length: 10 }, (_, i) => i * 100),
       );
       const q = await evaluateFaithfulness(model, apps, {
+        background: bg,
+        groups,
+        method: shapleyMethod('exact'),
+        perturbations: 10,
+      });
+      const k = await evaluateFaithfulness(model, apps, {
         background: bg,
         groups,
         method: shapleyMethod('kernel'),
         budget: 600,
         perturbations: 10,
       });
+      // the same random orders (same seed) for both; kernel's order is close to exact's
+      expect(k.randomDeletionAuc).toBe(q.randomDeletionAuc);
+      expect(k.deletionAuc as number).toBeLessThan((k.randomDeletionAuc as number) - 0.2);
+      expect(Math.abs((k.deletionAuc as number) - (q.deletionAuc as number))).toBeLessThan(0.05);
       expect(q.rows).toBe(5);
       expect(q.players).toHaveLength(20);
       expect(q.deletionAuc as number).toBeLessThan((q.randomDeletionAuc as number) - 0.2);
