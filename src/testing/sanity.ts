@@ -36,6 +36,7 @@ import { fromFunction } from '../models/function-model.js';
 import type { Model } from '../models/model.js';
 import { createBackground } from '../sampling/background.js';
 import { Rng } from '../sampling/rng.js';
+import { shapleyMethod } from './method.js';
 import type { QualityOptions, QualitySetup } from './model-tasks.js';
 import { attributeTask, qualitySetup, rowTask, toBackground } from './model-tasks.js';
 
@@ -502,7 +503,7 @@ export async function sanityChecks(model: Model, rows: RowsInput, options: Sanit
   const dummy = await dummyCheck(model, rows, { ...options, threshold: t.dummy });
   const randomization = await randomizationCheck(model, rows, { ...options, threshold: t.randomization });
   const stability = await stabilityCheck(model, rows, { ...options, threshold: t.stability });
-  const method = (options.method ?? { name: 'kernel/decomposed' }).name;
+  const method = (options.method ?? shapleyMethod('kernel')).name;
   return {
     method,
     rows: rows.nRows,
