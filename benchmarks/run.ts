@@ -3,7 +3,19 @@
  * Each prints its table and writes benchmarks/results/<name>.json; figures go to
  * benchmarks/README.md by hand, with the command that produced them.
  */
-const ALL = ['onnx-throughput', 'overhead', 'exact', 'accuracy', 'german', 'parallel', 'soak', 'quality'] as const;
+const ALL = [
+  'onnx-throughput',
+  'overhead',
+  'exact',
+  'accuracy',
+  'german',
+  'parallel',
+  'soak',
+  'credit',
+  'sequences',
+  'lime-surrogate',
+  'quality',
+] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];
 for (const name of chosen) {

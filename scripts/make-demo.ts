@@ -12,6 +12,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  buildScorecard,
+  demoSchema,
+  PROTECTED,
+  RAW_MANY,
+  REASON_TEMPLATES,
+  rawCsv,
+  type Truth,
+} from './lib/credit-reasons.js';
 import { compactJson, numericCsv } from './lib/format.js';
 import type { Dense } from './lib/nn.js';
 import { runOnnx } from './lib/ort-check.js';
@@ -21,7 +30,7 @@ import { accuracy, rocAuc, toDenseLayers, trainMlp } from './lib/train.js';
 
 const OUT_DIR = fileURLToPath(new URL('../datasets/credit-demo/', import.meta.url));
 
-const SEEDS = { data: 2024, labels: 2025, init: 2026, applicants: 2027 } as const;
+const SEEDS = { data: 2024, labels: 2025, init: 2026, applicants: 2027, many: 2028 } as const;
 const N_ROWS = 1000;
 const N_TRAIN = 800;
 const TARGET_BAD_RATE = 0.3;
@@ -395,6 +404,12 @@ a known ground-truth model (below), so explanations can be checked against the t
 | \`applicants.csv\` | ${r.applicants.length} new applicants to explain (same columns, from a separate draw) |
 | \`groups.json\` | each categorical attribute → its one-hot columns (numeric columns are players of their own) |
 | \`model.onnx\` | classifier: input \`x\` float [batch, ${COLUMNS.length}] → outputs \`label\` int64 [batch], \`probabilities\` float [batch, 2] (column 1 = P(bad)) |
+| \`schema.json\` | the 20 raw attributes → the ${COLUMNS.length} model columns (whybox schema format); \`personal_status\`, \`age\` and \`foreign_worker\` are marked \`protected\` |
+| \`reasons.json\` | reason statements (and codes R01–R17) for the non-protected attributes |
+| \`applicants-raw.csv\` | the ${r.applicants.length} applicants of \`applicants.csv\` as raw records (an \`id\` column, then the attributes) |
+| \`applicants-many-raw.csv\` | ${RAW_MANY} more raw applicants (a separate seeded draw), for reason-code checks and reports |
+| \`scorecard.onnx\` | the ground truth itself as a model (same input and outputs as \`model.onnx\`): P(bad) from the formula below |
+| \`truth.json\` | the ground truth's coefficients, machine-readable |
 
 To explain the risk score, explain column 1 of \`probabilities\` (P(bad)), e.g. with
 \`loadOnnx('model.onnx', { select: [1] })\`, using \`train.csv\` as background data and
@@ -460,6 +475,21 @@ train rows and ${fmt(1 - r.holdoutBadRate)} on the holdout. The ground-truth col
 P(bad): the best any model can do on average, since labels are random draws from it. The gap
 between the model and the ground truth on the holdout is what ${N_TRAIN} rows buy a
 ${nParams.toLocaleString('en-US')}-parameter MLP; it is a demo model, not a good credit model.
+
+## Reason codes and their ground truth
+
+Raw records are encoded with \`schema.json\` (one player per attribute), and reasons rendered
+with \`reasons.json\`: \`whybox explain --schema datasets/credit-demo/schema.json --data
+datasets/credit-demo/applicants-raw.csv --model datasets/credit-demo/model.onnx --reasons
+datasets/credit-demo/reasons.json --background datasets/credit-demo/train.csv\`.
+
+The ground truth is additive in the log-odds except for the duration × amount interaction, so
+the Shapley values of \`scorecard.onnx\` explained with a logit link are known in closed form
+for any background: φ_a = t_a(x) − E_b[t_a(b)] for every term t_a of one attribute, and the
+interaction 0.3·d·m is split half and half between \`duration_months\` and \`credit_amount\`
+(φ_d gets 0.3·(½(d_x E[m_b] − E[d_b m_b]) + ½(d_x m_x − E[d_b] m_x)), symmetrically for m).
+The attributes with the two largest positive φ (protected ones excluded) are the planted top-2
+reasons; \`test/explanation/credit-truth.test.ts\` checks that whybox's reason codes find them.
 
 ## Applicants to explain
 
@@ -587,8 +617,55 @@ async function main(): Promise<void> {
     console.log(`applicant ${i + 1}: model P(bad) ${fmt(x.pModel)}, true ${fmt(x.pTrue)} (${x.why})`);
   });
 
+  // Reason codes: schema, templates, raw records, the ground truth and its ONNX scorecard.
+  const truth: Truth = {
+    intercept,
+    levelEffects: TRUE_LEVEL_EFFECTS,
+    duration: { center: 20, scale: 12, coef: 0.6 },
+    amount: { reference: 2300, coef: 0.35 },
+    interaction: 0.3,
+    young: { below: 30, coef: 0.07 },
+    installment: { center: 3, coef: 0.2 },
+  };
+  writeFileSync(`${OUT_DIR}schema.json`, compactJson(demoSchema(ATTRS, COLUMNS)));
+  writeFileSync(`${OUT_DIR}reasons.json`, compactJson(REASON_TEMPLATES));
+  writeFileSync(`${OUT_DIR}truth.json`, compactJson(truth));
+  writeFileSync(
+    `${OUT_DIR}applicants-raw.csv`,
+    rawCsv(
+      ATTRS,
+      applicants.map((x) => x.a),
+      applicants.map((_, i) => `A${i + 1}`),
+    ),
+  );
+  const manyRng = createRandom(SEEDS.many);
+  const many = Array.from({ length: RAW_MANY }, () => drawApplicant(manyRng));
+  writeFileSync(
+    `${OUT_DIR}applicants-many-raw.csv`,
+    rawCsv(
+      ATTRS,
+      many,
+      many.map((_, i) => `B${String(i + 1).padStart(3, '0')}`),
+    ),
+  );
+  writeFileSync(`${OUT_DIR}scorecard.onnx`, buildScorecard(COLUMNS, truth));
+  const manyTrue = many.map((a) => sigmoid(trueLogit(a) + intercept));
+  console.log(
+    `applicants-many-raw.csv: ${RAW_MANY} applicants, ${manyTrue.filter((p) => p > 0.5).length} with true P(bad) > 0.5; protected: ${PROTECTED.join(', ')}`,
+  );
+
   // Check the ONNX model against the JS forward pass on all rows and the applicants.
   const failures: string[] = [];
+  {
+    const set = many.map(encode);
+    const { outputs } = await runOnnx(`${OUT_DIR}scorecard.onnx`, set.flat(), set.length, [COLUMNS.length]);
+    const diff = Math.max(...outputs.probabilities.map((r, i) => Math.abs(r[1] - manyTrue[i])));
+    const ok = diff <= ORT_TOLERANCE;
+    console.log(
+      `scorecard.onnx on applicants-many-raw.csv: max|P_ort(bad) - P_true(bad)| = ${diff.toExponential(3)} ${ok ? 'ok' : 'FAIL'}`,
+    );
+    if (!ok) failures.push(`scorecard.onnx: diff ${diff}`);
+  }
   for (const [what, set, expected] of [
     ['train.csv', rows, pModel],
     ['applicants.csv', appRows, applicants.map((x) => x.pModel)],

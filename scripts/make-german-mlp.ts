@@ -19,7 +19,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GERMAN_DIR, germanAvailable, loadGerman } from '../benchmarks/lib/german.js';
+import { GERMAN_ATTRIBUTES, GERMAN_DIR, germanAvailable, loadGerman } from '../benchmarks/lib/german.js';
+import { demoSchema, NUMERIC_RANGES, REASON_TEMPLATES } from './lib/credit-reasons.js';
 import { compactJson, markdownTable } from './lib/format.js';
 import type { Dense } from './lib/nn.js';
 import { runOnnx } from './lib/ort-check.js';
@@ -29,6 +30,12 @@ import { accuracy, rocAuc, type TrainOptions, toDenseLayers, trainMlp } from './
 
 const OUT_DIR = fileURLToPath(new URL('../benchmarks/fixtures/', import.meta.url));
 const MODEL_FILE = 'german-mlp.onnx';
+/** The logistic regression (same trainer and split), for the German credit example. */
+const LOGISTIC_FILE = 'german-logistic.onnx';
+/** Schema and reason templates of the German credit example (examples/german-credit.ts). */
+const EXAMPLE_DIR = fileURLToPath(new URL('../examples/german-credit/', import.meta.url));
+/** Numeric ranges of the UCI data (german.doc; the demo's credit amount stops at 18000). */
+const GERMAN_RANGES = { ...NUMERIC_RANGES, credit_amount: [250, 18424] } as const;
 const SPLIT_FILE = 'german-mlp.split.json';
 
 const SEEDS = { split: 4101, init: 4102 } as const;
@@ -192,7 +199,10 @@ function readme(r: Report): string {
     ['model', 'train acc', 'train AUC', 'holdout acc', 'holdout AUC', 'holdout log-loss'],
     [
       resultRow(`MLP 61-64-32-2 (this file, decay ${r.mlp.selection.best})`, r.mlp),
-      resultRow(`logistic regression, same trainer (decay ${r.logistic.selection.best}; not written)`, r.logistic),
+      resultRow(
+        `logistic regression, same trainer (decay ${r.logistic.selection.best}; \`${LOGISTIC_FILE}\`)`,
+        r.logistic,
+      ),
       ['always "good"', fmt(1 - r.trainBadRate), '0.500', fmt(1 - r.holdoutBadRate), '0.500', ''],
     ],
   );
@@ -360,6 +370,14 @@ async function main(): Promise<void> {
     mlp.fit.layers,
   );
   const sha256 = createHash('sha256').update(model).digest('hex');
+  const logisticModel = buildScaledMlpModel(
+    'german_credit_logistic',
+    'whybox example model: P(bad) of a UCI Statlog German credit applicant (CC BY 4.0, donor Hans Hofmann) ' +
+      'from 61 one-hot/numeric columns; standardisation inside the graph, logistic regression (softmax over 2 logits). ' +
+      'Made by scripts/make-german-mlp.ts.',
+    logistic.fit.scaler,
+    logistic.fit.layers,
+  );
 
   // Check the ONNX model against the JS forward pass on all rows before writing anything else.
   const { outputNames, outputs } = await runOnnx(model, rows.flat(), n, [d]);
@@ -376,6 +394,13 @@ async function main(): Promise<void> {
       `label mismatches ${labelMismatch} ${ok ? 'ok' : 'FAIL'}`,
   );
   if (!ok) failures.push(`diff ${maxDiff}, ${labelMismatch} label mismatches`);
+  {
+    const { outputs: lo } = await runOnnx(logisticModel, rows.flat(), n, [d]);
+    const diff = Math.max(...lo.probabilities.map((r, i) => Math.abs(r[1] - logistic.all[i])));
+    const lok = Number.isFinite(diff) && diff <= ORT_TOLERANCE;
+    console.log(`${LOGISTIC_FILE}: max|P_ort(bad) - P_js(bad)| = ${diff.toExponential(3)} ${lok ? 'ok' : 'FAIL'}`);
+    if (!lok) failures.push(`${LOGISTIC_FILE}: diff ${diff}`);
+  }
   if (failures.length > 0) {
     console.error(`MISMATCH (nothing written):\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;
@@ -384,6 +409,18 @@ async function main(): Promise<void> {
 
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(`${OUT_DIR}${MODEL_FILE}`, model);
+  writeFileSync(`${OUT_DIR}${LOGISTIC_FILE}`, logisticModel);
+  mkdirSync(EXAMPLE_DIR, { recursive: true });
+  const schema = demoSchema(
+    GERMAN_ATTRIBUTES.map((a) => ({ ...a, labels: a.kind === 'categorical' ? a.labels : undefined })),
+    g.columns,
+    GERMAN_RANGES,
+  ) as Record<string, unknown>;
+  schema.name = 'german-credit';
+  schema.description =
+    'Raw attributes of UCI Statlog German credit (level labels as in benchmarks/lib/german.ts) -> the 61 input columns of benchmarks/fixtures/german-mlp.onnx and german-logistic.onnx. Made by scripts/make-german-mlp.ts.';
+  writeFileSync(`${EXAMPLE_DIR}schema.json`, compactJson(schema));
+  writeFileSync(`${EXAMPLE_DIR}reasons.json`, compactJson(REASON_TEMPLATES));
   writeFileSync(`${OUT_DIR}${SPLIT_FILE}`, compactJson(split));
   writeFileSync(
     `${OUT_DIR}README.md`,

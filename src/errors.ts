@@ -38,6 +38,10 @@ export interface DataLocation {
   line?: number;
   column?: number;
   columnName?: string;
+  /** 0-based index of the record (row) in the caller's input, for raw records. */
+  row?: number;
+  /** The schema attribute at fault, for raw records. */
+  attribute?: string;
 }
 
 /** Input data is unreadable, malformed or not finite. */
@@ -123,5 +127,8 @@ function formatLocation(loc: DataLocation): string {
   if (loc.column !== undefined)
     parts.push(`column ${loc.column}${loc.columnName ? ` (${JSON.stringify(loc.columnName)})` : ''}`);
   else if (loc.columnName) parts.push(`column ${JSON.stringify(loc.columnName)}`);
+  if (loc.row !== undefined && loc.line === undefined) parts.push(`record ${loc.row}`);
+  if (loc.attribute !== undefined && loc.columnName !== loc.attribute)
+    parts.push(`attribute ${JSON.stringify(loc.attribute)}`);
   return parts.length > 0 ? `${parts.join(', ')}: ` : '';
 }

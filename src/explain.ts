@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Dataset } from './data/dataset.js';
 import { assertFinite } from './data/dataset.js';
+import type { Hierarchy } from './data/hierarchy.js';
 import type { GroupSpec, Players } from './data/players.js';
 import { definePlayers } from './data/players.js';
 import { BudgetError, DataError, InvalidOptionError, ModelError, ShapeError, throwIfAborted } from './errors.js';
@@ -8,6 +9,9 @@ import type { ShapleyEstimate } from './estimators/estimate.js';
 import { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 import type { KernelVariant } from './estimators/kernel.js';
 import { defaultBudget, KERNEL_VARIANTS, kernelShap, resolveBudget } from './estimators/kernel.js';
+import type { LimeSettings } from './estimators/lime.js';
+import { lime } from './estimators/lime.js';
+import { partitionShap } from './estimators/partition.js';
 import { permutationShap } from './estimators/permutation.js';
 import type { Explanation, Method } from './explanation/explanation.js';
 import { playerColumnLists } from './explanation/explanation.js';
@@ -71,6 +75,16 @@ export interface ExplainOptions {
   maxBudget?: number;
   /** Kernel sparse mode: keep the k largest values. */
   topK?: number;
+  /**
+   * Partition (Owen values): the hierarchy over the players.
+   * @defaultValue the balanced binary hierarchy of contiguous player ranges
+   */
+  hierarchy?: Hierarchy;
+  /**
+   * Partition: sample this many hierarchy-consistent random orders instead of every context
+   * (cheaper for deep hierarchies; unbiased, not exact). @defaultValue every context
+   */
+  orders?: number;
   /** Permutation: antithetic pairs. @defaultValue true */
   antithetic?: boolean;
   /** Seed of every random draw. @defaultValue a random seed (recorded in `meta.seed`) */
@@ -93,12 +107,17 @@ export interface ExplainOptions {
   onProgress?: (p: ExplainProgress) => void;
   /** Receives warnings (large background...). @defaultValue process.emitWarning */
   onWarning?: (message: string) => void;
+  /**
+   * Method `'lime'`: its settings (numSamples, numFeatures, featureSelection, discretizer,
+   * kernelWidth, ...). The `background` rows are LIME's training data. @defaultValue {}
+   */
+  lime?: LimeSettings;
 }
 
 /** Methods and their availability, for messages. */
-const METHODS: readonly string[] = ['exact', 'kernel', 'permutation'];
+const METHODS: readonly string[] = ['exact', 'kernel', 'permutation', 'partition', 'lime'];
 const PLANNED: Readonly<Record<string, string>> = {
-  lime: "method 'lime' is not available in this version of whybox (planned); use 'exact', 'kernel' or 'permutation'",
+  ism: "method 'ism' (in-silico mutagenesis) explains one-hot sequences: use explainSequences (CLI: whybox explain --sequences)",
 };
 
 /** Validates a method name with an actionable message for planned ones. */
@@ -126,6 +145,9 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
   if (!options || typeof options !== 'object')
     throw new InvalidOptionError('options', 'an object with at least { background }', options);
   const method = resolveMethod(options.method);
+  if (method === 'lime') return explainLime(model, rows, options);
+  if (options.lime !== undefined)
+    throw new InvalidOptionError('lime', `unset for method '${method}' (it holds LIME's settings)`, options.lime);
   checkModel(model);
   const d = model.nInputs;
   const columns = 'columns' in rows ? [...rows.columns] : (model.inputNames ?? defaultNames(d));
@@ -228,23 +250,29 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
       estimates[r] =
         method === 'exact'
           ? await exactShapley(game, ectx)
-          : method === 'permutation'
-            ? await permutationShap(
+          : method === 'partition'
+            ? await partitionShap(
                 game,
-                { budget: budget as number | undefined, antithetic: options.antithetic },
+                { budget: budget as number | undefined, hierarchy: options.hierarchy, orders: options.orders },
                 ectx,
               )
-            : await kernelShap(
-                game,
-                {
-                  budget,
-                  variant,
-                  tolerance: options.tolerance,
-                  maxBudget: options.maxBudget,
-                  topK: options.topK,
-                },
-                ectx,
-              );
+            : method === 'permutation'
+              ? await permutationShap(
+                  game,
+                  { budget: budget as number | undefined, antithetic: options.antithetic },
+                  ectx,
+                )
+              : await kernelShap(
+                  game,
+                  {
+                    budget,
+                    variant,
+                    tolerance: options.tolerance,
+                    maxBudget: options.maxBudget,
+                    topK: options.topK,
+                  },
+                  ectx,
+                );
       fx[r] = game.prediction;
       modelRows += game.cost.modelRows;
       rowsDone++;
@@ -297,6 +325,44 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
   } finally {
     await release();
   }
+}
+
+/** Options that only the Shapley methods use (LIME refuses them rather than ignore them). */
+const SHAPLEY_ONLY = [
+  ['variant', 'a Kernel SHAP setting'],
+  ['budget', 'LIME draws lime.numSamples rows per explained row (CLI --num-samples)'],
+  ['tolerance', 'a Kernel SHAP setting'],
+  ['maxBudget', 'a Kernel SHAP setting'],
+  ['topK', 'use lime.numFeatures to limit the features'],
+  ['antithetic', 'a Permutation SHAP setting'],
+  ['summarize', "LIME needs the training rows' statistics, not a summary"],
+  ['backgroundWeights', 'LIME weighs samples by its kernel'],
+] as const;
+
+/**
+ * `explain` with method 'lime': the background rows are the training data. Model rows are
+ * LIME's ready-made samples, predicted in-process in `batchRows` chunks (the worker pool's
+ * protocol ships masks over a background, which LIME's rows are not).
+ */
+async function explainLime(model: Model, rows: RowsInput, options: ExplainOptions): Promise<Explanation> {
+  for (const [name, why] of SHAPLEY_ONLY)
+    if (options[name] !== undefined && options[name] !== false)
+      throw new InvalidOptionError(name, "unset for method 'lime'", options[name], why);
+  const bg = options.background;
+  if (!bg) throw new InvalidOptionError('background', "the training rows (LIME's sampling statistics)", bg);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1))
+    throw new InvalidOptionError('threads', 'a positive integer', options.threads);
+  const training = 'weights' in bg && 'summary' in bg ? { data: bg.data, nRows: bg.nRows } : (bg as RowsInput);
+  return lime(model, rows, {
+    ...(options.lime ?? {}),
+    training,
+    groups: options.groups,
+    players: options.players,
+    seed: options.seed,
+    batchRows: options.batchRows,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
 }
 
 async function makeEvaluator(

@@ -8,8 +8,48 @@ export { loadCsv, parseCsv } from './data/csv.js';
 // data
 export type { Dataset, DatasetSource } from './data/dataset.js';
 export { createDataset, rowView, selectRows, sliceRows } from './data/dataset.js';
+export type { EncodeOptions, RawCsvOptions, RawRecord, RawTable, RawValue } from './data/encoder.js';
+export { decodeRows, decodeValue, encodeRecords, loadRawCsv, parseRawCsv } from './data/encoder.js';
+export type { Hierarchy, NestedPlayers } from './data/hierarchy.js';
+export { balancedHierarchy, flatHierarchy, hierarchyFromNested } from './data/hierarchy.js';
 export type { GroupSpec, Players } from './data/players.js';
 export { definePlayers, parseGroupsJson, playersFromIndices } from './data/players.js';
+export type {
+  Attribute,
+  AttributeFile,
+  CategoricalAttribute,
+  EncodePolicy,
+  NumericAttribute,
+  Schema,
+  SchemaFile,
+} from './data/schema.js';
+export {
+  DEFAULT_POLICY,
+  loadSchema,
+  parseSchema,
+  schemaAttribute,
+  schemaGroups,
+  schemaPlayers,
+} from './data/schema.js';
+export type {
+  Alphabet,
+  OneHotOptions,
+  OneHotRows,
+  ParseSequencesOptions,
+  SequenceLayout,
+  SequenceSet,
+} from './data/sequences.js';
+export {
+  DNA,
+  detectLayout,
+  loadSequences,
+  oneHot,
+  PROTEIN,
+  parseSequences,
+  RNA,
+  resolveAlphabet,
+  sequenceColumns,
+} from './data/sequences.js';
 
 // errors
 export type { DataLocation, WhyboxErrorCode } from './errors.js';
@@ -23,17 +63,94 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
+export type { FitTreeOptions, Tree, TreeTask } from './estimators/cart.js';
+export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './estimators/cart.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
+export type { IsmOptions, IsmResult, OneHotInput } from './estimators/ism.js';
+export { inSilicoMutagenesis } from './estimators/ism.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
 export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.js';
+export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './estimators/lime.js';
+export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './estimators/lime.js';
+export type { FeatureSelection } from './estimators/lime-fit.js';
+export { FEATURE_SELECTIONS } from './estimators/lime-fit.js';
+export type { PartitionShapOptions } from './estimators/partition.js';
+export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
+export type {
+  SurrogateFidelity,
+  SurrogateRows,
+  SurrogateRule,
+  SurrogateTree,
+  SurrogateTreeOptions,
+} from './estimators/surrogate-tree.js';
+export {
+  surrogateImportance,
+  surrogateRules,
+  surrogateRulesText,
+  surrogateToJSON,
+  surrogateTree,
+} from './estimators/surrogate-tree.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
-export type { Explanation, ExplanationJSON, ExplanationMeta, Method } from './explanation/explanation.js';
+export type {
+  ExplainSequencesOptions,
+  SequenceExplanation,
+  SequenceInfo,
+  SequenceMethod,
+  SequencePlayers,
+  SequenceReference,
+} from './explain-sequences.js';
+export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
+export type {
+  Explanation,
+  ExplanationJSON,
+  ExplanationMeta,
+  LimeDetails,
+  Method,
+} from './explanation/explanation.js';
+
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
+export type { GlobalImportance } from './explanation/importance.js';
+export { globalImportance } from './explanation/importance.js';
+export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
+export { formatCreditHtml } from './explanation/plots/credit-report.js';
+export { renderSvg } from './explanation/plots/render.js';
+export type { LogoData, LogoOptions } from './explanation/plots/sequence-logo.js';
+export { positionTrackSvg, sequenceLogoSvg } from './explanation/plots/sequence-logo.js';
+export type { VegaLiteSpec, WaterfallBar, WaterfallOptions } from './explanation/plots/specs.js';
+export { beeswarmSpec, importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
+export type {
+  AdverseDirection,
+  AuditRecord,
+  Decision,
+  ExplanationWithReasonsJSON,
+  Reason,
+  ReasonOptions,
+  ReasonReport,
+  ReasonTemplateEntry,
+  ReasonTemplates,
+  ReasonTemplatesFile,
+} from './explanation/reasons.js';
+export {
+  backgroundBaselines,
+  loadReasonTemplates,
+  parseReasonTemplates,
+  REASON_TOLERANCE,
+  reasonCodes,
+  reasonsToJSON,
+  sha256File,
+} from './explanation/reasons.js';
+export type { Segment, SequenceExplanationJSON, SequenceReportOptions } from './explanation/sequence-report.js';
+export {
+  formatSequenceHtml,
+  formatSequenceText,
+  sequenceExplanationToJSON,
+  topSegments,
+} from './explanation/sequence-report.js';
 // games and estimators (for custom value functions)
 export type { Game, GameCost, Progress } from './games/game.js';
 export { functionGame } from './games/game.js';
@@ -50,6 +167,9 @@ export { createWorkerPool, WorkerPool } from './parallel/pool.js';
 // sampling
 export type { Background, SummarizeOptions } from './sampling/background.js';
 export { createBackground, summarizeBackground } from './sampling/background.js';
+export { dinucleotideCounts, dinucleotideShuffle } from './sampling/dinucleotide-shuffle.js';
+export type { LimeDiscretizer } from './sampling/lime-sampler.js';
+export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';
 export { Rng } from './sampling/rng.js';
 
 export { VERSION } from './version.js';

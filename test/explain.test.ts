@@ -57,13 +57,12 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('explain() input errors', () => {
-  it("method 'lime': InvalidOptionError saying it is not available", async () => {
+  it("method 'lime' refuses Shapley-only options such as budget", async () => {
     const { model, X, background } = small();
-    const e = await rejection(explain(model, X, { background, method: 'lime' as never }));
+    const e = await rejection(explain(model, X, { background, method: 'lime', budget: 100 }));
     expect(e).toBeInstanceOf(InvalidOptionError);
-    expect((e as InvalidOptionError).option).toBe('method');
-    expect(e.message).toMatch(/lime/);
-    expect(e.message).toMatch(/not available/);
+    expect((e as InvalidOptionError).option).toBe('budget');
+    expect(e.message).toMatch(/numSamples/);
   });
 
   it('an unknown method: InvalidOptionError listing the methods', async () => {

@@ -21,6 +21,10 @@ import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
 import { runCheck } from './check.js';
 import { runEvaluate } from './evaluate.js';
+import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
+import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
+import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
+import { runSurrogate } from './surrogate.js';
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -32,9 +36,15 @@ const USAGE = `whybox ${VERSION} — explain black-box models with Shapley value
 
 Usage:
   whybox explain --model FILE.onnx --data ROWS.csv [options]
+  whybox explain --schema SCHEMA.json --data RAW.csv --model FILE.onnx --reasons TEMPLATES.json
+                 [--top 4] [--threshold 0.5] [options]
+                                 credit decisions with principal reasons
+  whybox explain --model CNN.onnx --sequences SEQS.fa [options]   (one-hot sequence models)
   whybox demo [options]          explain the bundled synthetic credit model
   whybox check --model FILE.onnx --data ROWS.csv [options]     sanity-check explanations
   whybox evaluate --model FILE.onnx --data ROWS.csv [options]  faithfulness metrics
+  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json]
+                                 fit a global surrogate tree, with its fidelity and rules
   whybox --help | --version
 
 Run "whybox explain --help" for the options.
@@ -46,7 +56,8 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
-  --method M               exact | kernel | permutation (default kernel)
+  --method M               exact | kernel | permutation | partition | lime (default kernel; partition:
+                           Owen values over a balanced hierarchy of the players in column order)
   --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
   --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
                            max s.e. / value range < --tolerance (kernel)
@@ -66,18 +77,39 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --batch-rows N           rows per model call (default 4096)
   --quiet                  no progress bar, no warnings
 
+Credit decisions (raw records in, decisions and reasons out):
+  --schema SCHEMA.json     raw attributes -> model columns; --data is then a CSV of raw records
+                           (header = attribute names; an "id" column names the applicants);
+                           each attribute is one player; --background may be raw or encoded
+  --reasons TEMPLATES.json reason statements per attribute (default: "label (value)")
+  --top K                  at most K reasons per adverse decision (default 4)
+  --threshold T            decision threshold on the score (default 0.5; a probability with
+                           --link logit)
+  --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
+  With --schema, the score is the last column of the output chosen by --output (default:
+  the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per
+  row "score", "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions"
+  and "importance"; --format html writes a self-contained report (waterfalls, importance,
+  beeswarm, reasons).
+
+${LIME_USAGE}
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
-`;
+
+${SEQUENCE_USAGE}`;
 
 const DEMO_USAGE = `Usage: whybox demo [options]
 
 Explains five applicants of the bundled synthetic credit data (datasets/credit-demo) with the
 bundled MLP (61 one-hot/numeric inputs -> P(bad)), attributes grouped as in groups.json, and a
-k-means summary (50 medoids) of the 1000 training rows as background.
+k-means summary (50 medoids) of the 1000 training rows as background, then gives the decision
+(P(bad) above 0.5 is adverse, or --threshold) and its principal reasons (reasons.json,
+schema.json: protected attributes are never reasons).
 
-Takes the explain options except --model, --data, --background, --groups, --rows and
---summarize (fixed by the demo); --seed defaults to 42 and --output to "probabilities[1]".
+Takes the explain options except --model, --data, --background, --groups, --rows,
+--summarize, --schema and --reasons (fixed by the demo); --seed defaults to 42 and --output
+to "probabilities[1]".
+With --method lime the 1000 training rows (not summarised) are LIME's training data.
 `;
 
 const EXPLAIN_OPTIONS = {
@@ -100,8 +132,21 @@ const EXPLAIN_OPTIONS = {
   'max-budget': { type: 'string' },
   'top-k': { type: 'string' },
   'batch-rows': { type: 'string' },
+  schema: { type: 'string' },
+  reasons: { type: 'string' },
+  top: { type: 'string' },
+  threshold: { type: 'string' },
+  adverse: { type: 'string' },
+  sequences: { type: 'string' },
+  alphabet: { type: 'string' },
+  layout: { type: 'string' },
+  players: { type: 'string' },
+  reference: { type: 'string' },
+  shuffles: { type: 'string' },
+  orders: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...LIME_FLAGS,
 } as const;
 
 type Flags = {
@@ -135,8 +180,9 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
     if (command === 'check') return await runCheck(rest, io, controller.signal);
     if (command === 'evaluate') return await runEvaluate(rest, io, controller.signal);
+    if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check" or "whybox evaluate" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate" or "whybox surrogate" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);
@@ -181,12 +227,22 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
     io.stdout.write(demo ? DEMO_USAGE : EXPLAIN_USAGE);
     return 0;
   }
+  if (!demo && flags.sequences !== undefined)
+    return runSequences(flags, io, signal, (rows) =>
+      makeProgress(io, flags.quiet === true || (flags.format === 'json' && flags.out !== undefined), rows),
+    );
+  for (const f of SEQUENCE_ONLY_FLAGS)
+    if (flags[f] !== undefined) throw new UsageError(`--${f} needs --sequences FILE (the sequence mode)`);
   const demoDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../datasets/credit-demo');
   if (demo) {
-    for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize'] as const)
+    for (const f of ['model', 'data', 'background', 'groups', 'rows', 'summarize', 'schema', 'reasons'] as const)
       if (flags[f] !== undefined)
         throw new UsageError(`--${f} is fixed by the demo; use "whybox explain" for your own files`);
   } else {
+    if (flags.schema === undefined)
+      for (const f of ['reasons', 'top', 'threshold', 'adverse'] as const)
+        if (flags[f] !== undefined)
+          throw new UsageError(`--${f} needs --schema SCHEMA.json (see whybox explain --help)`);
     if (!flags.model) throw new UsageError('missing --model FILE.onnx (see whybox explain --help)');
     if (!flags.data) throw new UsageError('missing --data ROWS.csv (see whybox explain --help)');
   }
@@ -201,6 +257,14 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   const variant = flags.variant;
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
     throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
+  const lime = limeSettingsFromFlags(flags, method);
+  if (method === 'lime' && flags.budget !== undefined)
+    throw new InvalidOptionError(
+      '--budget',
+      'unset with --method lime',
+      flags.budget,
+      'use --num-samples for the neighbours per row',
+    );
   const budget =
     flags.budget === undefined ? undefined : flags.budget === 'auto' ? 'auto' : int(flags.budget, '--budget', 2);
   const seed = flags.seed === undefined ? (demo ? 42 : undefined) : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
@@ -225,12 +289,34 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         model = selectOutputs(onnx, idx);
       }
     }
-    const data = await readCsvFor(dataPath, model, '--data');
+    const credit =
+      demo || flags.schema !== undefined
+        ? await loadCredit(
+            flags,
+            {
+              schema: demo ? `${demoDir}/schema.json` : (flags.schema as string),
+              reasons: demo ? `${demoDir}/reasons.json` : flags.reasons,
+              data: demo ? `${demoDir}/applicants-raw.csv` : dataPath,
+              model: modelPath,
+            },
+            link,
+          )
+        : undefined;
+    // the score of a decision: the last column left by --output (P(class 1) of two-class probabilities)
+    if (credit && model.outputNames.length > 1) model = selectOutputs(model, model.outputNames.length - 1);
+    const data = credit ? credit.data : await readCsvFor(dataPath, model, '--data');
+    if (credit && data.columns.length !== model.nInputs)
+      throw new DataError(
+        `the schema encodes ${data.columns.length} model columns but the model takes ${model.nInputs} inputs: the schema's "columns" must be the model's input columns`,
+        { file: credit.schema.source },
+      );
     const rowIndices = flags.rows ? parseRowList(flags.rows, data.nRows) : undefined;
     const rowsToExplain = rowIndices ? selectRows(data, rowIndices) : data;
     let background: Dataset = data;
     if (bgPath) {
-      background = await readCsvFor(bgPath, model, '--background');
+      background = credit
+        ? await loadCreditBackground(bgPath, credit.schema)
+        : await readCsvFor(bgPath, model, '--background');
       if (!background.columns.every((c, i) => c === data.columns[i]))
         throw new DataError(
           `columns differ from the --data file's: both need the model's input columns in the same order`,
@@ -240,7 +326,9 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
           },
         );
     }
-    const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
+    const players = credit
+      ? credit.players
+      : definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
     const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
     const options: ExplainOptions = {
       background,
@@ -250,11 +338,13 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       budget,
       seed,
       threads,
-      summarize: summarizeRows ? { method: 'kmeans', rows: summarizeRows } : undefined,
+      // LIME needs the training rows' statistics, not a k-means summary (the demo's default)
+      summarize: summarizeRows && !(demo && method === 'lime') ? { method: 'kmeans', rows: summarizeRows } : undefined,
       tolerance: flags.tolerance === undefined ? undefined : num(flags.tolerance, '--tolerance'),
       maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
       topK: flags['top-k'] === undefined ? undefined : int(flags['top-k'], '--top-k', 1),
       batchRows: flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1),
+      lime,
       signal,
       onProgress: progress.update,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`),
@@ -266,7 +356,14 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       progress.stop();
     }
     if (rowIndices) exp = { ...exp, rowIndices };
-    const text = render(exp, format, demo);
+    let text: string;
+    if (credit) {
+      const reasons = await creditReport(exp, credit, background);
+      text =
+        demo && format === 'table'
+          ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit)}`
+          : await renderCredit(exp, reasons, credit, format);
+    } else text = render(exp, format, demo);
     if (flags.out) {
       try {
         await writeFile(flags.out, text);

@@ -1,7 +1,7 @@
 import type { Players } from '../data/players.js';
 
 /** Methods `explain` implements. */
-export type Method = 'exact' | 'kernel' | 'permutation';
+export type Method = 'exact' | 'kernel' | 'permutation' | 'partition' | 'ism' | 'lime';
 
 /**
  * Shapley-value explanations of some rows: plain data (typed arrays with documented
@@ -26,6 +26,12 @@ export interface Explanation {
   /** The explained rows' input values (`nRows × columns`). */
   readonly data: Float64Array;
   readonly baseValues: Float64Array;
+  /**
+   * Base value of each row (`nRows × nOutputs`) when it differs by row (a reference drawn
+   * from each explained row, such as dinucleotide-shuffled sequences); `baseValues` is then
+   * their mean.
+   */
+  readonly rowBaseValues?: Float64Array;
   readonly predictions: Float64Array;
   readonly values: Float64Array;
   /** Standard errors (same layout as `values`) when the method estimates them (0 when exact). */
@@ -40,7 +46,35 @@ export interface Explanation {
   readonly modelRows: number;
   /** Wall time of the explanation in seconds. */
   readonly seconds: number;
+  /** LIME's local models (method `'lime'` only; then `values` are the local model's weights). */
+  readonly lime?: LimeDetails;
   readonly meta: ExplanationMeta;
+}
+
+/**
+ * LIME's local surrogate per explained row and output (`[r * nOutputs + o]`), and the
+ * settings used. `values` of a LIME explanation hold the weights (0 for features not selected).
+ */
+export interface LimeDetails {
+  /** Intercept of the local (ridge) model. */
+  readonly intercept: Float64Array;
+  /** The local model's prediction at the instance (intercept + Σ weight · instance's interpretable value). */
+  readonly localPrediction: Float64Array;
+  /** Weighted R² of the local model on the neighbourhood (local fidelity; lime's `score`). */
+  readonly score: Float64Array;
+  /** Per row, per player: readable condition (`duration > 24`, `purpose = car`, or the name). */
+  readonly conditions: readonly (readonly string[])[];
+  /** Per row, per output: the selected players, largest |weight| first. */
+  readonly selected: readonly (readonly (readonly number[])[])[];
+  readonly kernelWidth: number;
+  readonly discretizer: string;
+  readonly featureSelection: string;
+  readonly numFeatures: number;
+  readonly numSamples: number;
+  readonly distance: string;
+  readonly alpha: number;
+  /** Seconds spent in model.predict (the rest is sampling and fitting). */
+  readonly modelSeconds: number;
 }
 
 /** How an explanation was made (enough to reproduce it). */
@@ -63,11 +97,21 @@ export interface ExplanationJSON {
   rows: {
     index: number;
     prediction: number[];
+    /** The row's own base value, when base values differ by row. */
+    baseValue?: number[];
     values: number[][];
     stderr?: number[][];
     exact: boolean;
     converged?: boolean;
-    efficiencyGap: number;
+    /** |Σ values − (prediction − base)|; absent for LIME (its weights do not add up to the prediction). */
+    efficiencyGap?: number;
+    /** LIME: intercept, local prediction and weighted R² per output, readable conditions per player. */
+    intercept?: number[];
+    localPrediction?: number[];
+    score?: number[];
+    conditions?: string[];
+    /** LIME: per output, the selected players (indices), largest |weight| first. */
+    selected?: number[][];
   }[];
   evaluations: number;
   modelRows: number;
@@ -77,6 +121,16 @@ export interface ExplanationJSON {
   background: { rows: number; summary: string };
   threads: number;
   version: string;
+  /** LIME: the settings used. */
+  lime?: {
+    kernelWidth: number;
+    discretizer: string;
+    featureSelection: string;
+    numFeatures: number;
+    numSamples: number;
+    distance: string;
+    alpha: number;
+  };
 }
 
 /** Number of players, outputs. */
@@ -95,7 +149,8 @@ export function efficiencyGap(e: Explanation, r: number, o = 0): number {
   const { nPlayers, nOutputs } = dims(e);
   let sum = 0;
   for (let p = 0; p < nPlayers; p++) sum += e.values[(r * nPlayers + p) * nOutputs + o];
-  return Math.abs(sum - (e.predictions[r * nOutputs + o] - e.baseValues[o]));
+  const base = e.rowBaseValues ? e.rowBaseValues[r * nOutputs + o] : e.baseValues[o];
+  return Math.abs(sum - (e.predictions[r * nOutputs + o] - base));
 }
 
 /** The JSON form (the CLI's `--format json` contract). */
@@ -111,14 +166,25 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
     }
     let gap = 0;
     for (let o = 0; o < nOutputs; o++) gap = Math.max(gap, efficiencyGap(e, r, o));
+    const lime = e.lime;
+    const per = (a: Float64Array) => Array.from(a.subarray(r * nOutputs, (r + 1) * nOutputs));
     return {
       index: e.rowIndices[r],
       prediction: Array.from(e.predictions.subarray(r * nOutputs, (r + 1) * nOutputs)),
+      ...(e.rowBaseValues ? { baseValue: Array.from(e.rowBaseValues.subarray(r * nOutputs, (r + 1) * nOutputs)) } : {}),
       values,
       ...(e.stderr ? { stderr } : {}),
       exact: e.exact[r],
       ...(e.converged ? { converged: e.converged[r] } : {}),
-      efficiencyGap: gap,
+      ...(lime
+        ? {
+            intercept: per(lime.intercept),
+            localPrediction: per(lime.localPrediction),
+            score: per(lime.score),
+            conditions: [...lime.conditions[r]],
+            selected: lime.selected[r].map((s) => [...s]),
+          }
+        : { efficiencyGap: gap }),
     };
   });
   return {
@@ -136,6 +202,19 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
     background: { ...e.meta.background },
     threads: e.meta.threads,
     version: e.meta.version,
+    ...(e.lime
+      ? {
+          lime: {
+            kernelWidth: e.lime.kernelWidth,
+            discretizer: e.lime.discretizer,
+            featureSelection: e.lime.featureSelection,
+            numFeatures: e.lime.numFeatures,
+            numSamples: e.lime.numSamples,
+            distance: e.lime.distance,
+            alpha: e.lime.alpha,
+          },
+        }
+      : {}),
   };
 }
 

@@ -40,7 +40,10 @@ function rowLines(e: Explanation, r: number, o: number, maxPlayers: number): { l
   const all: Line[] = [];
   for (let p = 0; p < nPlayers; p++) {
     const at = (r * nPlayers + p) * nOutputs + o;
-    all.push({ player: e.players[p], value: playerValueText(e, r, p), phi: e.values[at], se: e.stderr?.[at] });
+    // LIME: the readable condition (`duration > 24`) instead of the name; features not selected are left out
+    if (e.lime && e.values[at] === 0) continue;
+    const player = e.lime ? e.lime.conditions[r][p] : e.players[p];
+    all.push({ player, value: playerValueText(e, r, p), phi: e.values[at], se: e.stderr?.[at] });
   }
   all.sort((a, b) => Math.abs(b.phi) - Math.abs(a.phi) || a.player.localeCompare(b.player));
   if (all.length <= maxPlayers) return { lines: all };
@@ -67,16 +70,12 @@ export function formatTable(e: Explanation, options: ReportOptions = {}): string
   const out: string[] = [];
   const methodText = `${e.method}${e.variant ? ` (${e.variant})` : ''}`;
   out.push(
-    `whybox ${methodText}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} coalition values, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
+    `whybox ${methodText}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
   );
   for (let r = 0; r < e.nRows; r++) {
     for (let o = 0; o < nOutputs; o++) {
-      const pred = e.predictions[r * nOutputs + o];
-      const base = e.baseValues[o];
       out.push('');
-      out.push(
-        `Row ${e.rowIndices[r]} — ${e.outputs[o]}: prediction ${fmt(pred, digits)} = base value ${fmt(base, digits)} ${sign(pred - base, digits)}${e.exact[r] ? ' (exact)' : ''}`,
-      );
+      out.push(`Row ${e.rowIndices[r]} — ${e.outputs[o]}: ${headline(e, r, o, digits)}`);
       const { lines, rest } = rowLines(e, r, o, maxPlayers);
       const shown = rest ? [...lines, rest] : lines;
       const wP = Math.max(6, ...shown.map((l) => l.player.length));
@@ -84,7 +83,7 @@ export function formatTable(e: Explanation, options: ReportOptions = {}): string
       const maxAbs = Math.max(1e-300, ...shown.map((l) => Math.abs(l.phi)));
       const hasSe = shown.some((l) => l.se !== undefined);
       out.push(
-        `  ${'player'.padEnd(wP)}  ${'value'.padEnd(wV)}  ${'contribution'.padStart(13)}${hasSe ? `  ${'± s.e.'.padStart(9)}` : ''}`,
+        `  ${(e.lime ? 'feature' : 'player').padEnd(wP)}  ${'value'.padEnd(wV)}  ${(e.lime ? 'weight' : 'contribution').padStart(13)}${hasSe ? `  ${'± s.e.'.padStart(9)}` : ''}`,
       );
       for (const l of shown) {
         const bar = '█'.repeat(Math.round((Math.abs(l.phi) / maxAbs) * 20));
@@ -106,8 +105,6 @@ export function formatHtml(e: Explanation, options: ReportOptions = {}): string 
   const sections: string[] = [];
   for (let r = 0; r < e.nRows; r++)
     for (let o = 0; o < nOutputs; o++) {
-      const pred = e.predictions[r * nOutputs + o];
-      const base = e.baseValues[o];
       const { lines, rest } = rowLines(e, r, o, maxPlayers);
       const shown = rest ? [...lines, rest] : lines;
       const maxAbs = Math.max(1e-300, ...shown.map((l) => Math.abs(l.phi)));
@@ -119,8 +116,8 @@ export function formatHtml(e: Explanation, options: ReportOptions = {}): string 
         })
         .join('\n');
       sections.push(`<section><h2>Row ${e.rowIndices[r]} — ${esc(e.outputs[o])}</h2>
-<p>prediction <b>${esc(fmt(pred, digits))}</b> = base value ${esc(fmt(base, digits))} ${esc(sign(pred - base, digits))}${e.exact[r] ? ' (exact)' : ''}</p>
-<table><thead><tr><th>player</th><th>value</th><th>contribution</th><th>± s.e.</th><th></th></tr></thead>
+<p>${esc(headline(e, r, o, digits))}</p>
+<table><thead><tr><th>${e.lime ? 'feature' : 'player'}</th><th>value</th><th>${e.lime ? 'weight' : 'contribution'}</th><th>± s.e.</th><th></th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></section>`);
@@ -136,10 +133,20 @@ td.bar{width:240px}td.bar div{height:12px}
 section{margin-bottom:2em}
 </style></head><body>
 <h1>whybox explanation</h1>
-<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} coalition values, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.</p>
+<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.</p>
 ${sections.join('\n')}
 </body></html>
 `;
+}
+
+/** The line above a row's table: prediction = base + Σ (Shapley), or LIME's local model. */
+function headline(e: Explanation, r: number, o: number, digits: number): string {
+  const at = r * e.outputs.length + o;
+  const pred = e.predictions[at];
+  if (e.lime)
+    return `prediction ${fmt(pred, digits)}; local model: intercept ${fmt(e.lime.intercept[at], digits)}, local prediction ${fmt(e.lime.localPrediction[at], digits)}, weighted R² ${fmt(e.lime.score[at], 3)} (weights per feature below)`;
+  const base = e.rowBaseValues ? e.rowBaseValues[at] : e.baseValues[o];
+  return `prediction ${fmt(pred, digits)} = base value ${fmt(base, digits)} ${sign(pred - base, digits)}${e.exact[r] ? ' (exact)' : ''}`;
 }
 
 /** `digits` significant digits: fixed notation between 1e-3 and 1e6, exponential outside. */

@@ -200,6 +200,36 @@ describe('whybox demo', () => {
     expect(j.seed).toBe(42);
     for (const row of j.rows) expect(row.prediction[0] >= 0 && row.prediction[0] <= 1).toBe(true);
   });
+
+  it('--method lime: conditions on quartile bins and one-hot groups of the training rows', async () => {
+    const r = await run('demo', '--method', 'lime', '--num-features', '5', '--num-samples', '2000', '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/whybox lime: 5 row\(s\), 20 players, 10000 samples/);
+    const j = parseJson(
+      await run(
+        'demo',
+        '--method',
+        'lime',
+        '--num-features',
+        '5',
+        '--num-samples',
+        '2000',
+        '--format',
+        'json',
+        '--quiet',
+      ),
+    ) as JsonOut & { rows: { conditions: string[]; selected: number[][]; score: number[] }[] };
+    expect(j.method).toBe('lime');
+    const conds = j.rows[0].conditions;
+    expect(conds).toHaveLength(20);
+    // applicant 0: a 66-month loan (training quartiles of duration_months: ..., 24) and a one-hot level
+    expect(conds[j.players.indexOf('duration_months')]).toBe('duration_months > 24');
+    expect(conds[j.players.indexOf('credit_history')]).toMatch(/^credit_history = \S/);
+    for (const row of j.rows) {
+      expect(row.selected[0]).toHaveLength(5);
+      expect(row.score[0] > 0 && row.score[0] <= 1).toBe(true);
+    }
+  });
 });
 
 describe('whybox explain: successful runs', () => {
@@ -277,6 +307,52 @@ describe('whybox explain: successful runs', () => {
     const phi = linearShap(linRows[2], linBg);
     expect(j.rows[2].values[0][0]).toBeCloseTo(phi[0] + phi[1] + phi[2], 9);
     expect(j.rows[2].values[1][0]).toBeCloseTo(phi[3], 9);
+  });
+
+  it('--method lime --discretizer none: weights = slope × training std, with the LIME JSON fields', async () => {
+    files.linAll ??= await tmp.write('lin-all.csv', csv(linNames, lin.rows));
+    const r = await run(
+      'explain',
+      ...['--model', LIN, '--data', files.lin, '--background', files.linAll, '--rows', '1'],
+      ...['--method', 'lime', '--discretizer', 'none', '--feature-selection', 'none', '--num-samples', '3000'],
+      ...['--seed', '3', '--format', 'json'],
+    );
+    const j = parseJson(r) as JsonOut & {
+      rows: { intercept: number[]; localPrediction: number[]; score: number[]; conditions: string[] }[];
+      lime: { numSamples: number };
+    };
+    expect(j.method).toBe('lime');
+    expect(j.lime.numSamples).toBe(3000);
+    const std = linNames.map((_, i) => {
+      const col = lin.rows.map((row) => row[i]);
+      const m = col.reduce((a, b) => a + b, 0) / col.length;
+      return Math.sqrt(col.reduce((a, b) => a + (b - m) ** 2, 0) / col.length);
+    });
+    const row = j.rows[0];
+    expect(row.index).toBe(1);
+    row.values.forEach((v, i) => {
+      expect(Math.abs(v[0] - weights[i] * std[i])).toBeLessThan(0.02 * Math.abs(weights[i] * std[i]) + 1e-9);
+    });
+    expect(row.score[0]).toBeGreaterThan(0.999);
+    expect(row.localPrediction[0]).toBeCloseTo(row.prediction[0], 1);
+    expect(row.conditions).toEqual(linNames);
+    expect(row.intercept).toHaveLength(1);
+  });
+
+  it('--method lime table shows quartile conditions; LIME flags with another method are refused', async () => {
+    const r = await run(
+      'explain',
+      ...['--model', LIN, '--data', files.lin, '--background', files.linBg, '--rows', '0'],
+      ...['--method', 'lime', '--num-features', '2', '--num-samples', '500', '--seed', '1', '--threads', '1'],
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/local model: intercept .* weighted R²/);
+    expect(r.stdout).toMatch(/f\d (<=|>) -?[\d.]+/);
+    expectUsageError(
+      await run('explain', '--model', LIN, '--data', files.lin, '--num-samples', '10'),
+      /--num-samples/,
+      /--method lime/,
+    );
   });
 
   it('--rows 0,2 explains two rows with indices 0 and 2', async () => {
@@ -534,13 +610,13 @@ describe('whybox: usage and input errors exit 2 with one line on stderr', () => 
     expectUsageError(await explainLog('--background', files.headerOnly), files.headerOnly, /no data rows/);
   });
 
-  it('--method lime says it is not available yet and lists the methods', async () => {
-    const r = await explainLog('--method', 'lime');
-    expectUsageError(r, /"lime"/, /not available/, /exact/, /kernel/, /permutation/);
+  it('--method lime with --budget points to --num-samples', async () => {
+    const r = await explainLog('--method', 'lime', '--budget', '100');
+    expectUsageError(r, /budget/, /lime/, /num-samples/);
   });
 
   it('--method foo', async () => {
-    expectUsageError(await explainLog('--method', 'foo'), /"foo"/, /exact, kernel, permutation/);
+    expectUsageError(await explainLog('--method', 'foo'), /"foo"/, /exact, kernel, permutation, partition, lime/);
   });
 
   it('--budget 1', async () => {

@@ -1,0 +1,176 @@
+/**
+ * Credit decisions end to end (`npm run bench -- credit`):
+ * 1. reason codes vs the planted ground truth of the synthetic data (applicants-many-raw.csv,
+ *    denied by the true model): how often the top-2 reasons are the planted top-2, for the
+ *    ground-truth scorecard (logit and probability scale) and for the demo MLP;
+ * 2. the schema encoder's throughput (raw records → model rows);
+ * 3. the HTML report: cold import of vega + vega-lite, and SVG rendering time per plot.
+ * Writes benchmarks/results/credit.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  createBackground,
+  decodeRows,
+  encodeRecords,
+  explain,
+  globalImportance,
+  loadCsv,
+  loadOnnx,
+  loadRawCsv,
+  loadReasonTemplates,
+  loadSchema,
+  type RawRecord,
+  Rng,
+  reasonCodes,
+  schemaPlayers,
+  selectRows,
+  sliceRows,
+  summarizeBackground,
+} from '../src/index.js';
+import { DEMO, ROOT } from './lib/common.js';
+
+interface Truth {
+  levelEffects: Record<string, Record<string, number>>;
+  duration: { center: number; scale: number; coef: number };
+  amount: { reference: number; coef: number };
+  interaction: number;
+  young: { below: number; coef: number };
+  installment: { center: number; coef: number };
+}
+type Raw = Record<string, string | number | null>;
+const truth = JSON.parse(readFileSync(`${DEMO}/truth.json`, 'utf8')) as Truth;
+const PROTECTED = new Set(['personal_status', 'age', 'foreign_worker']);
+
+/** The planted top-2: closed-form log-odds Shapley values of the ground truth (see the demo README). */
+function plantedTop2(x: Raw, bg: Raw[], weights: ArrayLike<number>): string[] {
+  const mean = (f: (r: Raw) => number) => bg.reduce((s, r, b) => s + weights[b] * f(r), 0);
+  const phi: Record<string, number> = {};
+  for (const [a, eff] of Object.entries(truth.levelEffects))
+    phi[a] = (eff[x[a] as string] ?? 0) - mean((r) => eff[r[a] as string] ?? 0);
+  const d = (r: Raw) => ((r.duration_months as number) - truth.duration.center) / truth.duration.scale;
+  const m = (r: Raw) => Math.log2((r.credit_amount as number) / truth.amount.reference);
+  const c = truth.interaction;
+  const [Ed, Em, Edm] = [mean(d), mean(m), mean((r) => d(r) * m(r))];
+  phi.duration_months = truth.duration.coef * (d(x) - Ed) + (c / 2) * (d(x) * Em - Edm + d(x) * m(x) - Ed * m(x));
+  phi.credit_amount = truth.amount.coef * (m(x) - Em) + (c / 2) * (Ed * m(x) - Edm + d(x) * m(x) - d(x) * Em);
+  const inst = (r: Raw) => truth.installment.coef * ((r.installment_rate as number) - truth.installment.center);
+  phi.installment_rate = inst(x) - mean(inst);
+  return Object.entries(phi)
+    .filter(([a, v]) => v > 0 && !PROTECTED.has(a))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 2)
+    .map(([a]) => a);
+}
+
+const schema = await loadSchema(`${DEMO}/schema.json`);
+const templates = await loadReasonTemplates(`${DEMO}/reasons.json`, schema);
+const table = await loadRawCsv(`${DEMO}/applicants-many-raw.csv`);
+const all = encodeRecords(schema, table);
+const train = await loadCsv(`${DEMO}/train.csv`, { expectColumns: schema.columns });
+const background = summarizeBackground(createBackground(train), Rng.fromSeed(3), { method: 'kmeans', rows: 50 });
+const bgRaw = decodeRows(schema, { data: background.data, nRows: background.nRows });
+
+// 1. agreement with the planted top-2 on the applicants the true model denies
+const scorecardLogit = await loadOnnx(`${DEMO}/scorecard.onnx`, { select: [1], link: 'logit' });
+const trueScores = await scorecardLogit.predict(all.data, all.nRows);
+const deniedIdx = Array.from(trueScores.keys()).filter((i) => trueScores[i] > 0);
+const denied = selectRows(all, deniedIdx);
+const deniedRaw = decodeRows(schema, denied);
+const planted = deniedRaw.map((x) => plantedTop2(x, bgRaw, background.weights));
+const agreement: Record<string, { sameSet: number; sameOrder: number; rows: number; seconds: number }> = {};
+for (const [name, file, link, threshold] of [
+  ['scorecard (log-odds)', 'scorecard.onnx', 'logit', 0],
+  ['scorecard (probability)', 'scorecard.onnx', 'identity', 0.5],
+  ['demo MLP (probability)', 'model.onnx', 'identity', -1],
+] as const) {
+  const model =
+    name === 'scorecard (log-odds)' ? scorecardLogit : await loadOnnx(`${DEMO}/${file}`, { select: [1], link });
+  const t0 = performance.now();
+  const exp = await explain(model, denied, { background, players: schemaPlayers(schema), seed: 11, threads: 1 });
+  const seconds = (performance.now() - t0) / 1000;
+  // the MLP does not deny the same applicants: threshold −1 lists reasons for every row
+  const report = reasonCodes(exp, { schema, templates, threshold, background, reasonsFor: 'all' });
+  let sameSet = 0;
+  let sameOrder = 0;
+  report.decisions.forEach((d, r) => {
+    const got = d.reasons.slice(0, 2).map((x) => x.attribute);
+    if (got.length === 2 && planted[r].every((a) => got.includes(a))) sameSet++;
+    if (got.join() === planted[r].join()) sameOrder++;
+  });
+  agreement[name] = {
+    sameSet: sameSet / denied.nRows,
+    sameOrder: sameOrder / denied.nRows,
+    rows: denied.nRows,
+    seconds,
+  };
+  if (model !== scorecardLogit) await model.close();
+}
+await scorecardLogit.close();
+console.log(
+  `\nreason codes vs the planted top-2 (${denied.nRows} applicants denied by the true model; kernel, default budget, 50 k-means medoids):`,
+);
+console.log('model                      top-2 as a set  top-2 in order  explain s');
+for (const [name, a] of Object.entries(agreement))
+  console.log(
+    `${name.padEnd(26)} ${(a.sameSet * 100).toFixed(1).padStart(13)}%  ${(a.sameOrder * 100).toFixed(1).padStart(13)}%  ${a.seconds.toFixed(2).padStart(9)}`,
+  );
+
+// 2. encoder throughput
+const many: RawRecord[] = [];
+for (let k = 0; k < 250; k++) for (const r of table.records) many.push(r);
+const e0 = performance.now();
+const encoded = encodeRecords(schema, many);
+const encodeSeconds = (performance.now() - e0) / 1000;
+const d0 = performance.now();
+decodeRows(schema, encoded);
+const decodeSeconds = (performance.now() - d0) / 1000;
+console.log(
+  `\nencoder: ${many.length} raw records (20 attributes -> 61 columns) in ${(encodeSeconds * 1000).toFixed(0)} ms = ${(many.length / encodeSeconds / 1e3).toFixed(0)}k records/s; decode ${(many.length / decodeSeconds / 1e3).toFixed(0)}k rows/s`,
+);
+
+// 3. report rendering (vega + vega-lite, server-side SVG)
+const i0 = performance.now();
+const { renderSvg, waterfallSpec, importanceSpec, beeswarmSpec } = await import('../src/index.js');
+await Promise.all([import('vega'), import('vega-lite')]);
+const importSeconds = (performance.now() - i0) / 1000;
+const model = await loadOnnx(`${DEMO}/model.onnx`, { select: [1] });
+const exp = await explain(model, sliceRows(all, 0, 400), {
+  background: sliceRows(train, 0, 20),
+  players: schemaPlayers(schema),
+  budget: 256,
+  seed: 1,
+  threads: 1,
+});
+await model.close();
+const imp = globalImportance(exp);
+const timings: Record<string, { ms: number; bytes: number }> = {};
+for (const [name, spec] of [
+  ['waterfall (1 row)', waterfallSpec(exp, 0)],
+  ['importance (20 bars)', importanceSpec(imp)],
+  [`beeswarm (${exp.nRows} rows x 20)`, beeswarmSpec(exp, imp, { schema })],
+] as const) {
+  await renderSvg(spec); // warm
+  const t = performance.now();
+  const svg = await renderSvg(spec);
+  timings[name] = { ms: performance.now() - t, bytes: svg.length };
+}
+console.log(`\nreport: cold import of vega + vega-lite ${(importSeconds * 1000).toFixed(0)} ms`);
+for (const [name, t] of Object.entries(timings))
+  console.log(
+    `  ${name.padEnd(28)} ${t.ms.toFixed(0).padStart(5)} ms  ${(t.bytes / 1024).toFixed(0).padStart(5)} KiB SVG`,
+  );
+
+mkdirSync(`${ROOT}benchmarks/results`, { recursive: true });
+writeFileSync(
+  `${ROOT}benchmarks/results/credit.json`,
+  `${JSON.stringify(
+    {
+      node: process.version,
+      agreement,
+      encoder: { records: many.length, encodeSeconds, decodeSeconds },
+      report: { importSeconds, timings },
+    },
+    null,
+    2,
+  )}\n`,
+);

@@ -1,0 +1,475 @@
+import type { Dataset } from '../data/dataset.js';
+import { assertFinite } from '../data/dataset.js';
+import type { GroupSpec, Players } from '../data/players.js';
+import { closest, definePlayers } from '../data/players.js';
+import { DataError, InvalidOptionError, ShapeError, throwIfAborted } from '../errors.js';
+import type { Explanation, LimeDetails } from '../explanation/explanation.js';
+import { playerColumnLists } from '../explanation/explanation.js';
+import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
+import type { Model } from '../models/model.js';
+import type { LimeDiscretizer } from '../sampling/lime-sampler.js';
+import { LIME_DISCRETIZERS, limeCondition, limeSample, limeStats } from '../sampling/lime-sampler.js';
+import { indexedStreams, Rng, randomSeed } from '../sampling/rng.js';
+import { VERSION } from '../version.js';
+import type { FeatureSelection, WeightedMoments } from './lime-fit.js';
+import { FEATURE_SELECTIONS, ridgeOn as ridgeOnMoments, selectFeatures, weightedMoments } from './lime-fit.js';
+
+/** Distances between interpretable rows for LIME's kernel. */
+export type LimeDistance = 'euclidean' | 'manhattan' | 'cosine';
+
+/** Valid {@link LimeDistance} values. */
+export const LIME_DISTANCES: readonly LimeDistance[] = ['euclidean', 'manhattan', 'cosine'];
+
+/** Rows for {@link lime}: a dataset, or a bare row-major buffer. */
+export type LimeRows = Dataset | { readonly data: Float64Array; readonly nRows: number };
+
+/** LIME's own settings (also accepted by `explain(..., { method: 'lime', lime: {...} })`). */
+export interface LimeSettings {
+  /**
+   * Continuous features: `'quartile'` / `'decile'` bins resampled as python `lime` does, or
+   * `'none'` for Gaussian sampling with the training mean and std.
+   * @defaultValue 'quartile' (lime's default `discretize_continuous=True`)
+   */
+  discretizer?: LimeDiscretizer;
+  /**
+   * Single columns to treat as categorical (names or indices): resampled from their
+   * training frequencies, reported as `name = value`. Groups are always categorical.
+   * @defaultValue none
+   */
+  categorical?: readonly (string | number)[];
+  /** Gaussian sampling (`discretizer: 'none'`) centred on the instance instead of the training mean. @defaultValue false */
+  sampleAroundInstance?: boolean;
+  /** Neighbourhood size per explained row (the instance itself is sample 0). @defaultValue 5000 */
+  numSamples?: number;
+  /** Features in the local model. @defaultValue 10 */
+  numFeatures?: number;
+  /** @defaultValue 'auto' (forward selection when min(numFeatures, players) ≤ 6, else highest weights) */
+  featureSelection?: FeatureSelection;
+  /** Width of the exponential kernel. @defaultValue 0.75 · √players */
+  kernelWidth?: number;
+  /** Distance between a sample's interpretable (scaled) row and the instance's. @defaultValue 'euclidean' */
+  distance?: LimeDistance;
+  /**
+   * Sample weight from distance. @defaultValue lime's `sqrt(exp(-d² / width²))`
+   * (= exp(−d² / (2 width²)))
+   */
+  kernel?: (distance: number, kernelWidth: number) => number;
+  /** Ridge penalty of the local model (sklearn `Ridge(alpha=1)` in lime). @defaultValue 1 */
+  alpha?: number;
+}
+
+/** Options of {@link lime}. */
+export interface LimeOptions extends LimeSettings {
+  /** Training rows: their statistics drive the sampler (means, stds, quantile bins, category frequencies). Required. */
+  training: LimeRows;
+  /** Players: one-hot groups `{ name: [column, ...] }`, each one categorical feature. */
+  groups?: GroupSpec;
+  /** Players as a prebuilt {@link Players} (overrides `groups`). */
+  players?: Players;
+  /** @defaultValue a random seed (recorded in `meta.seed`) */
+  seed?: number;
+  /** Rows per model call. @defaultValue 4096 */
+  batchRows?: number;
+  signal?: AbortSignal;
+  /** Called after each explained row. */
+  onProgress?: (p: { rowsDone: number; rows: number; done: number; total: number }) => void;
+}
+
+/** LIME's defaults. */
+export const LIME_DEFAULTS = {
+  discretizer: 'quartile',
+  numSamples: 5000,
+  numFeatures: 10,
+  featureSelection: 'auto',
+  distance: 'euclidean',
+  alpha: 1,
+} as const;
+
+/** Most rows of the training data the reference `baseValues` (mean prediction) are computed on. */
+const BASE_ROWS = 2000;
+
+/** lime's kernel: sqrt(exp(−d²/w²)). */
+function defaultKernel(d: number, width: number): number {
+  if (d === 0) return 1; // also for a width so small that 0/0 would appear
+  return Math.sqrt(Math.exp(-(d * d) / (width * width)));
+}
+
+/**
+ * LIME (Ribeiro et al. 2016) for tabular data, as python `lime`'s `LimeTabularExplainer`:
+ * for each row, sample a neighbourhood from the training statistics (quantile bins or a
+ * Gaussian; categories and one-hot groups from their frequencies), weight each sample by
+ * an exponential kernel of its distance to the instance in the scaled interpretable space,
+ * select features, and fit a weighted ridge model per output.
+ *
+ * The result is an {@link Explanation} with `values` = the local model's weights
+ * (0 for features not selected), `predictions` = the model's outputs at the rows, and
+ * `lime` = intercept, local prediction, weighted R² (`score`), readable conditions
+ * (`duration > 24`, `purpose = car`) and the features selected.
+ *
+ * Weights are per unit of the interpretable feature: 1 = "in the instance's bin/category"
+ * for binned and categorical features; one training standard deviation for Gaussian
+ * sampling (a linear model f = Σ bⱼxⱼ gets weights bⱼ·stdⱼ).
+ *
+ * @example
+ * const exp = await lime(model, applicants, { training: train, groups, seed: 1 });
+ * exp.lime.conditions[0]; // ['duration > 24', 'purpose = car', ...]
+ * @throws {InvalidOptionError} for bad options, {@link DataError} / {@link ShapeError} for
+ *   bad rows or training data, `ModelError` when the model fails, `AbortedError` on abort.
+ */
+export async function lime(model: Model, rows: LimeRows, options: LimeOptions): Promise<Explanation> {
+  const started = performance.now();
+  if (!options || typeof options !== 'object')
+    throw new InvalidOptionError('options', 'an object with at least { training }', options);
+  if (
+    !model ||
+    typeof model.predict !== 'function' ||
+    !Number.isInteger(model.nInputs) ||
+    !Array.isArray(model.outputNames)
+  )
+    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
+  const d = model.nInputs;
+  checkRows(rows, d, 'rows');
+  if (!options.training)
+    throw new InvalidOptionError('training', 'training rows (a Dataset or { data, nRows })', options.training);
+  checkRows(options.training, d, 'training');
+  const columns = namesOf(rows) ?? namesOf(options.training) ?? model.inputNames ?? defaultNames(d);
+  const trainingNames = namesOf(options.training);
+  if (trainingNames && !trainingNames.every((c, i) => c === columns[i]))
+    throw new DataError(
+      `the training columns (${trainingNames.slice(0, 4).join(', ')}...) differ from the rows' (${columns.slice(0, 4).join(', ')}...): both need the model's input columns in the same order`,
+    );
+  const players = options.players ?? definePlayers(columns, options.groups);
+  if (players.nColumns !== d || players.columns.length !== d)
+    throw new ShapeError(
+      `players cover ${players.columns.length} of ${players.nColumns} columns; the model takes ${d} and every column must belong to exactly one player`,
+    );
+  const s = resolveLimeSettings(options, players.names.length);
+  const categorical = resolveCategorical(options.categorical, columns);
+  const batchRows = resolveBatchRows(options.batchRows);
+  const seed = options.seed ?? randomSeed();
+  if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('seed', 'a safe integer', seed);
+
+  const stats = limeStats(options.training, players, columns, s.discretizer, categorical);
+  const P = stats.features.length;
+  const nOut = model.outputNames.length;
+  const nRows = rows.nRows;
+  const n = s.numSamples;
+  const rngs = indexedStreams(
+    seed,
+    Array.from({ length: nRows }, (_, i) => i),
+  );
+  const values = new Float64Array(nRows * P * nOut);
+  const predictions = new Float64Array(nRows * nOut);
+  const intercept = new Float64Array(nRows * nOut);
+  const localPrediction = new Float64Array(nRows * nOut);
+  const score = new Float64Array(nRows * nOut);
+  const conditions: string[][] = [];
+  const selected: number[][][] = [];
+  let modelSeconds = 0;
+
+  // reference base values: the mean prediction over (up to BASE_ROWS of) the training rows
+  const base = await baseValues(model, options.training, d, nOut, batchRows, Rng.fromSeed(seed), options.signal);
+  modelSeconds += base.seconds;
+
+  const w = new Float64Array(n);
+  for (let r = 0; r < nRows; r++) {
+    throwIfAborted(options.signal);
+    const x = rows.data.subarray(r * d, (r + 1) * d);
+    const sample = limeSample(stats, x, n, rngs[r], s.sampleAroundInstance);
+    const t0 = performance.now();
+    const Y = await predictInChunks(model, sample.rows, n, batchRows, options.signal);
+    modelSeconds += (performance.now() - t0) / 1000;
+    kernelWeights(sample.z, n, P, s, w);
+    const z0 = sample.z.subarray(0, P);
+    const m = weightedMoments(sample.z, Y, w, n, P, nOut);
+    const rowSelected: number[][] = [];
+    for (let o = 0; o < nOut; o++) {
+      const S = selectFeatures(m, o, s.numFeatures, s.featureSelection, z0);
+      const fit = ridgeFit(sample.z, Y, w, m, o, S, s.alpha);
+      const at = r * nOut + o;
+      predictions[at] = Y[o];
+      intercept[at] = fit.intercept;
+      localPrediction[at] = fit.intercept + S.reduce((acc, j, a) => acc + fit.beta[a] * z0[j], 0);
+      score[at] = fit.score;
+      S.forEach((j, a) => {
+        values[(r * P + j) * nOut + o] = fit.beta[a];
+      });
+      rowSelected.push(
+        [...S].sort((a, b) => {
+          const va = Math.abs(values[(r * P + a) * nOut + o]);
+          const vb = Math.abs(values[(r * P + b) * nOut + o]);
+          return vb - va || a - b;
+        }),
+      );
+    }
+    conditions.push(stats.features.map((f) => limeCondition(f, x, columns)));
+    selected.push(rowSelected);
+    options.onProgress?.({ rowsDone: r + 1, rows: nRows, done: 1, total: 1 });
+  }
+
+  const details: LimeDetails = {
+    intercept,
+    localPrediction,
+    score,
+    conditions,
+    selected,
+    kernelWidth: s.kernelWidth,
+    discretizer: s.discretizer,
+    featureSelection: s.featureSelection,
+    numFeatures: s.numFeatures,
+    numSamples: n,
+    distance: s.distance,
+    alpha: s.alpha,
+    modelSeconds,
+  };
+  return {
+    method: 'lime',
+    players: players.names,
+    outputs: [...model.outputNames],
+    columns,
+    playerColumns: playerColumnLists(players),
+    nRows,
+    rowIndices: Array.from({ length: nRows }, (_, i) => i),
+    data: rows.data.slice(0, nRows * d),
+    baseValues: base.values,
+    predictions,
+    values,
+    exact: new Array<boolean>(nRows).fill(false),
+    evaluations: nRows * n,
+    modelRows: nRows * n + base.rows,
+    seconds: (performance.now() - started) / 1000,
+    lime: details,
+    meta: {
+      version: VERSION,
+      seed,
+      budget: n,
+      background: {
+        rows: stats.trainingRows,
+        summary: `training statistics of ${stats.trainingRows} rows (${s.discretizer === 'none' ? 'gaussian' : s.discretizer})`,
+      },
+      threads: 1,
+    },
+  };
+}
+
+/** LIME settings with defaults filled in and validated. @internal */
+export interface ResolvedLimeSettings {
+  discretizer: LimeDiscretizer;
+  sampleAroundInstance: boolean;
+  numSamples: number;
+  numFeatures: number;
+  featureSelection: FeatureSelection;
+  kernelWidth: number;
+  distance: LimeDistance;
+  kernel: (distance: number, kernelWidth: number) => number;
+  alpha: number;
+}
+
+/**
+ * Fills LIME's defaults and validates every setting.
+ * @throws {InvalidOptionError} naming the option, what it must be and what was received.
+ */
+export function resolveLimeSettings(s: LimeSettings, nPlayers: number): ResolvedLimeSettings {
+  const discretizer = s.discretizer ?? LIME_DEFAULTS.discretizer;
+  if (!LIME_DISCRETIZERS.includes(discretizer))
+    throw new InvalidOptionError('discretizer', `one of ${LIME_DISCRETIZERS.join(', ')}`, discretizer);
+  const numSamples = s.numSamples ?? LIME_DEFAULTS.numSamples;
+  if (!Number.isInteger(numSamples) || numSamples < 2)
+    throw new InvalidOptionError(
+      'numSamples',
+      'an integer >= 2',
+      numSamples,
+      'LIME fits on this many neighbours; thousands are typical',
+    );
+  const numFeatures = s.numFeatures ?? LIME_DEFAULTS.numFeatures;
+  if (!Number.isInteger(numFeatures) || numFeatures < 1)
+    throw new InvalidOptionError('numFeatures', 'a positive integer', numFeatures);
+  const featureSelection = s.featureSelection ?? LIME_DEFAULTS.featureSelection;
+  if (!FEATURE_SELECTIONS.includes(featureSelection))
+    throw new InvalidOptionError('featureSelection', `one of ${FEATURE_SELECTIONS.join(', ')}`, featureSelection);
+  const kernelWidth = s.kernelWidth ?? 0.75 * Math.sqrt(nPlayers);
+  if (typeof kernelWidth !== 'number' || !Number.isFinite(kernelWidth) || kernelWidth <= 0)
+    throw new InvalidOptionError('kernelWidth', 'a finite number > 0', kernelWidth);
+  const distance = s.distance ?? LIME_DEFAULTS.distance;
+  if (!LIME_DISTANCES.includes(distance))
+    throw new InvalidOptionError('distance', `one of ${LIME_DISTANCES.join(', ')}`, distance);
+  if (s.kernel !== undefined && typeof s.kernel !== 'function')
+    throw new InvalidOptionError('kernel', 'a function (distance, kernelWidth) => weight', s.kernel);
+  const alpha = s.alpha ?? LIME_DEFAULTS.alpha;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0)
+    throw new InvalidOptionError('alpha', 'a finite number >= 0', alpha);
+  if (s.sampleAroundInstance !== undefined && typeof s.sampleAroundInstance !== 'boolean')
+    throw new InvalidOptionError('sampleAroundInstance', 'a boolean', s.sampleAroundInstance);
+  return {
+    discretizer,
+    sampleAroundInstance: s.sampleAroundInstance ?? false,
+    numSamples,
+    numFeatures,
+    featureSelection,
+    kernelWidth,
+    distance,
+    kernel: s.kernel ?? defaultKernel,
+    alpha,
+  };
+}
+
+function resolveCategorical(cat: readonly (string | number)[] | undefined, columns: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  if (cat === undefined) return out;
+  if (!Array.isArray(cat)) throw new InvalidOptionError('categorical', 'an array of column names or indices', cat);
+  for (const c of cat) {
+    if (typeof c === 'number') {
+      if (!Number.isInteger(c) || c < 0 || c >= columns.length)
+        throw new InvalidOptionError('categorical', `column indices in 0..${columns.length - 1} or column names`, c);
+      out.add(c);
+    } else {
+      const i = columns.indexOf(c);
+      if (i < 0) {
+        const near = closest(String(c), columns);
+        throw new InvalidOptionError(
+          'categorical',
+          'names of the data columns',
+          c,
+          near ? `did you mean ${JSON.stringify(near)}?` : `the columns are ${columns.slice(0, 8).join(', ')}`,
+        );
+      }
+      out.add(i);
+    }
+  }
+  return out;
+}
+
+function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSettings, w: Float64Array): void {
+  let norm0 = 0;
+  for (let j = 0; j < P; j++) norm0 += z[j] * z[j];
+  norm0 = Math.sqrt(norm0);
+  let positive = 0;
+  for (let i = 0; i < n; i++) {
+    let dist = 0;
+    if (s.distance === 'euclidean') {
+      for (let j = 0; j < P; j++) dist += (z[i * P + j] - z[j]) ** 2;
+      dist = Math.sqrt(dist);
+    } else if (s.distance === 'manhattan') {
+      for (let j = 0; j < P; j++) dist += Math.abs(z[i * P + j] - z[j]);
+    } else {
+      let dot = 0;
+      let nn = 0;
+      for (let j = 0; j < P; j++) {
+        dot += z[i * P + j] * z[j];
+        nn += z[i * P + j] ** 2;
+      }
+      // sklearn's cosine distance treats a zero vector as having norm 1
+      dist = 1 - dot / ((Math.sqrt(nn) || 1) * (norm0 || 1));
+      if (dist < 0) dist = 0;
+    }
+    const k = s.kernel(dist, s.kernelWidth);
+    if (typeof k !== 'number' || !Number.isFinite(k) || k < 0)
+      throw new InvalidOptionError(
+        'kernel',
+        'a function returning finite weights >= 0',
+        k,
+        `it returned this for distance ${dist}`,
+      );
+    w[i] = k;
+    if (k > 0) positive++;
+  }
+  if (positive < 2)
+    throw new InvalidOptionError(
+      'kernelWidth',
+      'wide enough that at least two samples get a positive kernel weight',
+      s.kernelWidth,
+      `${positive} of ${n} samples have weight > 0: raise kernelWidth`,
+    );
+}
+
+/**
+ * Final weighted ridge on features `S` for output `o`, solved from the row's full moments
+ * (the selected block of G and C), with the weighted R² from the residuals.
+ */
+function ridgeFit(
+  Z: Float64Array,
+  Y: Float64Array,
+  w: Float64Array,
+  m: WeightedMoments,
+  o: number,
+  S: readonly number[],
+  alpha: number,
+): { beta: Float64Array; intercept: number; score: number } {
+  const { n, P, k } = m;
+  const s = S.length;
+  const beta1 =
+    s > 0
+      ? ridgeOnMoments({ ...m, k: 1, C: columnOf(m.C, k, o), syy: Float64Array.of(m.syy[o]) }, S, alpha)
+      : new Float64Array(0);
+  let intercept = m.yMean[o];
+  for (let a = 0; a < s; a++) intercept -= m.zMean[S[a]] * beta1[a];
+  let ssr = 0;
+  for (let i = 0; i < n; i++) {
+    let pred = intercept;
+    for (let a = 0; a < s; a++) pred += beta1[a] * Z[i * P + S[a]];
+    ssr += w[i] * (Y[i * k + o] - pred) ** 2;
+  }
+  const syy = m.syy[o];
+  // sklearn's r2_score for constant targets: 1 when fitted exactly, else 0; "constant" up to
+  // rounding relative to the targets' size (a constant model's outputs may differ in the last bit)
+  const scale = m.sw * (m.yMean[o] * m.yMean[o] + 1e-300);
+  const constant = syy <= 1e-24 * scale;
+  const score = constant ? (ssr <= 1e-20 * scale ? 1 : 0) : 1 - ssr / syy;
+  return { beta: beta1, intercept, score };
+}
+
+function columnOf(C: Float64Array, k: number, o: number): Float64Array {
+  const P = C.length / k;
+  const out = new Float64Array(P);
+  for (let j = 0; j < P; j++) out[j] = C[j * k + o];
+  return out;
+}
+
+async function baseValues(
+  model: Model,
+  training: LimeRows,
+  d: number,
+  nOut: number,
+  batchRows: number,
+  rng: Rng,
+  signal: AbortSignal | undefined,
+): Promise<{ values: Float64Array; rows: number; seconds: number }> {
+  let data = training.data;
+  let nRows = training.nRows;
+  if (nRows > BASE_ROWS) {
+    const idx = rng.shuffle(Int32Array.from({ length: nRows }, (_, i) => i)).subarray(0, BASE_ROWS);
+    data = new Float64Array(BASE_ROWS * d);
+    idx.forEach((r, k) => {
+      data.set(training.data.subarray(r * d, (r + 1) * d), k * d);
+    });
+    nRows = BASE_ROWS;
+  }
+  const t0 = performance.now();
+  const out = await predictInChunks(model, data.subarray(0, nRows * d), nRows, batchRows, signal);
+  const seconds = (performance.now() - t0) / 1000;
+  const values = new Float64Array(nOut);
+  for (let r = 0; r < nRows; r++) for (let o = 0; o < nOut; o++) values[o] += out[r * nOut + o];
+  for (let o = 0; o < nOut; o++) values[o] /= nRows;
+  return { values, rows: nRows, seconds };
+}
+
+function checkRows(rows: LimeRows, d: number, what: string): void {
+  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
+    throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
+  if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
+  if ('columns' in rows && rows.columns && rows.columns.length !== d)
+    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs`);
+  if (rows.data.length !== rows.nRows * d)
+    throw new ShapeError(
+      `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
+    );
+  assertFinite(rows.data, 'columns' in rows && rows.columns ? rows.columns : d, { what: `${what} value` });
+}
+
+function namesOf(rows: LimeRows): string[] | undefined {
+  return 'columns' in rows && Array.isArray(rows.columns) ? [...rows.columns] : undefined;
+}
+
+function defaultNames(d: number): string[] {
+  return Array.from({ length: d }, (_, i) => `x${i}`);
+}

@@ -1,0 +1,453 @@
+import { assertFinite } from '../data/dataset.js';
+import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
+import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
+import type { Model } from '../models/model.js';
+import { resolveOutput } from '../models/model.js';
+import { Rng, randomSeed } from '../sampling/rng.js';
+import { VERSION } from '../version.js';
+import type { Tree, TreeTask } from './cart.js';
+import { fitTree, treePredict, treeShape } from './cart.js';
+
+/** Rows for {@link surrogateTree}: a dataset, or a bare row-major buffer. */
+export type SurrogateRows =
+  | { readonly columns: readonly string[]; readonly data: Float64Array; readonly nRows: number }
+  | { readonly data: Float64Array; readonly nRows: number };
+
+/** Options of {@link surrogateTree}. */
+export interface SurrogateTreeOptions {
+  /**
+   * `'regression'` fits the model's output (one output: pick it with `output`);
+   * `'classification'` fits the argmax over the model's outputs (class = output name).
+   * @defaultValue 'classification' when the model has several outputs, else 'regression'
+   */
+  task?: TreeTask;
+  /** The output a regression tree fits (index or name). @defaultValue 0 when the model has one output */
+  output?: number | string;
+  /** @defaultValue 4 */
+  maxDepth?: number;
+  /** Fewest rows per leaf. @defaultValue 1 */
+  minSamplesLeaf?: number;
+  /** A weight per given row (≥ 0), used by the fit. @defaultValue uniform */
+  sampleWeights?: ArrayLike<number>;
+  /** Use a random subset of this many of the given rows (without replacement). @defaultValue all rows */
+  sampleRows?: number;
+  /** Fraction of the rows held out to measure fidelity (0 = measure on the training rows only). @defaultValue 0.2 */
+  holdout?: number;
+  /** Seed of the subset and the holdout split. @defaultValue a random seed (recorded) */
+  seed?: number;
+  /** Rows per model call. @defaultValue 4096 */
+  batchRows?: number;
+  /** Feature names for rules. @defaultValue the rows' columns, the model's input names, or x0, x1, ... */
+  featureNames?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** How well the tree reproduces the model on some rows (unweighted). */
+export interface SurrogateFidelity {
+  readonly rows: number;
+  /** Regression: R² of the tree's predictions against the model's outputs (1 = identical). */
+  readonly r2?: number;
+  /** Regression: root mean squared difference. */
+  readonly rmse?: number;
+  /** Classification: share of rows where the tree's class is the model's argmax. */
+  readonly accuracy?: number;
+  /**
+   * Classification, per class of the model: rows the model puts in it (`support`), the share
+   * of those the tree puts there too (`agreement`, recall) and the share of the tree's rows
+   * of that class the model agrees with (`precision`; 0 when the tree never predicts it).
+   */
+  readonly perClass?: readonly {
+    readonly class: string;
+    readonly support: number;
+    readonly agreement: number;
+    readonly precision: number;
+  }[];
+}
+
+/** A fitted global surrogate: the tree, what it fits, and its measured fidelity. */
+export interface SurrogateTree {
+  readonly tree: Tree;
+  readonly task: TreeTask;
+  readonly featureNames: readonly string[];
+  /** What the tree predicts: the output name (regression) or `argmax(...)` (classification). */
+  readonly target: string;
+  /** Class names (the model's output names), classification only. */
+  readonly classes?: readonly string[];
+  /** Fidelity on the held-out rows (on the training rows when `holdout` is 0). */
+  readonly fidelity: SurrogateFidelity;
+  /** Fidelity on the rows the tree was fitted on. */
+  readonly trainFidelity: SurrogateFidelity;
+  readonly trainRows: number;
+  readonly holdoutRows: number;
+  readonly maxDepth: number;
+  readonly minSamplesLeaf: number;
+  readonly modelRows: number;
+  readonly seconds: number;
+  readonly seed: number;
+}
+
+/**
+ * Fits a global surrogate: a CART tree trained on a model's predictions over `rows` (or a
+ * seeded subset), regression on one output or classification on the argmax, and measures
+ * its fidelity on held-out rows (R², or accuracy with per-class agreement).
+ *
+ * @example
+ * const s = await surrogateTree(model, train, { maxDepth: 3, seed: 1 });
+ * s.fidelity.r2;          // e.g. 0.93
+ * surrogateRulesText(s);  // "if duration > 24.5 and ... then 0.41 (n = 120, 15.0%)"
+ * @throws {InvalidOptionError} for bad options, {@link DataError} / {@link ShapeError} for
+ *   bad rows, `ModelError` when the model fails.
+ */
+export async function surrogateTree(
+  model: Model,
+  rows: SurrogateRows,
+  options: SurrogateTreeOptions = {},
+): Promise<SurrogateTree> {
+  const started = performance.now();
+  if (
+    !model ||
+    typeof model.predict !== 'function' ||
+    !Number.isInteger(model.nInputs) ||
+    !Array.isArray(model.outputNames)
+  )
+    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
+  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
+  const d = model.nInputs;
+  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
+    throw new InvalidOptionError('rows', 'a Dataset or { data: Float64Array, nRows }', rows);
+  if ('columns' in rows && rows.columns.length !== d)
+    throw new ShapeError(`rows have ${rows.columns.length} columns but the model takes ${d} inputs`);
+  if (rows.data.length !== rows.nRows * d)
+    throw new ShapeError(
+      `rows hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
+    );
+  if (rows.nRows < 2) throw new DataError(`a surrogate tree needs at least 2 rows; got ${rows.nRows}`);
+  assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: 'rows value' });
+  const featureNames = options.featureNames
+    ? [...options.featureNames]
+    : 'columns' in rows
+      ? [...rows.columns]
+      : (model.inputNames ?? Array.from({ length: d }, (_, i) => `x${i}`));
+  if (featureNames.length !== d)
+    throw new InvalidOptionError('featureNames', `${d} names (one per model input)`, featureNames);
+  const nOut = model.outputNames.length;
+  const task = options.task ?? (nOut > 1 ? 'classification' : 'regression');
+  if (task !== 'regression' && task !== 'classification')
+    throw new InvalidOptionError('task', "'regression' or 'classification'", task);
+  if (task === 'classification' && options.output !== undefined)
+    throw new InvalidOptionError(
+      'output',
+      "unset for task 'classification' (it uses the argmax over all outputs)",
+      options.output,
+    );
+  if (task === 'classification' && nOut < 2)
+    throw new InvalidOptionError(
+      'task',
+      "'regression' for a model with one output",
+      task,
+      "classification fits the argmax over the model's outputs, which needs at least two (e.g. class probabilities)",
+    );
+  let outIndex = 0;
+  if (task === 'regression') {
+    if (options.output !== undefined) outIndex = resolveOutput(model.outputNames, options.output);
+    else if (nOut > 1)
+      throw new InvalidOptionError(
+        'output',
+        `one of ${JSON.stringify(model.outputNames)} (or an index) for a regression tree on a model with ${nOut} outputs`,
+        undefined,
+        "or use task 'classification' for the argmax",
+      );
+  }
+  const holdout = options.holdout ?? 0.2;
+  if (typeof holdout !== 'number' || !(holdout >= 0 && holdout < 1))
+    throw new InvalidOptionError('holdout', 'a fraction in [0, 1)', holdout);
+  const seed = options.seed ?? randomSeed();
+  const rng = Rng.fromSeed(seed);
+  const batchRows = resolveBatchRows(options.batchRows);
+  let weights: Float64Array | undefined;
+  if (options.sampleWeights !== undefined) {
+    if (options.sampleWeights.length !== rows.nRows)
+      throw new ShapeError(`sampleWeights holds ${options.sampleWeights.length} weights for ${rows.nRows} rows`);
+    weights = Float64Array.from(options.sampleWeights);
+  }
+
+  // which rows: a seeded subset, then a seeded holdout split
+  let index = Int32Array.from({ length: rows.nRows }, (_, i) => i);
+  if (options.sampleRows !== undefined) {
+    const k = options.sampleRows;
+    if (!Number.isInteger(k) || k < 2 || k > rows.nRows)
+      throw new InvalidOptionError('sampleRows', `an integer in 2..${rows.nRows} (the rows given)`, k);
+    index = rng.shuffle(index).slice(0, k);
+  }
+  const n = index.length;
+  const nHold = Math.floor(n * holdout);
+  if (holdout > 0 && nHold < 1)
+    throw new DataError(
+      `holdout ${holdout} of ${n} rows holds out no row; give more rows or a larger holdout (or 0 to measure fidelity on the training rows)`,
+    );
+  if (n - nHold < 1) throw new DataError(`holdout ${holdout} of ${n} rows leaves no row to fit the tree on`);
+  if (nHold > 0) rng.shuffle(index);
+  const X = new Float64Array(n * d);
+  for (let k = 0; k < n; k++) X.set(rows.data.subarray(index[k] * d, (index[k] + 1) * d), k * d);
+
+  const out = await predictInChunks(model, X, n, batchRows, options.signal);
+  const y = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    if (task === 'regression') y[k] = out[k * nOut + outIndex];
+    else {
+      let best = 0;
+      for (let o = 1; o < nOut; o++) if (out[k * nOut + o] > out[k * nOut + best]) best = o;
+      y[k] = best;
+    }
+  }
+  // rows 0..nHold-1 are held out, the rest train the tree
+  const nTrain = n - nHold;
+  const Xtrain = X.subarray(nHold * d);
+  const ytrain = y.subarray(nHold);
+  const wTrain = weights ? Float64Array.from(index.subarray(nHold), (i) => (weights as Float64Array)[i]) : undefined;
+  const maxDepth = options.maxDepth ?? 4;
+  const minSamplesLeaf = options.minSamplesLeaf ?? 1;
+  const tree = fitTree(Xtrain, nTrain, d, ytrain, {
+    task,
+    nClasses: task === 'classification' ? nOut : undefined,
+    maxDepth,
+    minSamplesLeaf,
+    sampleWeights: wTrain,
+  });
+  const classes = task === 'classification' ? [...model.outputNames] : undefined;
+  const trainFidelity = fidelityOf(tree, Xtrain, ytrain, nTrain, classes);
+  const fidelity =
+    nHold > 0 ? fidelityOf(tree, X.subarray(0, nHold * d), y.subarray(0, nHold), nHold, classes) : trainFidelity;
+  return {
+    tree,
+    task,
+    featureNames,
+    target: task === 'regression' ? model.outputNames[outIndex] : `argmax(${model.outputNames.join(', ')})`,
+    classes,
+    fidelity,
+    trainFidelity,
+    trainRows: nTrain,
+    holdoutRows: nHold,
+    maxDepth,
+    minSamplesLeaf,
+    modelRows: n,
+    seconds: (performance.now() - started) / 1000,
+    seed,
+  };
+}
+
+/** Fidelity of `tree` against targets `y` (model outputs or classes) on `n` rows. */
+export function fidelityOf(
+  tree: Tree,
+  X: Float64Array,
+  y: ArrayLike<number>,
+  n: number,
+  classes?: readonly string[],
+): SurrogateFidelity {
+  const pred = treePredict(tree, X, n);
+  if (tree.task === 'regression') {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += y[i];
+    mean /= n;
+    let sse = 0;
+    let sst = 0;
+    for (let i = 0; i < n; i++) {
+      sse += (y[i] - pred[i]) ** 2;
+      sst += (y[i] - mean) ** 2;
+    }
+    // sklearn's r2_score convention for constant targets (constant up to rounding): 1 if fitted exactly, else 0
+    const scale = n * (mean * mean + 1e-300);
+    const r2 = sst <= 1e-24 * scale ? (sse <= 1e-20 * scale ? 1 : 0) : 1 - sse / sst;
+    return { rows: n, r2, rmse: Math.sqrt(sse / n) };
+  }
+  const K = tree.nValues;
+  const support = new Float64Array(K);
+  const predicted = new Float64Array(K);
+  const hit = new Float64Array(K);
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    support[y[i]]++;
+    predicted[pred[i]]++;
+    if (pred[i] === y[i]) {
+      correct++;
+      hit[y[i]]++;
+    }
+  }
+  return {
+    rows: n,
+    accuracy: correct / n,
+    perClass: Array.from({ length: K }, (_, c) => ({
+      class: classes?.[c] ?? String(c),
+      support: support[c],
+      agreement: support[c] > 0 ? hit[c] / support[c] : 1,
+      precision: predicted[c] > 0 ? hit[c] / predicted[c] : 0,
+    })),
+  };
+}
+
+/** One if/then rule of a surrogate: the conditions on the path to a leaf and the leaf's prediction. */
+export interface SurrogateRule {
+  /** Readable conditions, one per feature on the path (`duration > 24.5`, `12 < age <= 30`); empty for a single leaf. */
+  readonly conditions: readonly string[];
+  /** Regression: the leaf mean. Classification: the leaf's class name. */
+  readonly prediction: number | string;
+  /** Classification: the leaf's class probabilities (weighted shares of training rows). */
+  readonly probabilities?: Readonly<Record<string, number>>;
+  readonly samples: number;
+  readonly weight: number;
+  readonly leaf: number;
+}
+
+/** The leaves of the tree as if/then rules, left to right (intervals merged per feature). */
+export function surrogateRules(s: SurrogateTree): SurrogateRule[] {
+  const t = s.tree;
+  const rules: SurrogateRule[] = [];
+  const walk = (node: number, bounds: Map<number, { lo?: number; hi?: number }>) => {
+    const f = t.feature[node];
+    if (f < 0) {
+      // features in the order the path first tests them (root first)
+      const conds = [...bounds.entries()].map(([feat, b]) => {
+        const name = s.featureNames[feat];
+        if (b.lo !== undefined && b.hi !== undefined) return `${num(b.lo)} < ${name} <= ${num(b.hi)}`;
+        if (b.hi !== undefined) return `${name} <= ${num(b.hi)}`;
+        return `${name} > ${num(b.lo as number)}`;
+      });
+      const K = t.nValues;
+      const v = t.value.subarray(node * K, node * K + K);
+      if (t.task === 'regression')
+        rules.push({
+          conditions: conds,
+          prediction: v[0],
+          samples: t.samples[node],
+          weight: t.weight[node],
+          leaf: node,
+        });
+      else {
+        let best = 0;
+        for (let c = 1; c < K; c++) if (v[c] > v[best]) best = c;
+        const names = s.classes ?? Array.from({ length: K }, (_, c) => String(c));
+        rules.push({
+          conditions: conds,
+          prediction: names[best],
+          probabilities: Object.fromEntries(names.map((c, k) => [c, v[k]])),
+          samples: t.samples[node],
+          weight: t.weight[node],
+          leaf: node,
+        });
+      }
+      return;
+    }
+    const thr = t.threshold[node];
+    const left = new Map(bounds);
+    const l = { ...(left.get(f) ?? {}) };
+    l.hi = l.hi === undefined ? thr : Math.min(l.hi, thr);
+    left.set(f, l);
+    walk(t.left[node], left);
+    const right = new Map(bounds);
+    const r = { ...(right.get(f) ?? {}) };
+    r.lo = r.lo === undefined ? thr : Math.max(r.lo, thr);
+    right.set(f, r);
+    walk(t.right[node], right);
+  };
+  walk(0, new Map());
+  return rules;
+}
+
+/** The rules as text, one `if ... then ...` line per leaf, plus a header with the fidelity and importances. */
+export function surrogateRulesText(s: SurrogateTree, digits = 4): string {
+  const shape = treeShape(s.tree);
+  const total = s.tree.samples[0];
+  const f = s.fidelity;
+  const fid =
+    s.task === 'regression'
+      ? `R² ${fmt(f.r2 as number, digits)}, RMSE ${fmt(f.rmse as number, digits)}`
+      : `accuracy ${fmt(f.accuracy as number, digits)}; per class: ${(f.perClass ?? [])
+          .map((c) => `${c.class} ${fmt(c.agreement, 3)} of ${c.support}`)
+          .join(', ')}`;
+  const lines = [
+    `whybox surrogate: ${s.task} tree of ${s.target}, depth ${shape.depth} (max ${s.maxDepth}), ${shape.leaves} leaves, fitted on ${s.trainRows} rows (seed ${s.seed}), ${s.seconds.toFixed(2)} s`,
+    `fidelity on ${s.holdoutRows > 0 ? `${s.holdoutRows} held-out rows` : `the ${s.trainRows} training rows (no holdout)`}: ${fid}`,
+    '',
+    'Rules:',
+  ];
+  for (const r of surrogateRules(s)) {
+    const cond = r.conditions.length > 0 ? r.conditions.join(' and ') : 'always';
+    const then =
+      typeof r.prediction === 'number'
+        ? `${s.target} = ${fmt(r.prediction, digits)}`
+        : `class ${r.prediction} (p = ${fmt(r.probabilities?.[r.prediction] ?? 0, 3)})`;
+    lines.push(`  if ${cond} then ${then}  (n = ${r.samples}, ${((100 * r.samples) / total).toFixed(1)}%)`);
+  }
+  lines.push('', 'Feature importance (impurity decrease):');
+  const imp = surrogateImportance(s).filter((e) => e.importance > 0);
+  if (imp.length === 0) lines.push('  (none: the tree is a single leaf)');
+  const w = Math.max(...imp.map((e) => e.feature.length), 7);
+  for (const e of imp) lines.push(`  ${e.feature.padEnd(w)}  ${e.importance.toFixed(4)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Features by decreasing importance (normalised impurity decrease). */
+export function surrogateImportance(s: SurrogateTree): { feature: string; importance: number }[] {
+  return s.featureNames
+    .map((feature, f) => ({ feature, importance: s.tree.importance[f] }))
+    .sort((a, b) => b.importance - a.importance || a.feature.localeCompare(b.feature));
+}
+
+/** The JSON form of a surrogate (`whybox surrogate --format json`). */
+export function surrogateToJSON(s: SurrogateTree) {
+  const t = s.tree;
+  const K = t.nValues;
+  const shape = treeShape(t);
+  const nodes = Array.from({ length: t.nNodes }, (_, i) => {
+    const v = Array.from(t.value.subarray(i * K, i * K + K));
+    const common = {
+      id: i,
+      depth: t.depth[i],
+      samples: t.samples[i],
+      weight: t.weight[i],
+      impurity: t.impurity[i],
+      value: t.task === 'regression' ? v[0] : v,
+    };
+    return t.feature[i] < 0
+      ? { ...common, leaf: true }
+      : {
+          ...common,
+          leaf: false,
+          feature: s.featureNames[t.feature[i]],
+          featureIndex: t.feature[i],
+          threshold: t.threshold[i],
+          left: t.left[i],
+          right: t.right[i],
+        };
+  });
+  return {
+    task: s.task,
+    target: s.target,
+    ...(s.classes ? { classes: [...s.classes] } : {}),
+    features: [...s.featureNames],
+    maxDepth: s.maxDepth,
+    minSamplesLeaf: s.minSamplesLeaf,
+    depth: shape.depth,
+    leaves: shape.leaves,
+    fidelity: { holdout: s.holdoutRows > 0 ? s.fidelity : null, train: s.trainFidelity },
+    rows: { train: s.trainRows, holdout: s.holdoutRows },
+    rules: surrogateRules(s),
+    importance: surrogateImportance(s),
+    nodes,
+    modelRows: s.modelRows,
+    seconds: s.seconds,
+    seed: s.seed,
+    version: VERSION,
+  };
+}
+
+function num(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+function fmt(v: number, digits: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(digits - 1);
+  return String(Number(v.toPrecision(digits)));
+}

@@ -1,0 +1,529 @@
+import type { Hierarchy } from './data/hierarchy.js';
+import { balancedHierarchy } from './data/hierarchy.js';
+import type { Players } from './data/players.js';
+import { playersFromIndices } from './data/players.js';
+import type { Alphabet, OneHotRows, SequenceLayout, SequenceSet } from './data/sequences.js';
+import { columnOf, detectLayout, oneHot, resolveAlphabet } from './data/sequences.js';
+import { DataError, InvalidOptionError, ShapeError } from './errors.js';
+import { inSilicoMutagenesis } from './estimators/ism.js';
+import type { KernelVariant } from './estimators/kernel.js';
+import type { PartitionShapOptions } from './estimators/partition.js';
+import type { EvaluatorProvider, ExplainOptions, ExplainProgress } from './explain.js';
+import { explain } from './explain.js';
+import type { Explanation } from './explanation/explanation.js';
+import type { Model } from './models/model.js';
+import { dinucleotideShuffle } from './sampling/dinucleotide-shuffle.js';
+import { indexedStreams, randomSeed } from './sampling/rng.js';
+import { VERSION } from './version.js';
+
+/** Who the players are: every position, windows of `width` positions every `stride`, or positions in a hierarchy. */
+export type SequencePlayers = 'position' | 'hierarchy' | { readonly window: number; readonly stride?: number };
+
+/** What "absent" positions are replaced by. */
+export type SequenceReference = 'background' | 'shuffle' | 'uniform' | 'zeros';
+
+/** Sequence explanation methods. */
+export type SequenceMethod = 'kernel' | 'permutation' | 'partition' | 'exact' | 'ism';
+
+/** Options of {@link explainSequences}. */
+export interface ExplainSequencesOptions {
+  /** @defaultValue 'ACGT' (IUPAC codes spread uniformly: N = 0.25 each) */
+  alphabet?: string | Alphabet;
+  /** Ambiguous letters: spread uniformly, or refuse. @defaultValue 'spread' */
+  ambiguous?: 'spread' | 'error';
+  /**
+   * One-hot layout of the model input. @defaultValue detected from the model's input shape
+   * (`[L, A]` → NLC, `[A, L]` → NCL) when the model has one and it is unambiguous, else 'NLC'
+   */
+  layout?: SequenceLayout;
+  /** Players: `'position'`, `'hierarchy'`, `{ window, stride }` or the CLI strings (`window:8:4`). @defaultValue 'position' */
+  players?: SequencePlayers | string;
+  /**
+   * The reference that replaces absent positions: `'background'` sequences (interventional,
+   * needs `background`), `'shuffle'` (dinucleotide-shuffled copies of each sequence),
+   * `'uniform'` (all-N: 1/A per letter) or `'zeros'` (all-zero one-hot).
+   * @defaultValue 'background' when `background` is given, else 'shuffle'
+   */
+  reference?: SequenceReference;
+  /** Background sequences for `reference: 'background'`. */
+  background?: SequenceSet | readonly string[];
+  /** Shuffled copies per sequence for `reference: 'shuffle'`. @defaultValue 10 */
+  shuffles?: number;
+  /** @defaultValue 'partition' with hierarchy players, else 'kernel' */
+  method?: SequenceMethod;
+  /**
+   * A hierarchy over the players for method 'partition' (e.g. from {@link hierarchyFromNested}).
+   * @defaultValue the balanced binary hierarchy of contiguous segments
+   */
+  hierarchy?: Hierarchy;
+  /**
+   * Partition: sampled hierarchy-consistent orders (passes) instead of every context — see
+   * {@link PartitionShapOptions.orders}. @defaultValue every context (exact Owen values at full budget)
+   */
+  orders?: number;
+  /** Kernel SHAP variant (see {@link ExplainOptions.variant}). @defaultValue 'decomposed' */
+  variant?: KernelVariant;
+  /** Coalition values per sequence (not used by ism). @defaultValue 2 · players + 2048 */
+  budget?: number;
+  /** @defaultValue a random seed (recorded) */
+  seed?: number;
+  /** Worker threads (see {@link ExplainOptions.threads}). */
+  threads?: number;
+  /** A worker pool to share. */
+  pool?: EvaluatorProvider;
+  /** Rows per model call. @defaultValue 4096 */
+  batchRows?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: ExplainProgress) => void;
+  onWarning?: (message: string) => void;
+}
+
+/** What a sequence explanation adds to an {@link Explanation}. */
+export interface SequenceInfo {
+  readonly alphabet: string;
+  readonly letters: string;
+  readonly layout: SequenceLayout;
+  readonly length: number;
+  readonly ids: readonly string[];
+  readonly sequences: readonly string[];
+  readonly players: 'position' | 'window' | 'hierarchy';
+  /** Each player's positions `[start, end)` (0-based, end exclusive), in player order. */
+  readonly spans: readonly (readonly [number, number])[];
+  readonly reference: SequenceReference | 'none';
+  /** Overlapping windows: how many shifted tilings were explained. */
+  readonly tilings?: number;
+  /** ISM: the mean-centred L × A matrix per row (`nRows × L × A × nOutputs`). */
+  readonly hypothetical?: Float64Array;
+}
+
+/** A Shapley / Owen / ISM explanation of sequences, players in sequence order. */
+export interface SequenceExplanation extends Explanation {
+  readonly sequence: SequenceInfo;
+}
+
+/** Parses `position`, `hierarchy`, `window:W` or `window:W:STRIDE`. */
+export function parseSequencePlayers(spec: SequencePlayers | string | undefined, option = 'players'): SequencePlayers {
+  if (spec === undefined) return 'position';
+  if (typeof spec === 'object' && spec !== null && 'window' in spec) {
+    checkWindow(spec.window, spec.stride ?? spec.window, option);
+    return spec;
+  }
+  if (spec === 'position' || spec === 'hierarchy') return spec;
+  const m = typeof spec === 'string' ? /^window:(\d+)(?::(\d+))?$/.exec(spec.trim()) : null;
+  if (!m) throw new InvalidOptionError(option, "'position', 'hierarchy', 'window:W' or 'window:W:STRIDE'", spec);
+  const window = Number(m[1]);
+  const stride = m[2] === undefined ? window : Number(m[2]);
+  checkWindow(window, stride, option);
+  return { window, stride };
+}
+
+function checkWindow(w: number, s: number, option: string): void {
+  if (!Number.isInteger(w) || w < 1) throw new InvalidOptionError(option, 'a window width W >= 1', w);
+  if (!Number.isInteger(s) || s < 1 || s > w || w % s !== 0)
+    throw new InvalidOptionError(
+      option,
+      `a stride that divides the width ${w}`,
+      s,
+      'windows W wide every STRIDE positions are explained as W/STRIDE shifted tilings; a stride above the width would leave positions in no window',
+    );
+}
+
+/** Player spans of one tiling: an edge fragment [0, offset) when offset > 0, then windows. */
+function tiling(L: number, w: number, offset: number): [number, number][] {
+  const spans: [number, number][] = [];
+  if (offset > 0) spans.push([0, Math.min(offset, L)]);
+  for (let a = offset; a < L; a += w) spans.push([a, Math.min(a + w, L)]);
+  return spans;
+}
+
+function spanName(letters: string | undefined, [a, b]: readonly [number, number]): string {
+  return b - a === 1 && letters === undefined ? `${a + 1}` : `${a + 1}-${b}`;
+}
+
+function spanPlayers(rows: OneHotRows, spans: readonly (readonly [number, number])[], names: string[]): Players {
+  const A = rows.alphabet.letters.length;
+  const L = rows.length;
+  return playersFromIndices(
+    L * A,
+    spans.map(([a, b]) => {
+      const cols: number[] = [];
+      for (let p = a; p < b; p++) for (let c = 0; c < A; c++) cols.push(columnOf(rows.layout, L, A, p, c));
+      return cols;
+    }),
+    names,
+  );
+}
+
+/**
+ * Explains a sequence model (one-hot input): which positions (or windows) drive each output.
+ *
+ * Positions are players (each the group of its A one-hot columns) of the interventional game
+ * v(S) = E_ref f(x_S, ref_rest), whose reference is background sequences, dinucleotide
+ * shuffles of x, all-N (uniform) or zeros; the Shapley values are estimated by Kernel or
+ * Permutation SHAP, or Owen values over a balanced hierarchy of contiguous segments
+ * (`partition`), or replaced by in-silico mutagenesis (`ism`). All outputs in one pass.
+ *
+ * @example
+ * const exp = await explainSequences(model, await loadSequences('seqs.fa'), { method: 'partition', budget: 500, seed: 1 });
+ * exp.players; // ['1', '2', ..., 'L'] (positions, 1-based)
+ * @throws {DataError} for bad letters, unequal lengths, or a length the model does not take;
+ *   {@link InvalidOptionError} for bad options.
+ */
+export async function explainSequences(
+  model: Model,
+  sequences: SequenceSet | readonly string[],
+  options: ExplainSequencesOptions = {},
+): Promise<SequenceExplanation> {
+  const started = performance.now();
+  const alphabet = resolveAlphabet(options.alphabet);
+  const A = alphabet.letters.length;
+  const set = toSet(sequences, 'sequences');
+  const rowShape = (model as { rowShape?: readonly number[] }).rowShape;
+  let layout = options.layout;
+  if (layout !== undefined && layout !== 'NLC' && layout !== 'NCL')
+    throw new InvalidOptionError('layout', "'NLC' or 'NCL'", layout);
+  if (rowShape && layout === undefined) layout = detectLayout(rowShape, A);
+  if (rowShape && rowShape.length === 2 && !rowShape.includes(A))
+    throw new ShapeError(
+      `the model input is [batch, ${rowShape.join(', ')}] but the ${alphabet.name} alphabet has ${A} letters: pass the model's alphabet (--alphabet)`,
+    );
+  layout ??= 'NLC';
+  const modelL = Math.floor(model.nInputs / A);
+  if (model.nInputs % A !== 0)
+    throw new ShapeError(`the model takes ${model.nInputs} inputs, not a multiple of the alphabet's ${A} letters`);
+  const L = set.sequences[0]?.length ?? 0;
+  if (L !== modelL)
+    throw new DataError(
+      `sequence ${JSON.stringify(set.ids[0])} has length ${L} but the model takes ${modelL} positions (${model.nInputs} inputs / ${A} letters)`,
+      { file: set.source, line: set.lines[0] },
+    );
+  const rows = oneHot(set, { alphabet, layout, ambiguous: options.ambiguous, length: modelL });
+  const players = parseSequencePlayers(options.players);
+  const method: SequenceMethod = options.method ?? (players === 'hierarchy' ? 'partition' : 'kernel');
+  if (!['kernel', 'permutation', 'partition', 'exact', 'ism'].includes(method))
+    throw new InvalidOptionError('method', 'kernel, permutation, partition, exact or ism', method);
+  if (players === 'hierarchy' && method !== 'partition')
+    throw new InvalidOptionError(
+      'players',
+      `'position' or a window with method '${method}'`,
+      'hierarchy',
+      "hierarchy players are explained by Owen values: use method 'partition'",
+    );
+  const seed = options.seed ?? randomSeed();
+  const kind: SequenceInfo['players'] =
+    players === 'hierarchy' ? 'hierarchy' : typeof players === 'object' ? 'window' : 'position';
+  const w = typeof players === 'object' ? players.window : 1;
+  const stride = typeof players === 'object' ? (players.stride ?? players.window) : 1;
+  if (w > L) throw new InvalidOptionError('players', `a window of at most the sequence length ${L}`, w);
+
+  if (method === 'ism') {
+    if (options.budget !== undefined)
+      throw new InvalidOptionError(
+        'budget',
+        "unset for method 'ism' (it always makes (A−1)·L mutants)",
+        options.budget,
+      );
+    if (options.reference !== undefined || options.background !== undefined)
+      throw new InvalidOptionError(
+        'reference',
+        "unset for method 'ism' (mutants are compared with the sequence itself)",
+        options.reference ?? 'background',
+      );
+    return ismExplanation(model, rows, set, { w, stride, kind, seed, started, options });
+  }
+
+  const reference: SequenceReference = options.reference ?? (options.background ? 'background' : 'shuffle');
+  if (!['background', 'shuffle', 'uniform', 'zeros'].includes(reference))
+    throw new InvalidOptionError('reference', "'background', 'shuffle', 'uniform' or 'zeros'", reference);
+  if (reference === 'background' && !options.background)
+    throw new InvalidOptionError('background', "background sequences for reference 'background'", undefined);
+  if (reference !== 'background' && options.background)
+    throw new InvalidOptionError('reference', "'background' when background sequences are given", reference);
+  const shuffles = options.shuffles ?? 10;
+  if (!Number.isInteger(shuffles) || shuffles < 1)
+    throw new InvalidOptionError('shuffles', 'a positive integer', shuffles);
+
+  // tilings of the players: one for positions / windows with stride = width
+  const T = w / stride;
+  if (options.orders !== undefined && method !== 'partition')
+    throw new InvalidOptionError('orders', "used with method 'partition' (or hierarchy players)", options.orders);
+  if (options.hierarchy !== undefined && (method !== 'partition' || T > 1))
+    throw new InvalidOptionError(
+      'hierarchy',
+      "used with method 'partition' and position or non-overlapping window players",
+      options.hierarchy,
+    );
+  const tilings = Array.from({ length: T }, (_, t) => tiling(L, w, t * stride));
+  const reported = new Map<string, { span: [number, number]; tiling: number; index: number }>();
+  tilings.forEach((spans, t) => {
+    spans.forEach((span, index) => {
+      const name = kind === 'window' ? spanName('w', span) : spanName(undefined, span);
+      if (!reported.has(name)) reported.set(name, { span, tiling: t, index });
+    });
+  });
+  const order = [...reported.entries()].sort(
+    ([, a], [, b]) => a.span[0] - b.span[0] || a.span[1] - b.span[1] || a.tiling - b.tiling,
+  );
+
+  // the reference rows per explained row (shuffle) or shared (others)
+  const perRow = reference === 'shuffle';
+  const shared =
+    reference === 'background'
+      ? oneHot(toSet(options.background as SequenceSet | readonly string[], 'background'), {
+          alphabet,
+          layout,
+          ambiguous: options.ambiguous,
+          length: L,
+        })
+      : reference === 'uniform'
+        ? { data: new Float64Array(L * A).fill(1 / A), nRows: 1 }
+        : reference === 'zeros'
+          ? { data: new Float64Array(L * A), nRows: 1 }
+          : undefined;
+  const streams = perRow
+    ? indexedStreams(
+        seed,
+        Array.from({ length: rows.nRows }, (_, i) => i),
+      )
+    : [];
+  const nOut = model.outputNames.length;
+  const n = order.length;
+  const values = new Float64Array(rows.nRows * n * nOut);
+  const stderr = new Float64Array(rows.nRows * n * nOut);
+  let hasStderr = true;
+  const predictions = new Float64Array(rows.nRows * nOut);
+  const rowBase = new Float64Array(rows.nRows * nOut);
+  const exact = new Array<boolean>(rows.nRows).fill(true);
+  let evaluations = 0;
+  let modelRows = 0;
+  let threads = 1;
+  let usedBudget: number | 'auto' = 0;
+  let pool = options.pool;
+  let ownPool: { close(): Promise<void> } | undefined;
+  const calls = perRow ? rows.nRows : 1;
+  if (!pool && calls * T > 1 && model.spec && (options.threads ?? 2) > 1) {
+    const { createWorkerPool } = await import('./parallel/pool.js');
+    const p = createWorkerPool(options.threads ? { threads: options.threads } : {});
+    pool = p;
+    ownPool = p;
+  }
+  try {
+    for (let call = 0; call < calls; call++) {
+      const rowIdx = perRow ? [call] : Array.from({ length: rows.nRows }, (_, i) => i);
+      const x = perRow ? { data: rows.data.slice(call * L * A, (call + 1) * L * A), nRows: 1 } : rows;
+      let bg = shared;
+      if (perRow) {
+        const s = set.sequences[call];
+        const rng = streams[call];
+        const shuffled = Array.from({ length: shuffles }, () => dinucleotideShuffle(s, rng));
+        bg = oneHot(shuffled, { alphabet, layout, ambiguous: 'spread', length: L });
+      }
+      for (let t = 0; t < T; t++) {
+        const spans = tilings[t];
+        const names = spans.map((sp) => (kind === 'window' ? spanName('w', sp) : spanName(undefined, sp)));
+        const exp = await explain(model, x, {
+          background: { data: (bg as { data: Float64Array }).data, nRows: (bg as { nRows: number }).nRows },
+          players: spanPlayers(rows, spans, names),
+          method: method === 'partition' ? 'partition' : method,
+          variant: method === 'kernel' ? options.variant : undefined,
+          orders: method === 'partition' ? options.orders : undefined,
+          hierarchy: method === 'partition' ? (options.hierarchy ?? balancedHierarchy(spans.length)) : undefined,
+          budget: method === 'exact' ? undefined : options.budget,
+          seed: perRow ? seed + call * T + t : seed + t,
+          threads: pool ? undefined : options.threads,
+          pool,
+          batchRows: options.batchRows,
+          signal: options.signal,
+          onProgress: options.onProgress
+            ? (p) => options.onProgress?.({ ...p, rowsDone: perRow ? call : p.rowsDone, rows: rows.nRows })
+            : undefined,
+          onWarning: options.onWarning,
+        });
+        threads = exp.meta.threads;
+        usedBudget = exp.meta.budget;
+        evaluations += exp.evaluations;
+        modelRows += exp.modelRows;
+        if (!exp.stderr) hasStderr = false;
+        rowIdx.forEach((r, k) => {
+          if (t === 0)
+            for (let o = 0; o < nOut; o++) {
+              predictions[r * nOut + o] = exp.predictions[k * nOut + o];
+              rowBase[r * nOut + o] = exp.baseValues[o];
+            }
+          if (!exp.exact[k]) exact[r] = false;
+          order.forEach(([, info], p) => {
+            if (info.tiling !== t) return;
+            for (let o = 0; o < nOut; o++) {
+              const at = (k * spans.length + info.index) * nOut + o;
+              values[(r * n + p) * nOut + o] = exp.values[at] / T;
+              if (exp.stderr) stderr[(r * n + p) * nOut + o] = exp.stderr[at] / T;
+            }
+          });
+        });
+      }
+    }
+  } finally {
+    await ownPool?.close();
+  }
+  const baseValues = new Float64Array(nOut);
+  for (let r = 0; r < rows.nRows; r++)
+    for (let o = 0; o < nOut; o++) baseValues[o] += rowBase[r * nOut + o] / rows.nRows;
+  const spans = order.map(([, info]) => info.span as readonly [number, number]);
+  return {
+    method,
+    players: order.map(([name]) => name),
+    outputs: [...model.outputNames],
+    columns: [...rows.columns],
+    playerColumns: spans.map(([a, b]) => {
+      const cols: number[] = [];
+      for (let p = a; p < b; p++) for (let c = 0; c < A; c++) cols.push(columnOf(layout, L, A, p, c));
+      return cols;
+    }),
+    nRows: rows.nRows,
+    rowIndices: Array.from({ length: rows.nRows }, (_, i) => i),
+    data: rows.data,
+    baseValues,
+    rowBaseValues: perRow ? rowBase : undefined,
+    predictions,
+    values,
+    stderr: hasStderr ? stderr : undefined,
+    exact,
+    evaluations,
+    modelRows,
+    seconds: (performance.now() - started) / 1000,
+    meta: {
+      version: VERSION,
+      seed,
+      budget: usedBudget,
+      background: {
+        rows: perRow ? shuffles : (shared as { nRows: number }).nRows,
+        summary:
+          reference === 'shuffle'
+            ? `${shuffles} dinucleotide shuffles of each sequence`
+            : reference === 'background'
+              ? 'background sequences'
+              : reference === 'uniform'
+                ? `uniform (all-N: 1/${A} per letter)`
+                : 'all-zero one-hot',
+      },
+      threads,
+    },
+    sequence: {
+      alphabet: alphabet.name,
+      letters: alphabet.letters,
+      layout,
+      length: L,
+      ids: [...set.ids],
+      sequences: [...set.sequences],
+      players: kind,
+      spans,
+      reference,
+      ...(T > 1 ? { tilings: T } : {}),
+    },
+  };
+}
+
+function toSet(s: SequenceSet | readonly string[], what: string): SequenceSet {
+  if (Array.isArray(s)) {
+    if (s.length === 0) throw new DataError(`no ${what}: pass at least one sequence`);
+    return {
+      ids: s.map((_, i) => `seq${i + 1}`),
+      sequences: s.map((x) => String(x).toUpperCase()),
+      lines: [],
+    };
+  }
+  const set = s as SequenceSet;
+  if (!set || !Array.isArray(set.sequences))
+    throw new InvalidOptionError(what, 'a SequenceSet (loadSequences) or an array of strings', s);
+  if (set.sequences.length === 0) throw new DataError(`no ${what}`, { file: set.source });
+  return set;
+}
+
+async function ismExplanation(
+  model: Model,
+  rows: OneHotRows,
+  set: SequenceSet,
+  ctx: {
+    w: number;
+    stride: number;
+    kind: SequenceInfo['players'];
+    seed: number;
+    started: number;
+    options: ExplainSequencesOptions;
+  },
+): Promise<SequenceExplanation> {
+  const { w, stride, kind, seed, started, options } = ctx;
+  const L = rows.length;
+  const A = rows.alphabet.letters.length;
+  const nOut = model.outputNames.length;
+  const res = await inSilicoMutagenesis(
+    model,
+    { data: rows.data, nRows: rows.nRows, length: L, channels: A, layout: rows.layout },
+    {
+      batchRows: options.batchRows,
+      signal: options.signal,
+      onProgress: options.onProgress
+        ? (p) => {
+            // mutants of all sequences are counted together: map them to sequences done
+            const frac = (p.done / Math.max(1, p.total)) * rows.nRows;
+            const rowsDone = Math.min(rows.nRows, Math.floor(frac));
+            options.onProgress?.({ rowsDone, rows: rows.nRows, done: frac - rowsDone, total: 1 });
+          }
+        : undefined,
+    },
+  );
+  const spans: [number, number][] = [];
+  if (kind === 'window') for (let a = 0; a < L; a += stride) spans.push([a, Math.min(a + w, L)]);
+  else for (let p = 0; p < L; p++) spans.push([p, p + 1]);
+  const n = spans.length;
+  const values = new Float64Array(rows.nRows * n * nOut);
+  for (let r = 0; r < rows.nRows; r++)
+    spans.forEach(([a, b], j) => {
+      for (let p = a; p < b; p++)
+        for (let o = 0; o < nOut; o++) values[(r * n + j) * nOut + o] += res.track[(r * L + p) * nOut + o];
+    });
+  const meanPred = new Float64Array(nOut);
+  for (let r = 0; r < rows.nRows; r++) for (let o = 0; o < nOut; o++) meanPred[o] += res.predictions[r * nOut + o];
+  return {
+    method: 'ism',
+    players: spans.map((s) => (kind === 'window' ? spanName('w', s) : spanName(undefined, s))),
+    outputs: [...model.outputNames],
+    columns: [...rows.columns],
+    playerColumns: spans.map(([a, b]) => {
+      const cols: number[] = [];
+      for (let p = a; p < b; p++) for (let c = 0; c < A; c++) cols.push(columnOf(rows.layout, L, A, p, c));
+      return cols;
+    }),
+    nRows: rows.nRows,
+    rowIndices: Array.from({ length: rows.nRows }, (_, i) => i),
+    data: rows.data,
+    // ISM has no reference: the base value is f(x) itself (Σ values does not add up to f(x) − base)
+    baseValues: meanPred.map((v) => v / rows.nRows),
+    rowBaseValues: res.predictions,
+    predictions: res.predictions,
+    values,
+    exact: new Array(rows.nRows).fill(true),
+    evaluations: res.modelRows,
+    modelRows: res.modelRows,
+    seconds: (performance.now() - started) / 1000,
+    meta: {
+      version: VERSION,
+      seed,
+      budget: res.modelRows,
+      background: { rows: 0, summary: 'none (in-silico mutagenesis)' },
+      threads: 1,
+    },
+    sequence: {
+      alphabet: rows.alphabet.name,
+      letters: rows.alphabet.letters,
+      layout: rows.layout,
+      length: L,
+      ids: [...set.ids],
+      sequences: [...set.sequences],
+      players: kind,
+      spans,
+      reference: 'none',
+      hypothetical: res.hypothetical,
+    },
+  };
+}

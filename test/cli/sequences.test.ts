@@ -1,0 +1,232 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { parseSequences } from '../../src/data/sequences.js';
+import { makeTempDir, type TempDir } from '../helpers/tmp.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MODEL = join(ROOT, 'datasets/motifs/model.onnx');
+const SINGLE = join(ROOT, 'datasets/motifs/single.fa');
+const BG = join(ROOT, 'datasets/motifs/background.fa');
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        return true;
+      },
+      isTTY: false,
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+let tmp: TempDir;
+let planted: number; // start of motif A in the first sequence (0-based)
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  const header = (await readFile(SINGLE, 'utf8')).split('\n')[0];
+  planted = Number(/A=(\d+)/.exec(header)?.[1]) - 1;
+});
+afterAll(async () => {
+  await tmp?.remove();
+});
+
+describe('whybox explain --sequences', () => {
+  it('--format json: players are the positions in order, every output explained, top positions in the motif', async () => {
+    const r = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      SINGLE,
+      '--rows',
+      '0',
+      '--method',
+      'partition',
+      '--budget',
+      '300',
+      '--reference',
+      'background',
+      '--background',
+      BG,
+      '--seed',
+      '3',
+      '--threads',
+      '1',
+      '--format',
+      'json',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.method).toBe('partition');
+    expect(json.players).toEqual(Array.from({ length: 100 }, (_, i) => `${i + 1}`));
+    expect(json.outputs).toEqual(['probabilities[0]', 'probabilities[1]']);
+    expect(json.sequence).toMatchObject({
+      alphabet: 'ACGT',
+      layout: 'NLC',
+      length: 100,
+      players: 'position',
+      reference: 'background',
+    });
+    expect(json.background.rows).toBe(20);
+    const v = (json.rows[0].values as number[][]).map((x) => x[0]);
+    const top = v
+      .map((x, j) => [x, j])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 3)
+      .map((x) => x[1]);
+    for (const j of top) expect(j >= planted && j < planted + 6).toBe(true);
+    expect(json.rows[0].efficiencyGap).toBeLessThan(1e-6);
+  });
+
+  it('table: the top segment is the motif, marked under the sequence', async () => {
+    const r = await run('explain', '--model', MODEL, '--sequences', SINGLE, '--rows', '0', '--method', 'ism');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`#1  ${planted + 1}-${planted + 6}\\s+GATAAG`));
+    expect(r.stdout).toContain('++++++');
+  });
+
+  it('html: sequence logos (SVG letters) in the report', async () => {
+    const out = join(tmp.path, 'r.html');
+    const r = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      SINGLE,
+      '--rows',
+      '0',
+      '--method',
+      'ism',
+      '--format',
+      'html',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    const html = await readFile(out, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html.match(/<text transform=/g)?.length ?? 0).toBeGreaterThan(50);
+    expect(html).toContain('Hypothetical');
+  });
+
+  it('windows and hierarchy players; a one-per-line file with labels', async () => {
+    const lines = join(tmp.path, 'seqs.txt');
+    const set = parseSequences(await readFile(SINGLE, 'utf8'));
+    await writeFile(lines, `${set.sequences[0]}\t1\n${set.sequences[1]}\t0\n`);
+    const w = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      lines,
+      '--players',
+      'window:10',
+      '--method',
+      'permutation',
+      '--budget',
+      '100',
+      '--reference',
+      'uniform',
+      '--seed',
+      '1',
+      '--threads',
+      '1',
+      '--format',
+      'json',
+    );
+    expect(w.code).toBe(0);
+    const jw = JSON.parse(w.stdout);
+    expect(jw.players.slice(0, 3)).toEqual(['1-10', '11-20', '21-30']);
+    const h = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      lines,
+      '--players',
+      'hierarchy',
+      '--budget',
+      '200',
+      '--reference',
+      'zeros',
+      '--seed',
+      '1',
+      '--threads',
+      '1',
+      '--format',
+      'json',
+    );
+    expect(h.code).toBe(0);
+    expect(JSON.parse(h.stdout).method).toBe('partition');
+    const o = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      SINGLE,
+      '--rows',
+      '0',
+      '--players',
+      'hierarchy',
+      '--orders',
+      '8',
+      '--budget',
+      '120',
+      '--seed',
+      '1',
+      '--threads',
+      '1',
+      '--shuffles',
+      '4',
+      '--format',
+      'json',
+    );
+    expect(o.code).toBe(0);
+    const vo = (JSON.parse(o.stdout).rows[0].values as number[][]).map((x) => x[0]);
+    const best = vo.indexOf(Math.max(...vo));
+    expect(best >= planted && best < planted + 6).toBe(true);
+    const bad = await run('explain', '--model', MODEL, '--sequences', SINGLE, '--method', 'kernel', '--orders', '4');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/orders/);
+  });
+
+  it('bad input: exit 2 with one clear line', async () => {
+    const bad = join(tmp.path, 'bad.fa');
+    await writeFile(bad, `>x\n${'A'.repeat(50)}Z${'A'.repeat(49)}\n`);
+    let r = await run('explain', '--model', MODEL, '--sequences', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 2: sequence "x", position 51: "Z" is not a letter of the ACGT alphabet/);
+    const short = join(tmp.path, 'short.fa');
+    await writeFile(short, '>x\nACGT\n');
+    r = await run('explain', '--model', MODEL, '--sequences', short);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/length 4 but the model takes 100 positions/);
+    const empty = join(tmp.path, 'empty.fa');
+    await writeFile(empty, '\n');
+    r = await run('explain', '--model', MODEL, '--sequences', empty);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is empty/);
+    r = await run('explain', '--model', MODEL, '--sequences', SINGLE, '--players', 'window:0');
+    expect(r.code).toBe(2);
+    r = await run('explain', '--model', MODEL, '--sequences', SINGLE, '--method', 'lime');
+    expect(r.code).toBe(2);
+    r = await run('explain', '--model', MODEL, '--data', 'x.csv', '--players', 'position');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--players needs --sequences/);
+    for (const e of [r.stderr]) expect(e.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MotifSequence } from '../scripts/lib/motifs.js';
+import { generateMotifSequences, scannerModel, scannerReference } from '../scripts/lib/motifs.js';
+import { DataError, InvalidOptionError } from '../src/errors.js';
+import { explainSequences } from '../src/explain-sequences.js';
+import { efficiencyGap, explanationToJSON } from '../src/explanation/explanation.js';
+import type { OnnxModel } from '../src/models/onnx-model.js';
+import { loadOnnx } from '../src/models/onnx-model.js';
+
+const L = 40;
+let model: OnnxModel;
+let ncl: OnnxModel;
+let single: MotifSequence[];
+let pair: MotifSequence[];
+
+beforeAll(async () => {
+  model = await loadOnnx(scannerModel(L));
+  ncl = await loadOnnx(scannerModel(L, 'NCL'));
+  single = generateMotifSequences({ length: L, count: 20, seed: 21, kind: 'single' }).filter((s) => s.single);
+  pair = generateMotifSequences({ length: L, count: 40, seed: 22, kind: 'pair' }).filter((s) => s.pair);
+});
+afterAll(async () => {
+  await model?.close();
+  await ncl?.close();
+});
+
+/** Fraction of rows whose k top-valued players (output o) all lie in the planted motif(s). */
+function topKHits(
+  values: Float64Array,
+  n: number,
+  nOut: number,
+  o: number,
+  k: number,
+  inside: (r: number, j: number) => boolean,
+  rows: number,
+): number {
+  let hits = 0;
+  for (let r = 0; r < rows; r++) {
+    const idx = Array.from({ length: n }, (_, j) => j).sort(
+      (a, b) => values[(r * n + b) * nOut + o] - values[(r * n + a) * nOut + o],
+    );
+    if (idx.slice(0, k).every((j) => inside(r, j))) hits++;
+  }
+  return hits / rows;
+}
+
+describe('explainSequences on the motif scanner (planted truth)', () => {
+  // stated budgets (coalition values per sequence; L = 40 positions; 4 dinucleotide shuffles)
+  const cases = [
+    { method: 'ism', budget: undefined },
+    { method: 'partition', budget: 150 },
+    { method: 'kernel', budget: 300 },
+    { method: 'permutation', budget: 300 },
+  ] as const;
+  for (const { method, budget } of cases) {
+    it(`${method}${budget ? ` (budget ${budget})` : ''}: the top-3 positions lie in motif A for >= 90% of positives, output 0`, async () => {
+      const exp = await explainSequences(
+        model,
+        single.map((s) => s.sequence),
+        { method, budget, seed: 5, threads: 1, ...(method === 'ism' ? {} : { reference: 'shuffle', shuffles: 4 }) },
+      );
+      expect(exp.players).toEqual(Array.from({ length: L }, (_, i) => `${i + 1}`));
+      expect(exp.outputs).toEqual(['probabilities[0]', 'probabilities[1]']);
+      const inA = (r: number, j: number) => j >= single[r].startA && j < single[r].startA + 6;
+      expect(topKHits(exp.values, L, 2, 0, 3, inA, single.length)).toBeGreaterThanOrEqual(0.9);
+      // predictions are the scanner's, and Shapley-type methods are efficient per row
+      single.forEach((s, r) => {
+        expect(exp.predictions[r * 2]).toBeCloseTo(scannerReference(s.sequence)[0], 5);
+      });
+      if (method !== 'ism') for (let r = 0; r < single.length; r++) expect(efficiencyGap(exp, r, 0)).toBeLessThan(1e-6);
+    });
+  }
+
+  it('the two-motif output credits both motifs: top-6 positions in A ∪ B, with each motif among the top 12', async () => {
+    const exp = await explainSequences(
+      model,
+      pair.map((s) => s.sequence),
+      { method: 'partition', budget: 300, seed: 2, threads: 1, reference: 'uniform' },
+    );
+    const inA = (r: number, j: number) => j >= pair[r].startA && j < pair[r].startA + 6;
+    const inB = (r: number, j: number) => j >= pair[r].startB && j < pair[r].startB + 6;
+    expect(topKHits(exp.values, L, 2, 1, 6, (r, j) => inA(r, j) || inB(r, j), pair.length)).toBeGreaterThanOrEqual(0.9);
+    expect(
+      topKHits(exp.values, L, 2, 1, 1, inB, pair.length) + topKHits(exp.values, L, 2, 1, 1, inA, pair.length),
+    ).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('windows: the window holding motif A gets the largest value; values sum to f(x) − base', async () => {
+    const exp = await explainSequences(
+      model,
+      single.slice(0, 4).map((s) => s.sequence),
+      { players: 'window:8', method: 'kernel', budget: 64, seed: 1, threads: 1, reference: 'uniform' },
+    );
+    expect(exp.players).toEqual(['1-8', '9-16', '17-24', '25-32', '33-40']);
+    for (let r = 0; r < 4; r++) {
+      const vals = [0, 1, 2, 3, 4].map((j) => exp.values[(r * 5 + j) * 2]);
+      const best = vals.indexOf(Math.max(...vals));
+      const a = single[r].startA;
+      expect(best === Math.floor(a / 8) || best === Math.floor((a + 5) / 8)).toBe(true);
+      expect(efficiencyGap(exp, r, 0)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('overlapping windows (window:8:4) are explained as 2 tilings, values scaled so they still sum to f(x) − base', async () => {
+    const exp = await explainSequences(model, [single[0].sequence], {
+      players: 'window:8:4',
+      method: 'exact',
+      seed: 1,
+      threads: 1,
+      reference: 'uniform',
+    });
+    expect(exp.players).toEqual([
+      '1-4',
+      '1-8',
+      '5-12',
+      '9-16',
+      '13-20',
+      '17-24',
+      '21-28',
+      '25-32',
+      '29-36',
+      '33-40',
+      '37-40',
+    ]);
+    expect(exp.sequence.tilings).toBe(2);
+    expect(efficiencyGap(exp, 0, 0)).toBeLessThan(1e-9);
+  });
+
+  it('NCL models are detected from the input shape and give the same values as NLC', async () => {
+    const seqs = single.slice(0, 2).map((s) => s.sequence);
+    const a = await explainSequences(model, seqs, {
+      method: 'partition',
+      budget: 100,
+      seed: 3,
+      threads: 1,
+      reference: 'uniform',
+    });
+    const b = await explainSequences(ncl, seqs, {
+      method: 'partition',
+      budget: 100,
+      seed: 3,
+      threads: 1,
+      reference: 'uniform',
+    });
+    expect(a.sequence.layout).toBe('NLC');
+    expect(b.sequence.layout).toBe('NCL');
+    for (let i = 0; i < a.values.length; i++) expect(b.values[i]).toBeCloseTo(a.values[i], 5);
+  });
+
+  it('the shuffle reference gives each row its own base value, in the JSON too; same seed → same values', async () => {
+    const seqs = single.slice(0, 3).map((s) => s.sequence);
+    const a = await explainSequences(model, seqs, {
+      method: 'permutation',
+      budget: 200,
+      seed: 9,
+      threads: 1,
+      shuffles: 3,
+    });
+    const b = await explainSequences(model, seqs, {
+      method: 'permutation',
+      budget: 200,
+      seed: 9,
+      threads: 1,
+      shuffles: 3,
+    });
+    expect(Array.from(b.values)).toEqual(Array.from(a.values));
+    expect(a.sequence.reference).toBe('shuffle');
+    const json = explanationToJSON(a);
+    expect(json.rows[0].baseValue).toHaveLength(2);
+    expect(json.rows.every((r) => r.efficiencyGap !== undefined && r.efficiencyGap < 1e-6)).toBe(true);
+  });
+
+  it('ism exposes the hypothetical L × 4 matrix; the observed motif bases carry the positive track', async () => {
+    const exp = await explainSequences(model, [single[0].sequence], { method: 'ism' });
+    expect(exp.sequence.hypothetical).toHaveLength(L * 4 * 2);
+    expect(exp.modelRows).toBe(1 + 3 * L);
+  });
+
+  it('clear errors: wrong length for the model, hierarchy with kernel, background without sequences', async () => {
+    await expect(explainSequences(model, ['ACGT'])).rejects.toThrow(/length 4 but the model takes 40 positions/);
+    await expect(
+      explainSequences(model, [single[0].sequence], { players: 'hierarchy', method: 'kernel' }),
+    ).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(explainSequences(model, [single[0].sequence], { reference: 'background' })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
+    await expect(explainSequences(model, [`${single[0].sequence.slice(0, 39)}X`])).rejects.toBeInstanceOf(DataError);
+    await expect(explainSequences(model, [single[0].sequence], { players: 'window:8:3' })).rejects.toThrow(
+      /stride that divides/,
+    );
+  });
+});
+
+describe('explainSequences on the seq-cnn fixture (a 3-class CNN; filter 0 detects GTAAGT for class 0)', () => {
+  it('the top positions for class 0 lie in the planted GTAAGT (every planted row)', async () => {
+    const { fixtureExpected, fixturePath } = await import('./helpers/fixtures.js');
+    const expected = fixtureExpected('seq-cnn') as unknown as { motif: { positions: number[]; sequences: string[] } };
+    const cnn = await loadOnnx(fixturePath('seq-cnn'));
+    try {
+      const rows = expected.motif.positions.map((p, i) => [p, i]).filter(([p]) => p >= 0);
+      const exp = await explainSequences(
+        cnn,
+        rows.map(([, i]) => expected.motif.sequences[i]),
+        { method: 'partition', budget: 200, seed: 4, threads: 1, reference: 'uniform' },
+      );
+      expect(exp.outputs).toHaveLength(3);
+      const starts = rows.map(([p]) => p);
+      expect(topKHits(exp.values, 60, 3, 0, 3, (r, j) => j >= starts[r] && j < starts[r] + 6, rows.length)).toBe(1);
+    } finally {
+      await cnn.close();
+    }
+  });
+});
+
+describe('explainSequences with a protein alphabet', () => {
+  it('20 one-hot channels per position; the residue the model needs gets the top value (ism and partition)', async () => {
+    const { fromFunction } = await import('../src/models/function-model.js');
+    const W = 'ACDEFGHIKLMNPQRSTVWY'.indexOf('W');
+    // output = 1 when position 2 holds W (NLC: column 2 · 20 + W)
+    const protein = fromFunction((x: ArrayLike<number>) => [x[2 * 20 + W]], { nInputs: 5 * 20 });
+    for (const method of ['ism', 'partition'] as const) {
+      const e = await explainSequences(protein, ['MKWAX'], {
+        alphabet: 'protein',
+        method,
+        ...(method === 'partition' ? { reference: 'uniform', budget: 64 } : {}),
+      });
+      expect(e.sequence.letters).toHaveLength(20);
+      const v = Array.from(e.values);
+      expect(v.indexOf(Math.max(...v))).toBe(2);
+    }
+    await expect(
+      explainSequences(protein, ['MKWAB'], { alphabet: 'protein', ambiguous: 'error', method: 'ism' }),
+    ).rejects.toThrow(/position 5: "B" is not an unambiguous letter of the protein alphabet/);
+  });
+});
