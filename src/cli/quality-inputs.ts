@@ -13,6 +13,8 @@ import { definePlayers, parseGroupsJson } from '../data/players.js';
 import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import type { KernelVariant } from '../estimators/kernel.js';
 import { KERNEL_VARIANTS } from '../estimators/kernel.js';
+import type { LimeSettings } from '../estimators/lime.js';
+import type { ExplainOptions } from '../explain.js';
 import { resolveMethod } from '../explain.js';
 import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
@@ -23,6 +25,7 @@ import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from '..
 import { Rng } from '../sampling/rng.js';
 import type { AttributionMethod } from '../testing/method.js';
 import { fromExplain, shapleyMethod } from '../testing/method.js';
+import { LIME_FLAGS, limeSettingsFromFlags } from './lime.js';
 
 /** Where the CLI writes (the same shape as main.ts's CliIO). */
 export interface QualityIO {
@@ -57,6 +60,7 @@ export const COMMON_OPTIONS = {
   'batch-rows': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...LIME_FLAGS,
 } as const;
 
 /** Usage lines of the common flags. */
@@ -64,7 +68,7 @@ export const COMMON_USAGE = `  --model FILE.onnx        ONNX model (one float in
   --data ROWS.csv          rows: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns attributed together
-  --method M               exact | kernel | permutation (default kernel)
+  --method M               exact | kernel | permutation | lime (default kernel)
   --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
   --budget N               coalition values per row (default 2 x players + 2048)
   --seed S                 seed of every random draw (default 0)
@@ -75,7 +79,10 @@ export const COMMON_USAGE = `  --model FILE.onnx        ONNX model (one float in
   --summarize K            summarise the background to K k-means medoids
   --batch-rows N           rows per model call (default 4096)
   --out FILE               write the output to FILE instead of stdout
-  --quiet                  no warnings`;
+  --quiet                  no warnings
+  LIME (--method lime; the --background rows are its training data; no --budget or
+  --summarize): --num-samples N, --num-features K, --feature-selection F, --discretizer D,
+  --kernel-width W, --distance D, --categorical LIST, as for whybox explain`;
 
 /** Parses flags (strict), mapping node's errors to usage errors. */
 export function parseQualityFlags<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(
@@ -128,6 +135,21 @@ export async function loadQualityInputs(
     throw new InvalidOptionError('--budget', 'unset for --method exact (it always uses all 2^n coalitions)', budget);
   const seed = str('seed') === undefined ? 0 : int(str('seed') as string, '--seed', Number.MIN_SAFE_INTEGER);
   const summarize = str('summarize') === undefined ? undefined : int(str('summarize') as string, '--summarize', 1);
+  const limeSettings = limeSettingsFromFlags(flags as Parameters<typeof limeSettingsFromFlags>[0], method);
+  if (method === 'lime' && budget !== undefined)
+    throw new InvalidOptionError(
+      '--budget',
+      'unset for --method lime',
+      budget,
+      'LIME draws --num-samples rows per explained row',
+    );
+  if (method === 'lime' && summarize !== undefined)
+    throw new InvalidOptionError(
+      '--summarize',
+      'unset for --method lime',
+      summarize,
+      "LIME needs the training rows' statistics, not a summary",
+    );
   const batchRows = str('batch-rows') === undefined ? undefined : int(str('batch-rows') as string, '--batch-rows', 1);
   const link = resolveLink(str('link'), '--link');
 
@@ -189,7 +211,7 @@ export async function loadQualityInputs(
       rows,
       background,
       players,
-      method: methodFor(method, variant as KernelVariant | undefined),
+      method: methodFor(method, variant as KernelVariant | undefined, limeSettings),
       methodName: method === 'kernel' ? `kernel (${variant ?? 'decomposed'})` : method,
       budget,
       seed,
@@ -205,14 +227,22 @@ export async function loadQualityInputs(
 }
 
 /**
- * The method under test for a --method name. Methods explain() offers beyond the Shapley
- * estimators (such as 'lime', once explain() accepts it: resolveMethod refuses it until then)
- * run through explain() on each row's model task and claim no Shapley axiom.
+ * The method under test for a --method name. LIME (and any other method explain() offers
+ * beyond the Shapley estimators) runs through explain() on each row's model task, with the
+ * background rows as its training data, and claims no Shapley axiom.
  */
-function methodFor(method: string, variant: KernelVariant | undefined): AttributionMethod {
+function methodFor(
+  method: string,
+  variant: KernelVariant | undefined,
+  lime: LimeSettings | undefined,
+): AttributionMethod {
   if (method === 'kernel') return shapleyMethod('kernel', { variant });
   if (method === 'exact' || method === 'permutation') return shapleyMethod(method);
-  return fromExplain({ name: method, explain: { method: method as never }, claims: [] });
+  return fromExplain({
+    name: method,
+    explain: { method: method as ExplainOptions['method'], ...(lime ? { lime } : {}) },
+    claims: [],
+  });
 }
 
 async function readCsvFor(path: string, model: Model, flag: string): Promise<Dataset> {

@@ -162,7 +162,14 @@ describe('whybox evaluate', () => {
       await run('evaluate', '--model', LIN, '--data', files.linData, '--format', 'xml'),
       /--format must be json, table, html or svg/,
     );
-    expectUsageError(await run('evaluate', '--model', LIN, '--data', files.linData, '--method', 'lime'), /lime/);
+    expectUsageError(
+      await run('evaluate', '--model', LIN, '--data', files.linData, '--method', 'lime', '--budget', '10'),
+      /--budget must be unset for --method lime.*--num-samples/,
+    );
+    expectUsageError(
+      await run('evaluate', '--model', LIN, '--data', files.linData, '--num-samples', '100'),
+      /--num-samples must be used with --method lime only/,
+    );
     expectUsageError(
       await run('evaluate', '--model', LIN, '--data', files.linData, '--method', 'exact', '--budget', '10'),
       /--budget must be unset for --method exact/,
@@ -175,6 +182,26 @@ describe('whybox evaluate', () => {
     const help = await run('evaluate', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/deletionAuc/);
+  });
+});
+
+describe('LIME (--method lime, through explain)', () => {
+  it('evaluate: LIME weights of a linear model beat random orders; check reports its seed spread', async () => {
+    const common = ['--model', LIN, '--data', files.linData, '--background', files.linBg, '--method', 'lime'];
+    const r = await run('evaluate', ...common, '--num-samples', '400', '--format', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.method).toBe('lime');
+    expect(j.rows).toBe(5);
+    expect(j.deletionAuc).toBeLessThan(j.randomDeletionAuc);
+    const c = await run('check', ...common, '--num-samples', '200', '--seeds', '3', '--format', 'json');
+    expect([0, 3]).toContain(c.code);
+    const k = JSON.parse(c.stdout);
+    expect(k.method).toBe('lime');
+    expect(k.stability.spread).toHaveLength(10);
+    // LIME samples: its weights move with the seed (exact Shapley values do not)
+    expect(Math.max(...k.stability.spread)).toBeGreaterThan(0);
   });
 });
 
