@@ -181,11 +181,12 @@ export interface FromExplainOptions {
 
 /**
  * A method run through the public {@link explain} on the model task (one row), for methods
- * that need the model rather than the game — `explain`'s `method: 'lime'` once available,
- * or any explain() configuration. `needsModel` is true: properties use model cases.
+ * that need the model rather than the game — `explain`'s `method: 'lime'` (the background
+ * rows are its training data), or any explain() configuration. `needsModel` is true:
+ * properties use model cases.
  *
  * @example
- * const lime = fromExplain({ name: 'lime', explain: { method: 'lime' }, claims: [] });
+ * const lime = fromExplain({ name: 'lime', explain: { method: 'lime', lime: { numSamples: 2000 } } });
  */
 export function fromExplain(options: FromExplainOptions = {}): AttributionMethod {
   const config = options.explain ?? {};
