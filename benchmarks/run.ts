@@ -14,6 +14,7 @@ const ALL = [
   'credit',
   'sequences',
   'lime-surrogate',
+  'quality',
   'service',
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -19,7 +19,9 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
+import { runCheck } from './check.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
+import { runEvaluate } from './evaluate.js';
 import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
 import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
 import { runSurrogate } from './surrogate.js';
@@ -41,6 +43,8 @@ Usage:
   whybox demo [options]          explain the bundled synthetic credit model
   whybox serve --config whybox.config.json [--port 8080] [--host 127.0.0.1]
   whybox serve --model NAME=FILE.onnx [--background BG.csv] [--groups GROUPS.json] --port P
+  whybox check --model FILE.onnx --data ROWS.csv [options]     sanity-check explanations
+  whybox evaluate --model FILE.onnx --data ROWS.csv [options]  faithfulness metrics
   whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json]
                                  fit a global surrogate tree, with its fidelity and rules
   whybox --help | --version
@@ -181,9 +185,11 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
       const { runServe } = await import('./serve.js');
       return await runServe(rest, io);
     }
+    if (command === 'check') return await runCheck(rest, io, controller.signal);
+    if (command === 'evaluate') return await runEvaluate(rest, io, controller.signal);
     if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox surrogate" or "whybox serve" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate", "whybox surrogate" or "whybox serve" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);

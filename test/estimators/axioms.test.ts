@@ -1,6 +1,8 @@
 /**
  * Shapley axioms (efficiency, symmetry, dummy, linearity) and the closed form of linear models,
- * for every estimator, on random games and random small models.
+ * for every estimator, on random games and random small models. The axioms every estimator
+ * claims are checked with whybox/testing's properties (shrinking counterexamples); the
+ * statistical checks of sampled estimators and the closed forms stay here.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -11,17 +13,17 @@ import { KERNEL_VARIANTS, kernelShap, minimumBudget } from '../../src/estimators
 import { permutationShap } from '../../src/estimators/permutation.js';
 import type { Game } from '../../src/games/game.js';
 import { Rng } from '../../src/sampling/rng.js';
+import type { AttributionMethod } from '../../src/testing/index.js';
+import {
+  assertClaims,
+  defineMethod,
+  dummyProperty,
+  efficiencyProperty,
+  shapleyMethod,
+} from '../../src/testing/index.js';
 import { maxAbsDiff } from '../helpers/brute-force.js';
 import type { PlainModel } from '../helpers/games.js';
-import {
-  interventionalSetup,
-  mulberry32,
-  randomModel,
-  randomRows,
-  randomTable,
-  sumsPerOutput,
-  tableGame,
-} from '../helpers/games.js';
+import { interventionalSetup, mulberry32, randomRows } from '../helpers/games.js';
 
 type MethodName = 'exact' | 'permutation' | KernelVariant;
 const METHODS: MethodName[] = ['exact', 'permutation', ...KERNEL_VARIANTS];
@@ -35,46 +37,31 @@ function run(method: MethodName, game: Game, budget: number, seed: number): Prom
   return kernelShap(game, { budget: Math.max(budget, minimumBudget(game.nPlayers)), variant: method }, ctx);
 }
 
-describe('efficiency: Σφ = v(N) − v(∅) (1e-9)', () => {
-  test.prop(
-    [
-      fc.integer({ min: 2, max: 8 }),
-      fc.integer({ min: 1, max: 3 }),
-      fc.integer(),
-      fc.constantFrom(...METHODS),
-      fc.integer({ min: 8, max: 300 }),
-    ],
-    { numRuns: 80, seed: 71 },
-  )('random table games, multi-output', async (n, nOut, seed, method, budget) => {
-    const table = randomTable(n, nOut, seed);
-    const est = await run(method, tableGame(table, n), budget, seed);
-    const sums = sumsPerOutput(est.values, n, nOut);
-    for (let o = 0; o < nOut; o++) expect(Math.abs(sums[o] - (table[2 ** n - 1][o] - table[0][o]))).toBeLessThan(1e-9);
+/** Each method as a whybox/testing AttributionMethod, at its default budget and at the smallest it accepts. */
+function kitMethods(): { method: AttributionMethod; small: AttributionMethod }[] {
+  return METHODS.map((m) => {
+    const method = m === 'kernel' ? shapleyMethod('kernel', { variant: 'kernel' }) : shapleyMethod(m);
+    // below 2n + 2 coalition values a shared regression cannot identify n values (BudgetError)
+    const small = defineMethod(`${method.name} (smallest budget)`, [], (task, opts) =>
+      method.attribute(task, { ...opts, budget: m === 'exact' ? undefined : minimumBudget(task.game.nPlayers) + 2 }),
+    );
+    return { method, small };
   });
+}
 
-  test.prop(
-    [
-      fc.integer({ min: 2, max: 8 }),
-      fc.integer({ min: 1, max: 5 }),
-      fc.integer({ min: 0, max: 3 }),
-      fc.integer(),
-      fc.constantFrom(...METHODS),
-      fc.integer({ min: 20, max: 200 }),
-    ],
-    { numRuns: 60, seed: 72 },
-  )('random models on random backgrounds: Σφ = f(x) − Σ_b w_b f(b)', async (n, nBg, levels, seed, method, budget) => {
-    const f = randomModel(n, 2, seed);
-    const x = randomRows(1, n, seed + 1, levels)[0];
-    const background = randomRows(nBg, n, seed + 2, levels);
-    const weights = background.map((_, b) => 1 + b);
-    const s = await interventionalSetup({ f, nOut: 2, x, background, weights });
-    const est = await run(method, s.game, budget, seed);
-    const fx = f(x);
-    const wsum = weights.reduce((a, b) => a + b, 0);
-    const base = [0, 1].map((o) => background.reduce((a, b, k) => a + (weights[k] / wsum) * f(b)[o], 0));
-    const sums = sumsPerOutput(est.values, n, 2);
-    for (let o = 0; o < 2; o++) expect(Math.abs(sums[o] - (fx[o] - base[o]))).toBeLessThan(1e-9);
-  });
+describe('whybox/testing: every estimator keeps the claims it makes (games and random models)', () => {
+  for (const { method, small } of kitMethods()) {
+    it(`${method.name}: ${method.claims.join(', ')}`, async () => {
+      const checked = await assertClaims(method, { maxPlayers: 7 }, { numRuns: 25, seed: 71 });
+      expect(checked).toEqual(method.claims);
+    });
+    // efficiency and a zero dummy hold at any budget for every method that claims them
+    it(`${method.name} at its smallest budget: efficiency${method.claims.includes('dummy') && !method.name.startsWith('kernel') ? ', dummy' : ''}`, async () => {
+      await fc.assert(efficiencyProperty(small, { maxPlayers: 8, maxOutputs: 3 }), { numRuns: 30, seed: 72 });
+      if (method.claims.includes('dummy') && !method.name.startsWith('kernel'))
+        await fc.assert(dummyProperty(small, { maxPlayers: 8 }), { numRuns: 30, seed: 73 });
+    });
+  }
 });
 
 /** A model symmetric in columns 0 and 1, a swap-closed background and x0 = x1. */
@@ -96,17 +83,7 @@ function symmetricCase(seed: number) {
 }
 
 describe('symmetry: players with identical roles get equal values', () => {
-  test.prop([fc.integer({ min: 2, max: 7 }), fc.integer(), fc.constantFrom<MethodName>('exact', ...KERNEL_VARIANTS)], {
-    numRuns: 40,
-    seed: 73,
-  })('symmetric table games, exact and full-budget kernel: |φ0 − φ1| < 1e-12 / 1e-9', async (n, seed, method) => {
-    const raw = randomTable(n, 1, seed);
-    // v(S) depends on S only through |S ∩ {0, 1}| and the other players
-    const canon = (m: number) => ((m & 3) === 2 ? m ^ 3 : m);
-    const table = raw.map((_, m) => raw[canon(m)]);
-    const est = await run(method, tableGame(table, n), 2 ** n, seed);
-    expect(Math.abs(est.values[0] - est.values[1])).toBeLessThan(method === 'exact' ? 1e-12 : 1e-9);
-  });
+  // symmetric value tables (exact and full-budget kernel): the kit's symmetry property above
 
   it('a model symmetric in x0, x1 with a swap-closed background: exact and full-budget kernel agree to 1e-12 / 1e-9', async () => {
     for (let seed = 1; seed <= 6; seed++) {
@@ -178,45 +155,7 @@ describe('dummy: a column the model ignores gets 0', () => {
   }
 });
 
-describe('linearity (exact): φ(a·v + b·u) = a·φ(v) + b·φ(u)', () => {
-  test.prop(
-    [
-      fc.integer({ min: 1, max: 8 }),
-      fc.integer({ min: 1, max: 2 }),
-      fc.integer(),
-      fc.double({ min: -3, max: 3, noNaN: true }),
-      fc.double({ min: -3, max: 3, noNaN: true }),
-    ],
-    { numRuns: 40, seed: 74 },
-  )('table games', async (n, nOut, seed, a, b) => {
-    const v = randomTable(n, nOut, seed);
-    const u = randomTable(n, nOut, seed + 1);
-    const sum = v.map((row, m) => row.map((x, o) => a * x + b * u[m][o]));
-    const [pv, pu, ps] = await Promise.all([v, u, sum].map((t) => exactShapley(tableGame(t, n))));
-    const combined = pv.values.map((x, i) => a * x + b * pu.values[i]);
-    expect(maxAbsDiff(ps.values, combined)).toBeLessThan(1e-9);
-  });
-
-  test.prop([fc.integer({ min: 2, max: 7 }), fc.integer({ min: 1, max: 4 }), fc.integer()], { numRuns: 25, seed: 75 })(
-    'models: the values of f + g are the values of f plus those of g',
-    async (n, nBg, seed) => {
-      const f = randomModel(n, 1, seed);
-      const g = randomModel(n, 1, seed + 1);
-      const h: PlainModel = (r) => [f(r)[0] + g(r)[0]];
-      const x = randomRows(1, n, seed + 2)[0];
-      const background = randomRows(nBg, n, seed + 3);
-      const est = async (m: PlainModel) =>
-        (await exactShapley((await interventionalSetup({ f: m, nOut: 1, x, background })).game)).values;
-      const [vf, vg, vh] = [await est(f), await est(g), await est(h)];
-      expect(
-        maxAbsDiff(
-          vh,
-          vf.map((q, i) => q + vg[i]),
-        ),
-      ).toBeLessThan(1e-9);
-    },
-  );
-});
+// linearity φ(a·u + b·v) = a·φ(u) + b·φ(v): the kit's linearity property above (games and models)
 
 describe('linear model with an independent (interventional) background: φ_i = w_i (x_i − Σ_b w_b b_i)', () => {
   const linearCase = (n: number, nBg: number, seed: number, weighted: boolean) => {

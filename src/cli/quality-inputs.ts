@@ -1,0 +1,315 @@
+/**
+ * Inputs shared by `whybox check` and `whybox evaluate`: flag parsing, the ONNX model (with
+ * --output / --link), the data and background CSVs, groups, and the method under test.
+ * Uses only whybox's public library API (and whybox/testing).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { describeFsError, loadCsv } from '../data/csv.js';
+import type { Dataset } from '../data/dataset.js';
+import { selectRows } from '../data/dataset.js';
+import type { Players } from '../data/players.js';
+import { definePlayers, parseGroupsJson } from '../data/players.js';
+import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
+import type { KernelVariant } from '../estimators/kernel.js';
+import { KERNEL_VARIANTS } from '../estimators/kernel.js';
+import type { LimeSettings } from '../estimators/lime.js';
+import type { ExplainOptions } from '../explain.js';
+import { resolveMethod } from '../explain.js';
+import type { Model } from '../models/model.js';
+import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
+import type { OnnxModel } from '../models/onnx-model.js';
+import { loadOnnx } from '../models/onnx-model.js';
+import type { Background } from '../sampling/background.js';
+import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from '../sampling/background.js';
+import { Rng } from '../sampling/rng.js';
+import type { AttributionMethod } from '../testing/method.js';
+import { fromExplain, shapleyMethod } from '../testing/method.js';
+import { LIME_FLAGS, limeSettingsFromFlags } from './lime.js';
+
+/** Where the CLI writes (the same shape as main.ts's CliIO). */
+export interface QualityIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/** A usage error: exit code 2 with a one-line message. */
+export class QualityUsageError extends WhyboxError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Flags common to check and evaluate. */
+export const COMMON_OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  background: { type: 'string' },
+  groups: { type: 'string' },
+  method: { type: 'string' },
+  variant: { type: 'string' },
+  budget: { type: 'string' },
+  seed: { type: 'string' },
+  output: { type: 'string' },
+  link: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  rows: { type: 'string' },
+  summarize: { type: 'string' },
+  'batch-rows': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...LIME_FLAGS,
+} as const;
+
+/** Usage lines of the common flags. */
+export const COMMON_USAGE = `  --model FILE.onnx        ONNX model (one float input; its first dimension is the batch)
+  --data ROWS.csv          rows: a header of the model's input columns, numbers only
+  --background BG.csv      background rows, same columns (default: the --data rows)
+  --groups GROUPS.json     {"name": ["column", ...]}: columns attributed together
+  --method M               exact | kernel | permutation | lime (default kernel)
+  --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
+  --budget N               coalition values per row (default 2 x players + 2048)
+  --seed S                 seed of every random draw (default 0)
+  --output K|NAME          output: an index, a name such as "probabilities[1]", or an
+                           output tensor name (default: every output, averaged)
+  --link identity|logit    attribute probabilities as log-odds with logit (default identity)
+  --rows LIST              only these rows, e.g. 0,3,10-12 (0-based)
+  --summarize K            summarise the background to K k-means medoids
+  --batch-rows N           rows per model call (default 4096)
+  --out FILE               write the output to FILE instead of stdout
+  --quiet                  no warnings
+  LIME (--method lime; the --background rows are its training data; no --budget or
+  --summarize): --num-samples N, --num-features K, --feature-selection F, --discretizer D,
+  --kernel-width W, --distance D, --categorical LIST, as for whybox explain`;
+
+/** Parses flags (strict), mapping node's errors to usage errors. */
+export function parseQualityFlags<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(
+  args: readonly string[],
+  options: T,
+  command: string,
+): Record<string, string | boolean | undefined> {
+  try {
+    const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+    return values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    const m = (error as Error).message.split('\n')[0];
+    throw new QualityUsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox ${command} --help)`);
+  }
+}
+
+/** Everything check and evaluate need, loaded and validated. */
+export interface QualityInputs {
+  readonly model: Model;
+  readonly rows: Dataset;
+  readonly background: Background;
+  readonly players: Players;
+  readonly method: AttributionMethod;
+  readonly methodName: string;
+  readonly budget?: number;
+  readonly seed: number;
+  readonly batchRows?: number;
+  close(): Promise<void>;
+}
+
+/** Loads the model, rows, background, players and method named by the flags. */
+export async function loadQualityInputs(
+  flags: Record<string, string | boolean | undefined>,
+  command: string,
+  warn: (m: string) => void,
+): Promise<QualityInputs> {
+  const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
+  const modelPath = str('model');
+  const dataPath = str('data');
+  if (!modelPath) throw new QualityUsageError(`missing --model FILE.onnx (see whybox ${command} --help)`);
+  if (!dataPath) throw new QualityUsageError(`missing --data ROWS.csv (see whybox ${command} --help)`);
+  const method = resolveMethod(str('method'), '--method');
+  const variant = str('variant');
+  if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as KernelVariant))
+    throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
+  if (variant !== undefined && method !== 'kernel')
+    throw new InvalidOptionError('--variant', 'used with --method kernel only', variant);
+  const budget = str('budget') === undefined ? undefined : int(str('budget') as string, '--budget', 2);
+  if (budget !== undefined && method === 'exact')
+    throw new InvalidOptionError('--budget', 'unset for --method exact (it always uses all 2^n coalitions)', budget);
+  const seed = str('seed') === undefined ? 0 : int(str('seed') as string, '--seed', Number.MIN_SAFE_INTEGER);
+  const summarize = str('summarize') === undefined ? undefined : int(str('summarize') as string, '--summarize', 1);
+  const limeSettings = limeSettingsFromFlags(flags as Parameters<typeof limeSettingsFromFlags>[0], method);
+  if (method === 'lime' && budget !== undefined)
+    throw new InvalidOptionError(
+      '--budget',
+      'unset for --method lime',
+      budget,
+      'LIME draws --num-samples rows per explained row',
+    );
+  if (method === 'lime' && summarize !== undefined)
+    throw new InvalidOptionError(
+      '--summarize',
+      'unset for --method lime',
+      summarize,
+      "LIME needs the training rows' statistics, not a summary",
+    );
+  const batchRows = str('batch-rows') === undefined ? undefined : int(str('batch-rows') as string, '--batch-rows', 1);
+  const link = resolveLink(str('link'), '--link');
+
+  let onnx: OnnxModel | undefined = await loadOnnx(modelPath, { link });
+  try {
+    let model: Model = onnx;
+    const output = str('output');
+    if (output !== undefined) {
+      if (onnx.tensors.some((t) => t.name === output)) {
+        if (output !== onnx.tensor) {
+          await onnx.close();
+          onnx = undefined;
+          onnx = await loadOnnx(modelPath, { link, tensor: output });
+          model = onnx;
+        }
+      } else {
+        const o = onnx;
+        let idx: number;
+        try {
+          idx = resolveOutput(o.outputNames, /^\d+$/.test(output) ? Number(output) : output);
+        } catch {
+          throw new InvalidOptionError(
+            '--output',
+            `an output index (0..${o.outputNames.length - 1}), one of ${JSON.stringify(o.outputNames)}, or a tensor name of ${JSON.stringify(o.tensors.map((t) => t.name))}`,
+            output,
+          );
+        }
+        model = selectOutputs(o, idx);
+      }
+    }
+    const data = await readCsvFor(dataPath, model, '--data');
+    const rowSpec = str('rows');
+    const rows = rowSpec ? selectRows(data, parseRowList(rowSpec, data.nRows)) : data;
+    const bgPath = str('background');
+    let bgData = data;
+    if (bgPath) {
+      bgData = await readCsvFor(bgPath, model, '--background');
+      if (!bgData.columns.every((c, i) => c === data.columns[i]))
+        throw new DataError(
+          "columns differ from the --data file's: both need the model's input columns in the same order",
+          {
+            file: bgPath,
+            line: 1,
+          },
+        );
+    }
+    let background = createBackground(bgData);
+    if (summarize !== undefined)
+      background = summarizeBackground(background, Rng.fromSeed(seed), { method: 'kmeans', rows: summarize });
+    else if (background.nRows > LARGE_BACKGROUND_ROWS)
+      warn(
+        `background has ${background.nRows} rows: every coalition value costs ${background.nRows} model rows; pass --summarize 50 to trade a little fidelity for speed`,
+      );
+    const groupsPath = str('groups');
+    const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
+    const opened = onnx;
+    return {
+      model,
+      rows,
+      background,
+      players,
+      method: methodFor(method, variant as KernelVariant | undefined, limeSettings),
+      methodName: method === 'kernel' ? `kernel (${variant ?? 'decomposed'})` : method,
+      budget,
+      seed,
+      batchRows,
+      close: async () => {
+        await opened?.close();
+      },
+    };
+  } catch (error) {
+    await onnx?.close();
+    throw error;
+  }
+}
+
+/**
+ * The method under test for a --method name. LIME (and any other method explain() offers
+ * beyond the Shapley estimators) runs through explain() on each row's model task, with the
+ * background rows as its training data, and claims no Shapley axiom.
+ */
+function methodFor(
+  method: string,
+  variant: KernelVariant | undefined,
+  lime: LimeSettings | undefined,
+): AttributionMethod {
+  if (method === 'kernel') return shapleyMethod('kernel', { variant });
+  if (method === 'exact' || method === 'permutation') return shapleyMethod(method);
+  return fromExplain({
+    name: method,
+    explain: { method: method as ExplainOptions['method'], ...(lime ? { lime } : {}) },
+    claims: [],
+  });
+}
+
+async function readCsvFor(path: string, model: Model, flag: string): Promise<Dataset> {
+  const ds = await loadCsv(path);
+  if (ds.columns.length !== model.nInputs)
+    throw new DataError(
+      `has ${ds.columns.length} columns but the model takes ${model.nInputs} inputs: the header must list the model's ${model.nInputs} input columns in order (${flag})`,
+      { file: path, line: 1 },
+    );
+  return ds;
+}
+
+async function readGroups(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(describeFsError(error, path), {}, { cause: error });
+  }
+  return parseGroupsJson(text, path);
+}
+
+/** Row numbers from a list like `0,3,10-12` (0-based, each below `nRows`). */
+export function parseRowList(spec: string, nRows: number): number[] {
+  const indices: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let i = a; i <= b; i++) {
+      if (i >= nRows)
+        throw new InvalidOptionError('--rows', `row numbers below ${nRows} (the data has ${nRows} rows)`, i);
+      indices.push(i);
+    }
+  }
+  return indices;
+}
+
+/** An integer flag ≥ min. */
+export function int(s: string, flag: string, min: number): number {
+  const v = Number(s);
+  if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
+    throw new InvalidOptionError(flag, `an integer >= ${min === Number.MIN_SAFE_INTEGER ? '-2^53' : min}`, s);
+  return v;
+}
+
+/** A number flag > 0. */
+export function positive(s: string, flag: string): number {
+  const v = Number(s);
+  if (!Number.isFinite(v) || v < 0) throw new InvalidOptionError(flag, 'a number >= 0', s);
+  return v;
+}
+
+/** Writes `text` to --out or stdout. */
+export async function emit(text: string, out: string | undefined, io: QualityIO): Promise<void> {
+  if (out) {
+    const { writeFile } = await import('node:fs/promises');
+    try {
+      await writeFile(out, text);
+    } catch (error) {
+      throw new DataError(describeFsError(error, out, true), {}, { cause: error });
+    }
+  } else io.stdout.write(text);
+}
+
+/** Collapses a message to one line. */
+export function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
