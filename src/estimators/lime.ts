@@ -12,7 +12,13 @@ import { LIME_DISCRETIZERS, limeCondition, limeSample, limeStats } from '../samp
 import { indexedStreams, Rng, randomSeed } from '../sampling/rng.js';
 import { VERSION } from '../version.js';
 import type { FeatureSelection, WeightedMoments } from './lime-fit.js';
-import { FEATURE_SELECTIONS, ridgeOn as ridgeOnMoments, selectFeatures, weightedMoments } from './lime-fit.js';
+import {
+  FEATURE_SELECTIONS,
+  momentsWorkspace,
+  ridgeOn as ridgeOnMoments,
+  selectFeatures,
+  weightedMoments,
+} from './lime-fit.js';
 
 /** Distances between interpretable rows for LIME's kernel. */
 export type LimeDistance = 'euclidean' | 'manhattan' | 'cosine';
@@ -172,6 +178,7 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
   modelSeconds += base.seconds;
 
   const w = new Float64Array(n);
+  const ws = momentsWorkspace();
   for (let r = 0; r < nRows; r++) {
     throwIfAborted(options.signal);
     const x = rows.data.subarray(r * d, (r + 1) * d);
@@ -181,7 +188,7 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
     modelSeconds += (performance.now() - t0) / 1000;
     kernelWeights(sample.z, n, P, s, w);
     const z0 = sample.z.subarray(0, P);
-    const m = weightedMoments(sample.z, Y, w, n, P, nOut);
+    const m = weightedMoments(sample.z, Y, w, n, P, nOut, ws);
     const rowSelected: number[][] = [];
     for (let o = 0; o < nOut; o++) {
       const S = selectFeatures(m, o, s.numFeatures, s.featureSelection, z0);
