@@ -6,13 +6,14 @@
  * LU/SVD `factorize` with src/. Not used by the library.
  */
 import { InvalidOptionError } from '../../src/errors.js';
-import { factorize } from '../../src/estimators/linear-algebra.js';
+import type { ResolvedLimeSettings } from '../../src/estimators/lime.js';
 import type { FeatureSelection } from '../../src/estimators/lime-fit.js';
 import { FEATURE_SELECTIONS } from '../../src/estimators/lime-fit.js';
-import type { ResolvedLimeSettings } from '../../src/estimators/lime.js';
+import { factorize } from '../../src/estimators/linear-algebra.js';
 import type { LimeFeature, LimeSample, LimeStats } from '../../src/sampling/lime-sampler.js';
 import { binOf } from '../../src/sampling/lime-sampler.js';
 import type { Rng } from '../../src/sampling/rng.js';
+
 function normalCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
 }
@@ -91,7 +92,6 @@ function normalQuantile(p: number, refine = true): number {
  * @internal
  */
 
-
 /**
  * A draw from a prepared truncated normal by inverting the CDF between Φ(a) and Φ(b) — the
  * distribution scipy's `truncnorm.rvs` samples (python lime's per-bin draw). When the
@@ -108,7 +108,17 @@ function drawTruncatedNormal(rng: Rng, t: TruncatedNormalV1): number {
   return Math.min(t.hi, Math.max(t.lo, x));
 }
 
-type TruncatedNormalV1 = { mean: number; sd: number; lo: number; hi: number; a: number; b: number; pa: number; pb: number; flip: boolean };
+type TruncatedNormalV1 = {
+  mean: number;
+  sd: number;
+  lo: number;
+  hi: number;
+  a: number;
+  b: number;
+  pa: number;
+  pb: number;
+  flip: boolean;
+};
 /** Index of the training pattern equal to the instance's values, or -1. */
 function patternIndex(f: Extract<LimeFeature, { kind: 'categorical' }>, x: Float64Array): number {
   const k = f.columns.length;
@@ -141,7 +151,13 @@ function choose(rng: Rng, freq: Float64Array): number {
  * - categorical / group: a training pattern drawn with its frequency, interpretable value 1
  *   when it equals the instance's, the pattern written to the model row.
  */
-export function limeSampleV1(stats: LimeStats, x: Float64Array, n: number, rng: Rng, aroundInstance = false): LimeSample {
+export function limeSampleV1(
+  stats: LimeStats,
+  x: Float64Array,
+  n: number,
+  rng: Rng,
+  aroundInstance = false,
+): LimeSample {
   const d = stats.nColumns;
   const P = stats.features.length;
   const rows = new Float64Array(n * d);
@@ -517,4 +533,3 @@ function columnOf(C: Float64Array, k: number, o: number): Float64Array {
   for (let j = 0; j < P; j++) out[j] = C[j * k + o];
   return out;
 }
-

@@ -395,7 +395,7 @@ function binnedDraw(
     const from = b > 0 ? cum[b - 1] : 0;
     const span = cum[b] - from;
     const v = span > 0 ? (u - from) / span : 0.5;
-    rows[at] = truncatedNormalAt(t, v < 0 ? 0 : v < ALMOST_ONE ? v : ALMOST_ONE);
+    rows[at] = truncatedNormalAt(t, Math.min(Math.max(v, 0), ALMOST_ONE));
   } else rows[at] = f.lo[b];
 }
 

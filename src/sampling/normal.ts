@@ -68,9 +68,7 @@ export function normalQuantile(p: number, refine = true): number {
   let x: number;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x =
-      (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) /
-      ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+    x = (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
   } else if (p <= 1 - low) {
     const q = p - 0.5;
     const r = q * q;
@@ -79,9 +77,7 @@ export function normalQuantile(p: number, refine = true): number {
       (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x =
-      -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) /
-      ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+    x = -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
   }
   if (!refine) return x; // Acklam alone: relative error < 1.2e-9, plenty for sampling
   // one Halley step
@@ -143,9 +139,7 @@ export function truncatedNormalAt(t: TruncatedNormal, u: number): number {
   const width = t.pb - t.pa;
   if (width > 1e-300) {
     z = normalQuantile(t.pa + u * width, false);
-    z = z === z && z !== Number.NEGATIVE_INFINITY && z !== Number.POSITIVE_INFINITY
-      ? Math.min(t.b, Math.max(t.a, z))
-      : t.a + u * (t.b - t.a);
+    z = Number.isFinite(z) ? Math.min(t.b, Math.max(t.a, z)) : t.a + u * (t.b - t.a);
   } else z = t.a + u * (t.b - t.a);
   const x = t.mean + t.sd * (t.flip ? -z : z);
   return Math.min(t.hi, Math.max(t.lo, x));

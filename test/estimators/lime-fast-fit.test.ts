@@ -9,7 +9,15 @@ import { Rng } from '../../src/sampling/rng.js';
  * Independent truth for the Gram-matrix fits: weighted least squares / ridge solved directly
  * on the n × (1 + |S|) design with ml-matrix (√w-scaled rows, unpenalised intercept column).
  */
-function directRidge(Z: Float64Array, y: Float64Array, w: Float64Array, n: number, P: number, S: number[], alpha: number) {
+function directRidge(
+  Z: Float64Array,
+  y: Float64Array,
+  w: Float64Array,
+  n: number,
+  P: number,
+  S: number[],
+  alpha: number,
+) {
   const s = S.length;
   const X = new Matrix(n, s + 1);
   const b = new Matrix(n, 1);
@@ -119,7 +127,8 @@ describe('LIME fits from the weighted Gram matrix', () => {
     const model = fromFunction(
       (rows: Float64Array, k: number) => {
         const out = new Float64Array(k);
-        for (let r = 0; r < k; r++) out[r] = Math.tanh(rows[r * d] - 0.5 * rows[r * d + 1] * rows[r * d + 2]) + rows[r * d + 5];
+        for (let r = 0; r < k; r++)
+          out[r] = Math.tanh(rows[r * d] - 0.5 * rows[r * d + 1] * rows[r * d + 2]) + rows[r * d + 5];
         return out;
       },
       { nInputs: d, batched: true },
