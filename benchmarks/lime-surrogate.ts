@@ -128,9 +128,15 @@ if (runLime) {
       for (const impl of rep % 2 === 0 ? ['v1', 'new'] : ['new', 'v1']) {
         const v1 = impl === 'v1';
         const r = Rng.fromSeed(rep);
+        const cpuNow = () => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1000;
+        };
+        let c0 = cpuNow();
         let t0 = performance.now();
         const sample = v1 ? limeSampleV1(stats, x, n, r) : limeSample(stats, x, n, r);
         const tSample = performance.now() - t0;
+        const cSample = cpuNow() - c0;
         t0 = performance.now();
         const Y = await predictInChunks(onnxPhases, sample.rows, n, 4096, undefined);
         const tModel = performance.now() - t0;
@@ -138,9 +144,11 @@ if (runLime) {
         t0 = performance.now();
         (v1 ? kernelWeightsV1 : kernelWeights)(sample.z, n, D, s, w);
         const tKernel = performance.now() - t0;
+        c0 = cpuNow();
         t0 = performance.now();
         const m = v1 ? weightedMomentsV1(sample.z, Y, w, n, D, 1) : weightedMoments(sample.z, Y, w, n, D, 1, ws);
         const tMoments = performance.now() - t0;
+        const cMoments = cpuNow() - c0;
         const z0 = sample.z.subarray(0, D);
         t0 = performance.now();
         const S = (v1 ? selectFeaturesV1 : selectFeatures)(m, 0, s.numFeatures, s.featureSelection, z0);
@@ -155,6 +163,8 @@ if (runLime) {
         add(`${impl} select`, tSelect);
         add(`${impl} fit`, tFit);
         add(`${impl} lime`, tSample + tKernel + tMoments + tSelect + tFit);
+        add(`${impl} sample cpu`, cSample);
+        add(`${impl} moments cpu`, cMoments);
         add('model', tModel);
       }
     }
@@ -170,15 +180,28 @@ if (runLime) {
         fmt(b, 2),
         fmt(a / b, 1),
         phase === 'lime' ? fmt(b / med('model'), 2) : '',
+        T[`v1 ${phase} cpu`] ? `${fmt(med(`v1 ${phase} cpu`), 2)} / ${fmt(med(`new ${phase} cpu`), 2)}` : '',
       ]);
-      phaseOut.push({ discretizer, selection, phase, v1Ms: a, newMs: b, speedup: a / b, modelMs: med('model') });
+      phaseOut.push({
+        discretizer,
+        selection,
+        phase,
+        v1Ms: a,
+        newMs: b,
+        speedup: a / b,
+        modelMs: med('model'),
+        ...(T[`v1 ${phase} cpu`] ? { v1CpuMs: med(`v1 ${phase} cpu`), newCpuMs: med(`new ${phase} cpu`) } : {}),
+      });
     }
-    phaseRows.push([discretizer, selection, 'model (ONNX, 5000 rows)', fmt(med('model'), 2), '', '', '']);
+    phaseRows.push([discretizer, selection, 'model (ONNX, 5000 rows)', fmt(med('model'), 2), '', '', '', '']);
   }
   console.log(
     `\nLIME phases per explanation (ms, medians over ${reps} interleaved repeats), d = ${D}, 5000 samples, output 1 (load average ${loadavg()[0].toFixed(1)})`,
   );
-  printTable(['discretizer', 'selection', 'phase', 'v1 ms', 'now ms', 'v1 / now', 'now / model'], phaseRows);
+  printTable(
+    ['discretizer', 'selection', 'phase', 'v1 ms', 'now ms', 'v1 / now', 'now / model', 'CPU ms v1 / now'],
+    phaseRows,
+  );
 }
 await onnxPhases.close();
 

@@ -258,19 +258,6 @@ export function ridgeOn(m: WeightedMoments, S: readonly number[], alpha: number)
   return factorize(A, s).solve(R, k);
 }
 
-/** Weighted R² of coefficients `beta` on `S` for output `o`, from the moments. @internal */
-export function r2From(m: WeightedMoments, S: readonly number[], beta: Float64Array, o: number): number {
-  const s = S.length;
-  const k = m.k;
-  let ssr = m.syy[o];
-  for (let a = 0; a < s; a++) {
-    const ba = beta[a * k + o];
-    ssr -= 2 * ba * m.C[S[a] * k + o];
-    for (let b = 0; b < s; b++) ssr += ba * m.G[S[a] * m.P + S[b]] * beta[b * k + o];
-  }
-  return m.syy[o] > 0 ? 1 - Math.max(0, ssr) / m.syy[o] : 1;
-}
-
 /**
  * The features LIME's `feature_selection` picks for output `o` (see {@link FeatureSelection}),
  * in the order picked (forward selection) or ranked (highest weights); lasso_path in index order.
