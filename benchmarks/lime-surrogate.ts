@@ -5,6 +5,10 @@
  *    (Explanation.lime.modelSeconds: model.predict calls) and LIME's own time (sampling,
  *    kernel, selection, ridge) — for the ONNX logistic fixture (20 inputs) and a cheap JS
  *    function model, per discretizer and feature selection.
+ *    Then LIME's phases for one explanation, the first implementation (baselines/lime-v1.ts,
+ *    main at 5383178) and the current one side by side on the same inputs (interleaved,
+ *    medians): sampling, kernel weights, weighted moments, feature selection, final ridge,
+ *    next to the model's time on the same 5000 rows.
  * 2. CART fit time, 10k and 100k rows x 20 features, depth 4 and 8: whybox's presorted CART
  *    vs ml-cart 2.1.1 side by side in this run. ml-cart tries every distinct value of every
  *    feature and re-splits the node's rows for each (O(rows² · features) per node), so it is
@@ -15,9 +19,15 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { DecisionTreeRegression } from 'ml-cart';
+import { definePlayers } from '../src/data/players.js';
 import { fitTree, treePredict } from '../src/estimators/cart.js';
+import { kernelWeights, resolveLimeSettings, ridgeFit } from '../src/estimators/lime.js';
+import { momentsWorkspace, selectFeatures, weightedMoments } from '../src/estimators/lime-fit.js';
+import { predictInChunks } from '../src/games/evaluator.js';
 import type { FeatureSelection, LimeDiscretizer, Model } from '../src/index.js';
 import { fromFunction, lime, loadOnnx, Rng } from '../src/index.js';
+import { limeSample, limeStats } from '../src/sampling/lime-sampler.js';
+import { kernelWeightsV1, limeSampleV1, ridgeFitV1, selectFeaturesV1, weightedMomentsV1 } from './baselines/lime-v1.js';
 import { fmt, median, printTable, ROOT, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
@@ -33,6 +43,7 @@ const X = new Float64Array(rowsToExplain * D);
 for (let i = 0; i < X.length; i++) X[i] = rng.normal();
 
 const onnx = await loadOnnx(`${ROOT}test/fixtures/logistic.onnx`, { select: [1], intraOpThreads: 1 });
+const onnxPhases = await loadOnnx(`${ROOT}test/fixtures/logistic.onnx`, { select: [1], intraOpThreads: 1 });
 const jsModel = fromFunction(
   (rows: Float64Array, n: number) => {
     const out = new Float64Array(n);
@@ -89,6 +100,110 @@ if (runLime) {
   printTable(['model', 'discretizer', 'selection', 'ms / row', 'model ms', 'LIME ms', 'total / model'], limeRows);
 }
 await onnx.close();
+
+// ---- LIME phases: v1 vs current, same inputs ----
+const phaseRows: (string | number)[][] = [];
+const phaseOut: Record<string, unknown>[] = [];
+if (runLime) {
+  const cols = Array.from({ length: D }, (_, j) => `x${j}`);
+  const players = definePlayers(cols);
+  const ws = momentsWorkspace();
+  const n = 5000;
+  const reps = quick ? 8 : 24;
+  for (const [discretizer, selection] of [
+    ['quartile', 'auto'],
+    ['quartile', 'forward_selection'],
+    ['quartile', 'lasso_path'],
+    ['none', 'auto'],
+  ] as [LimeDiscretizer, FeatureSelection][]) {
+    const stats = limeStats({ data: train, nRows: nTrain }, players, cols, discretizer, new Set());
+    const s = resolveLimeSettings({ discretizer, featureSelection: selection, numSamples: n }, D);
+    const T: Record<string, number[]> = {};
+    const add = (k: string, v: number) => {
+      T[k] ??= [];
+      T[k].push(v);
+    };
+    for (let rep = 0; rep < reps + 2; rep++) {
+      const x = X.subarray((rep % rowsToExplain) * D, ((rep % rowsToExplain) + 1) * D);
+      for (const impl of rep % 2 === 0 ? ['v1', 'new'] : ['new', 'v1']) {
+        const v1 = impl === 'v1';
+        const r = Rng.fromSeed(rep);
+        const cpuNow = () => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1000;
+        };
+        let c0 = cpuNow();
+        let t0 = performance.now();
+        const sample = v1 ? limeSampleV1(stats, x, n, r) : limeSample(stats, x, n, r);
+        const tSample = performance.now() - t0;
+        const cSample = cpuNow() - c0;
+        t0 = performance.now();
+        const Y = await predictInChunks(onnxPhases, sample.rows, n, 4096, undefined);
+        const tModel = performance.now() - t0;
+        const w = new Float64Array(n);
+        t0 = performance.now();
+        (v1 ? kernelWeightsV1 : kernelWeights)(sample.z, n, D, s, w);
+        const tKernel = performance.now() - t0;
+        c0 = cpuNow();
+        t0 = performance.now();
+        const m = v1 ? weightedMomentsV1(sample.z, Y, w, n, D, 1) : weightedMoments(sample.z, Y, w, n, D, 1, ws);
+        const tMoments = performance.now() - t0;
+        const cMoments = cpuNow() - c0;
+        const z0 = sample.z.subarray(0, D);
+        t0 = performance.now();
+        const S = (v1 ? selectFeaturesV1 : selectFeatures)(m, 0, s.numFeatures, s.featureSelection, z0);
+        const tSelect = performance.now() - t0;
+        t0 = performance.now();
+        (v1 ? ridgeFitV1 : ridgeFit)(sample.z, Y, w, m, 0, S, s.alpha);
+        const tFit = performance.now() - t0;
+        if (rep < 2) continue; // warm-up
+        add(`${impl} sample`, tSample);
+        add(`${impl} kernel`, tKernel);
+        add(`${impl} moments`, tMoments);
+        add(`${impl} select`, tSelect);
+        add(`${impl} fit`, tFit);
+        add(`${impl} lime`, tSample + tKernel + tMoments + tSelect + tFit);
+        add(`${impl} sample cpu`, cSample);
+        add(`${impl} moments cpu`, cMoments);
+        add('model', tModel);
+      }
+    }
+    const med = (k: string) => median(T[k]);
+    for (const phase of ['sample', 'kernel', 'moments', 'select', 'fit', 'lime']) {
+      const a = med(`v1 ${phase}`);
+      const b = med(`new ${phase}`);
+      phaseRows.push([
+        discretizer,
+        selection,
+        phase === 'lime' ? 'LIME total (no model)' : phase,
+        fmt(a, 2),
+        fmt(b, 2),
+        fmt(a / b, 1),
+        phase === 'lime' ? fmt(b / med('model'), 2) : '',
+        T[`v1 ${phase} cpu`] ? `${fmt(med(`v1 ${phase} cpu`), 2)} / ${fmt(med(`new ${phase} cpu`), 2)}` : '',
+      ]);
+      phaseOut.push({
+        discretizer,
+        selection,
+        phase,
+        v1Ms: a,
+        newMs: b,
+        speedup: a / b,
+        modelMs: med('model'),
+        ...(T[`v1 ${phase} cpu`] ? { v1CpuMs: med(`v1 ${phase} cpu`), newCpuMs: med(`new ${phase} cpu`) } : {}),
+      });
+    }
+    phaseRows.push([discretizer, selection, 'model (ONNX, 5000 rows)', fmt(med('model'), 2), '', '', '', '']);
+  }
+  console.log(
+    `\nLIME phases per explanation (ms, medians over ${reps} interleaved repeats), d = ${D}, 5000 samples, output 1 (load average ${loadavg()[0].toFixed(1)})`,
+  );
+  printTable(
+    ['discretizer', 'selection', 'phase', 'v1 ms', 'now ms', 'v1 / now', 'now / model', 'CPU ms v1 / now'],
+    phaseRows,
+  );
+}
+await onnxPhases.close();
 
 // ---- CART ----
 function data(n: number, seed: number) {
@@ -187,6 +302,7 @@ const previous = (() => {
 })();
 saveResult('lime-surrogate', {
   lime: runLime ? limeOut : previous.lime,
+  limePhases: runLime ? phaseOut : previous.limePhases,
   tree: runTree ? treeOut : previous.tree,
   loadAverage: load,
   at: new Date().toISOString(),

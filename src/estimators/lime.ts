@@ -12,7 +12,13 @@ import { LIME_DISCRETIZERS, limeCondition, limeSample, limeStats } from '../samp
 import { indexedStreams, Rng, randomSeed } from '../sampling/rng.js';
 import { VERSION } from '../version.js';
 import type { FeatureSelection, WeightedMoments } from './lime-fit.js';
-import { FEATURE_SELECTIONS, ridgeOn as ridgeOnMoments, selectFeatures, weightedMoments } from './lime-fit.js';
+import {
+  FEATURE_SELECTIONS,
+  momentsWorkspace,
+  ridgeOn as ridgeOnMoments,
+  selectFeatures,
+  weightedMoments,
+} from './lime-fit.js';
 
 /** Distances between interpretable rows for LIME's kernel. */
 export type LimeDistance = 'euclidean' | 'manhattan' | 'cosine';
@@ -172,6 +178,7 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
   modelSeconds += base.seconds;
 
   const w = new Float64Array(n);
+  const ws = momentsWorkspace();
   for (let r = 0; r < nRows; r++) {
     throwIfAborted(options.signal);
     const x = rows.data.subarray(r * d, (r + 1) * d);
@@ -181,7 +188,7 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
     modelSeconds += (performance.now() - t0) / 1000;
     kernelWeights(sample.z, n, P, s, w);
     const z0 = sample.z.subarray(0, P);
-    const m = weightedMoments(sample.z, Y, w, n, P, nOut);
+    const m = weightedMoments(sample.z, Y, w, n, P, nOut, ws);
     const rowSelected: number[][] = [];
     for (let o = 0; o < nOut; o++) {
       const S = selectFeatures(m, o, s.numFeatures, s.featureSelection, z0);
@@ -339,30 +346,40 @@ function resolveCategorical(cat: readonly (string | number)[] | undefined, colum
   return out;
 }
 
-function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSettings, w: Float64Array): void {
+/** LIME's kernel weights of the samples from their distances to row 0. @internal */
+export function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSettings, w: Float64Array): void {
   let norm0 = 0;
   for (let j = 0; j < P; j++) norm0 += z[j] * z[j];
   norm0 = Math.sqrt(norm0);
+  const euclidean = s.distance === 'euclidean';
+  const manhattan = s.distance === 'manhattan';
+  const kernel = s.kernel;
+  const width = s.kernelWidth;
   let positive = 0;
   for (let i = 0; i < n; i++) {
+    const row = i * P;
     let dist = 0;
-    if (s.distance === 'euclidean') {
-      for (let j = 0; j < P; j++) dist += (z[i * P + j] - z[j]) ** 2;
+    if (euclidean) {
+      for (let j = 0; j < P; j++) {
+        const v = z[row + j] - z[j];
+        dist += v * v;
+      }
       dist = Math.sqrt(dist);
-    } else if (s.distance === 'manhattan') {
-      for (let j = 0; j < P; j++) dist += Math.abs(z[i * P + j] - z[j]);
+    } else if (manhattan) {
+      for (let j = 0; j < P; j++) dist += Math.abs(z[row + j] - z[j]);
     } else {
       let dot = 0;
       let nn = 0;
       for (let j = 0; j < P; j++) {
-        dot += z[i * P + j] * z[j];
-        nn += z[i * P + j] ** 2;
+        const v = z[row + j];
+        dot += v * z[j];
+        nn += v * v;
       }
       // sklearn's cosine distance treats a zero vector as having norm 1
       dist = 1 - dot / ((Math.sqrt(nn) || 1) * (norm0 || 1));
       if (dist < 0) dist = 0;
     }
-    const k = s.kernel(dist, s.kernelWidth);
+    const k = kernel(dist, width);
     if (typeof k !== 'number' || !Number.isFinite(k) || k < 0)
       throw new InvalidOptionError(
         'kernel',
@@ -385,8 +402,9 @@ function kernelWeights(z: Float64Array, n: number, P: number, s: ResolvedLimeSet
 /**
  * Final weighted ridge on features `S` for output `o`, solved from the row's full moments
  * (the selected block of G and C), with the weighted R² from the residuals.
+ * @internal
  */
-function ridgeFit(
+export function ridgeFit(
   Z: Float64Array,
   Y: Float64Array,
   w: Float64Array,

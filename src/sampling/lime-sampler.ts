@@ -1,7 +1,7 @@
 import type { Players } from '../data/players.js';
 import { DataError, InvalidOptionError } from '../errors.js';
 import type { TruncatedNormal } from './normal.js';
-import { drawTruncatedNormal, truncatedNormalOf } from './normal.js';
+import { truncatedNormalAt, truncatedNormalOf } from './normal.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -265,20 +265,32 @@ export function limeCondition(f: LimeFeature, x: Float64Array, columnNames: read
   return `${formatValue(e[b - 1])} < ${f.name} <= ${formatValue(e[b])}`;
 }
 
-/** Draws an index with the given probabilities (cumulative search). */
-function choose(rng: Rng, freq: Float64Array): number {
-  const u = rng.float();
+const TWO_PI = 2 * Math.PI;
+/** The largest double below 1. */
+const ALMOST_ONE = 1 - 2 ** -53;
+
+/** Cumulative sums of `freq` (in order, as a running `acc += freq[i]`). */
+function cumulative(freq: Float64Array): Float64Array {
+  const cum = new Float64Array(freq.length);
   let acc = 0;
   for (let i = 0; i < freq.length; i++) {
     acc += freq[i];
-    if (u < acc) return i;
+    cum[i] = acc;
   }
-  return freq.length - 1;
+  return cum;
+}
+
+/** Draws an index with probabilities whose cumulative sums are `cum` (linear search: ≤ 10 bins). */
+function choose(rng: Rng, cum: Float64Array): number {
+  const u = rng.float();
+  const last = cum.length - 1;
+  for (let i = 0; i < last; i++) if (u < cum[i]) return i;
+  return last;
 }
 
 /**
  * LIME's neighbourhood of instance `x` (python `lime`'s `__data_inverse`): `n` rows, row 0
- * the instance. Per feature, column by column:
+ * the instance. Per feature:
  * - continuous (`'none'`): z ~ N(0, 1), value = z·std + mean (or + x with
  *   `aroundInstance`); interpretable value (value − mean) / std;
  * - binned: a bin drawn with its training frequency, interpretable value 1 when it is the
@@ -286,6 +298,12 @@ function choose(rng: Rng, freq: Float64Array): number {
  *   bounds (a one-point bin gives its bound);
  * - categorical / group: a training pattern drawn with its frequency, interpretable value 1
  *   when it equals the instance's, the pattern written to the model row.
+ *
+ * Rows are filled in order, two at a time (so that the buffers are written sequentially):
+ * a Gaussian feature takes both normals of one Box–Muller pair; a binned feature draws one
+ * uniform per value, which picks the bin and, rescaled within the bin's share of [0, 1),
+ * is the uniform of the truncated normal's inverse CDF (given the bin it is uniform and
+ * independent of the choice). Same seed, same rows.
  */
 export function limeSample(stats: LimeStats, x: Float64Array, n: number, rng: Rng, aroundInstance = false): LimeSample {
   const d = stats.nColumns;
@@ -293,37 +311,108 @@ export function limeSample(stats: LimeStats, x: Float64Array, n: number, rng: Rn
   const rows = new Float64Array(n * d);
   const z = new Float64Array(n * P);
   rows.set(x.subarray(0, d), 0);
+  // per feature: kind (0 Gaussian, 1 binned, 2 categorical), column, the instance's bin or
+  // level, and the cumulative frequencies
+  const kind = new Uint8Array(P);
+  const column = new Int32Array(P);
+  const own = new Int32Array(P);
+  const center = new Float64Array(P);
+  const cums: Float64Array[] = [];
   for (let p = 0; p < P; p++) {
     const f = stats.features[p];
     if (f.kind === 'continuous') {
-      const c = f.column;
-      const center = aroundInstance ? x[c] : f.mean;
-      z[p] = (x[c] - f.mean) / f.std;
-      for (let i = 1; i < n; i++) {
-        const v = rng.normal() * f.std + center;
-        rows[i * d + c] = v;
-        z[i * P + p] = (v - f.mean) / f.std;
-      }
+      kind[p] = 0;
+      column[p] = f.column;
+      center[p] = aroundInstance ? x[f.column] : f.mean;
+      z[p] = (x[f.column] - f.mean) / f.std;
+      cums.push(EMPTY);
     } else if (f.kind === 'binned') {
-      const c = f.column;
-      const own = binOf(f.edges, x[c]);
+      kind[p] = 1;
+      column[p] = f.column;
+      own[p] = binOf(f.edges, x[f.column]);
       z[p] = 1;
-      for (let i = 1; i < n; i++) {
-        const b = choose(rng, f.freq);
-        z[i * P + p] = b === own ? 1 : 0;
-        const t = f.draw[b];
-        rows[i * d + c] = t ? drawTruncatedNormal(rng, t) : f.lo[b];
-      }
+      cums.push(cumulative(f.freq));
     } else {
-      const own = patternIndex(f, x);
-      const k = f.columns.length;
+      kind[p] = 2;
+      own[p] = patternIndex(f, x);
       z[p] = 1;
-      for (let i = 1; i < n; i++) {
-        const l = choose(rng, f.freq);
-        z[i * P + p] = l === own ? 1 : 0;
-        for (let j = 0; j < k; j++) rows[i * d + f.columns[j]] = f.patterns[l * k + j];
+      cums.push(cumulative(f.freq));
+    }
+  }
+  for (let i = 1; i < n; i += 2) {
+    const pair = i + 1 < n;
+    for (let p = 0; p < P; p++) {
+      const f = stats.features[p];
+      if (f.kind === 'continuous') {
+        const c = column[p];
+        // Box–Muller, both outputs (two independent N(0, 1) per two uniforms)
+        let u1 = rng.float();
+        while (u1 === 0) u1 = rng.float();
+        const radius = Math.sqrt(-2 * Math.log(u1));
+        const angle = TWO_PI * rng.float();
+        const v1 = radius * Math.cos(angle) * f.std + center[p];
+        rows[i * d + c] = v1;
+        z[i * P + p] = (v1 - f.mean) / f.std;
+        if (pair) {
+          const v2 = radius * Math.sin(angle) * f.std + center[p];
+          rows[(i + 1) * d + c] = v2;
+          z[(i + 1) * P + p] = (v2 - f.mean) / f.std;
+        }
+      } else if (f.kind === 'binned') {
+        const cum = cums[p];
+        binnedDraw(rng, f, cum, own[p], rows, z, i * d + column[p], i * P + p);
+        if (pair) binnedDraw(rng, f, cum, own[p], rows, z, (i + 1) * d + column[p], (i + 1) * P + p);
+      } else {
+        const cum = cums[p];
+        categoricalDraw(rng, f, cum, own[p], rows, z, i * d, i * P + p);
+        if (pair) categoricalDraw(rng, f, cum, own[p], rows, z, (i + 1) * d, (i + 1) * P + p);
       }
     }
   }
   return { rows, z, n };
+}
+
+const EMPTY = new Float64Array(0);
+
+/** One binned value: bin and in-bin uniform from one draw (see {@link limeSample}). */
+function binnedDraw(
+  rng: Rng,
+  f: Extract<LimeFeature, { kind: 'binned' }>,
+  cum: Float64Array,
+  own: number,
+  rows: Float64Array,
+  z: Float64Array,
+  at: number,
+  zAt: number,
+): void {
+  const u = rng.float();
+  const last = cum.length - 1;
+  let b = 0;
+  while (b < last && u >= cum[b]) b++;
+  z[zAt] = b === own ? 1 : 0;
+  const t = f.draw[b];
+  if (t) {
+    const from = b > 0 ? cum[b - 1] : 0;
+    const span = cum[b] - from;
+    const v = span > 0 ? (u - from) / span : 0.5;
+    rows[at] = truncatedNormalAt(t, Math.min(Math.max(v, 0), ALMOST_ONE));
+  } else rows[at] = f.lo[b];
+}
+
+/** One categorical pattern drawn with its training frequency. */
+function categoricalDraw(
+  rng: Rng,
+  f: Extract<LimeFeature, { kind: 'categorical' }>,
+  cum: Float64Array,
+  own: number,
+  rows: Float64Array,
+  z: Float64Array,
+  rowAt: number,
+  zAt: number,
+): void {
+  const l = choose(rng, cum);
+  z[zAt] = l === own ? 1 : 0;
+  const cols = f.columns;
+  const k = cols.length;
+  for (let j = 0; j < k; j++) rows[rowAt + cols[j]] = f.patterns[l * k + j];
 }

@@ -33,6 +33,29 @@ export function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
+// Acklam's coefficients (module constants: the quantile runs once per drawn value)
+const A0 = -39.69683028665376;
+const A1 = 220.9460984245205;
+const A2 = -275.9285104469687;
+const A3 = 138.357751867269;
+const A4 = -30.66479806614716;
+const A5 = 2.506628277459239;
+const B0 = -54.47609879822406;
+const B1 = 161.5858368580409;
+const B2 = -155.6989798598866;
+const B3 = 66.80131188771972;
+const B4 = -13.28068155288572;
+const C0 = -0.007784894002430293;
+const C1 = -0.3223964580411365;
+const C2 = -2.400758277161838;
+const C3 = -2.549732539343734;
+const C4 = 4.374664141464968;
+const C5 = 2.938163982698783;
+const D0 = 0.007784695709041462;
+const D1 = 0.3224671290700398;
+const D2 = 2.445134137142996;
+const D3 = 3.754408661907416;
+
 /**
  * The standard normal quantile Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation
  * followed (unless `refine` is false) by one Halley step on {@link normalCdf}.
@@ -41,33 +64,20 @@ export function erfc(x: number): number {
 export function normalQuantile(p: number, refine = true): number {
   if (p <= 0) return Number.NEGATIVE_INFINITY;
   if (p >= 1) return Number.POSITIVE_INFINITY;
-  const a = [
-    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
-  ];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [
-    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
-    2.938163982698783,
-  ];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   let x: number;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x =
-      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
   } else if (p <= 1 - low) {
     const q = p - 0.5;
     const r = q * q;
     x =
-      ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
-      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+      ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) /
+      (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x =
-      -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
   }
   if (!refine) return x; // Acklam alone: relative error < 1.2e-9, plenty for sampling
   // one Halley step
@@ -115,11 +125,22 @@ export function truncatedNormalOf(mean: number, sd: number, lo: number, hi: numb
  * @internal
  */
 export function drawTruncatedNormal(rng: Rng, t: TruncatedNormal): number {
+  return truncatedNormalAt(t, rng.float());
+}
+
+/**
+ * The truncated normal's value at the uniform `u` in [0, 1) (its inverse CDF, see
+ * {@link drawTruncatedNormal}): a deterministic transform, for samplers that supply their own
+ * uniforms.
+ * @internal
+ */
+export function truncatedNormalAt(t: TruncatedNormal, u: number): number {
   let z: number;
-  if (t.pb - t.pa > 1e-300) {
-    z = normalQuantile(t.pa + rng.float() * (t.pb - t.pa), false);
-    z = Number.isFinite(z) ? Math.min(t.b, Math.max(t.a, z)) : t.a + rng.float() * (t.b - t.a);
-  } else z = t.a + rng.float() * (t.b - t.a);
+  const width = t.pb - t.pa;
+  if (width > 1e-300) {
+    z = normalQuantile(t.pa + u * width, false);
+    z = Number.isFinite(z) ? Math.min(t.b, Math.max(t.a, z)) : t.a + u * (t.b - t.a);
+  } else z = t.a + u * (t.b - t.a);
   const x = t.mean + t.sd * (t.flip ? -z : z);
   return Math.min(t.hi, Math.max(t.lo, x));
 }

@@ -83,6 +83,32 @@ describe('limeSample', () => {
     expect(jobA / (m - 1)).toBeCloseTo(0.25, 1);
   });
 
+  it('binned values inside each bin follow the truncated normal (closed-form mean), independent of the bin choice', () => {
+    const stats = limeStats({ data, nRows: n }, players, columns, 'quartile', new Set());
+    const f = stats.features[0];
+    if (f.kind !== 'binned') throw new Error('expected a binned feature');
+    const m = 40001;
+    const s = limeSample(stats, Float64Array.of(1.2, 1, 0), m, Rng.fromSeed(9));
+    const phi = (t: number) => Math.exp((-t * t) / 2) / Math.sqrt(2 * Math.PI);
+    for (let b = 0; b < 4; b++) {
+      let sum = 0;
+      let count = 0;
+      for (let i = 1; i < m; i++) {
+        const v = s.rows[i * d];
+        if (binOf(f.edges, v) === b) {
+          sum += v;
+          count++;
+        }
+      }
+      const al = (f.lo[b] - f.mean[b]) / f.std[b];
+      const be = (f.hi[b] - f.mean[b]) / f.std[b];
+      const mass = normalCdf(be) - normalCdf(al);
+      const mean = f.mean[b] + (f.std[b] * (phi(al) - phi(be))) / mass;
+      // sd of a value within the bin is below the bin's width; 5 standard errors
+      expect(Math.abs(sum / count - mean)).toBeLessThan((5 * (f.hi[b] - f.lo[b])) / Math.sqrt(count));
+    }
+  });
+
   it('Gaussian sampling: training mean and std, interpretable value = standardised value', () => {
     const stats = limeStats({ data, nRows: n }, players, columns, 'none', new Set());
     const f = stats.features[0];
