@@ -1,0 +1,199 @@
+/**
+ * Regression tests from a review of the merged LIME / surrogate, credit and sequence features:
+ * flags that meet across modes, negative numbers as flag values, and the LIME waterfall of the
+ * credit report.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { InvalidOptionError } from '../../src/errors.js';
+import { surrogateTree } from '../../src/estimators/surrogate-tree.js';
+import { fromFunction } from '../../src/models/function-model.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CREDIT = join(ROOT, 'datasets/credit-demo');
+const MOTIFS = join(ROOT, 'datasets/motifs');
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        return true;
+      },
+      isTTY: false,
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** A bad input: exit code 2 and exactly one line on stderr. */
+function expectUsage(r: { code: number; stderr: string }, message: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(message);
+}
+
+const creditLime = [
+  'explain',
+  '--schema',
+  join(CREDIT, 'schema.json'),
+  '--model',
+  join(CREDIT, 'model.onnx'),
+  '--data',
+  join(CREDIT, 'applicants-raw.csv'),
+  '--reasons',
+  join(CREDIT, 'reasons.json'),
+  '--background',
+  join(CREDIT, 'train.csv'),
+  '--method',
+  'lime',
+  '--num-samples',
+  '300',
+  '--rows',
+  '0,1',
+  '--quiet',
+];
+
+describe('negative numbers as flag values', () => {
+  it('--seed -1 and --threshold -0.1 are values, not options', async () => {
+    const r = await run(...creditLime, '--seed', '-1', '--threshold', '-0.1', '--format', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      seed: number;
+      reasonOptions: { threshold: number };
+      rows: { decision: string; decisionScore: number }[];
+    };
+    expect(j.seed).toBe(-1);
+    expect(j.reasonOptions.threshold).toBe(-0.1);
+    // every probability is above -0.1, so every decision is adverse (higher is adverse)
+    for (const row of j.rows) {
+      expect(row.decisionScore).toBeGreaterThan(-0.1);
+      expect(row.decision).toBe('adverse');
+    }
+  });
+
+  it('a negative value that is out of range gets the flag’s own message', async () => {
+    const r = await run(
+      'surrogate',
+      '--model',
+      join(CREDIT, 'model.onnx'),
+      '--data',
+      join(CREDIT, 'train.csv'),
+      '--max-depth',
+      '-1',
+    );
+    expectUsage(r, /^whybox: --max-depth must be an integer >= 1; got "-1"/);
+  });
+});
+
+describe('whybox surrogate --max-depth 0', () => {
+  it('is refused by the CLI (a depth-0 tree is a constant with no rules)', async () => {
+    const r = await run(
+      'surrogate',
+      '--model',
+      join(CREDIT, 'model.onnx'),
+      '--data',
+      join(CREDIT, 'train.csv'),
+      '--max-depth',
+      '0',
+    );
+    expectUsage(r, /--max-depth must be an integer >= 1; got "0"/);
+  });
+
+  it('is refused by surrogateTree before the model runs', async () => {
+    let calls = 0;
+    const model = fromFunction(
+      (x) => {
+        calls++;
+        return x[0];
+      },
+      { nInputs: 2 },
+    );
+    const rows = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), nRows: 3 };
+    await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(InvalidOptionError);
+    await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(/maxDepth must be an integer in 1\.\.64/);
+    expect(calls).toBe(0);
+  });
+});
+
+describe('explain --help', () => {
+  it('names the credit JSON field decisionScore (LIME’s per-row score is its R²)', async () => {
+    const r = await run('explain', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/"decisionScore", "decision", "reasons"/);
+    expect(r.stdout).not.toMatch(/"score", "decision"/);
+  });
+});
+
+describe('--sequences refuses the tabular modes’ flags', () => {
+  const seq = [
+    'explain',
+    '--model',
+    join(MOTIFS, 'model.onnx'),
+    '--sequences',
+    join(MOTIFS, 'single.fa'),
+    '--rows',
+    '0',
+  ];
+  it.each([
+    ['--schema', join(CREDIT, 'schema.json')],
+    ['--reasons', join(CREDIT, 'reasons.json')],
+    ['--threshold', '0.5'],
+    ['--num-features', '5'],
+    ['--discretizer', 'none'],
+  ])('%s', async (flag, value) => {
+    const r = await run(...seq, flag, value);
+    expectUsage(r, new RegExp(`^whybox: ${flag} must be unset with --sequences`));
+  });
+
+  it('--layout contradicting the model’s unambiguous input shape', async () => {
+    // the motif scanner takes [batch, 100, 4]: NLC
+    const r = await run(...seq, '--layout', 'NCL');
+    expectUsage(r, /^whybox: --layout must be NLC for this model \(its input is \[batch, 100, 4\]/);
+    const ok = await run(...seq, '--layout', 'NLC', '--method', 'ism', '--format', 'json');
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('credit report with --method lime', () => {
+  it('the waterfall goes from the LIME intercept to the local prediction, not from the base value', async () => {
+    const json = await run(...creditLime, '--seed', '3', '--format', 'json');
+    expect(json.code).toBe(0);
+    const j = JSON.parse(json.stdout) as {
+      baseValues: number[];
+      rows: { intercept: number[]; localPrediction: number[]; prediction: number[] }[];
+    };
+    const html = await run(...creditLime, '--seed', '3', '--format', 'html');
+    expect(html.code).toBe(0);
+    expect(html.stdout).toMatch(/Contributions are LIME local weights/);
+    expect(html.stdout).not.toMatch(/Contributions are Shapley values/);
+    const specs = [
+      ...html.stdout.matchAll(
+        /<script type="application\/json" class="vega-lite-spec" data-plot="waterfall"[^>]*>(.*?)<\/script>/gs,
+      ),
+    ].map((m) => JSON.parse(m[1]) as { layer: { data: { values: Record<string, unknown>[] } }[] });
+    expect(specs).toHaveLength(2);
+    specs.forEach((spec, r) => {
+      const bars = spec.layer[0].data.values as { start: number; end: number }[];
+      expect(bars[0].start).toBeCloseTo(j.rows[r].intercept[0], 12);
+      // quartile bins and one-hot categories: the instance is 1 on every feature, so
+      // intercept + Σ weights = local prediction
+      expect(bars[bars.length - 1].end).toBeCloseTo(j.rows[r].localPrediction[0], 9);
+      const rules = spec.layer[2].data.values as { what: string; x: number }[];
+      expect(rules.map((x) => x.what)).toEqual(['LIME intercept', 'local prediction', 'score', 'threshold']);
+      expect(rules[2].x).toBeCloseTo(j.rows[r].prediction[0], 12);
+      expect(rules.some((x) => x.what === 'base value')).toBe(false);
+    });
+  });
+});
