@@ -258,6 +258,13 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
     throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
   const lime = limeSettingsFromFlags(flags, method);
+  if ((demo || flags.schema !== undefined) && lime?.discretizer === 'none')
+    throw new InvalidOptionError(
+      '--discretizer',
+      'quartile or decile with --schema (reason codes)',
+      'none',
+      "Gaussian LIME weights are per training std, not the applicant's contribution",
+    );
   if (method === 'lime' && flags.budget !== undefined)
     throw new InvalidOptionError(
       '--budget',

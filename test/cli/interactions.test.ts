@@ -7,8 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { encodeRecords, loadRawCsv } from '../../src/data/encoder.js';
+import { loadSchema, schemaPlayers } from '../../src/data/schema.js';
 import { InvalidOptionError } from '../../src/errors.js';
+import { lime } from '../../src/estimators/lime.js';
 import { surrogateTree } from '../../src/estimators/surrogate-tree.js';
+import { loadReasonTemplates, reasonCodes } from '../../src/explanation/reasons.js';
 import { fromFunction } from '../../src/models/function-model.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,7 +118,7 @@ describe('whybox surrogate --max-depth 0', () => {
   it('is refused by surrogateTree before the model runs', async () => {
     let calls = 0;
     const model = fromFunction(
-      (x) => {
+      (x: Float64Array) => {
         calls++;
         return x[0];
       },
@@ -195,5 +199,29 @@ describe('credit report with --method lime', () => {
       expect(rules[2].x).toBeCloseTo(j.rows[r].prediction[0], 12);
       expect(rules.some((x) => x.what === 'base value')).toBe(false);
     });
+  });
+});
+
+describe('reason codes from Gaussian LIME (--discretizer none)', () => {
+  it('the CLI refuses it up front: the weights are per training std, not the applicant’s push', async () => {
+    const r = await run(...creditLime, '--discretizer', 'none');
+    expectUsage(r, /^whybox: --discretizer must be quartile or decile with --schema/);
+  });
+
+  it('reasonCodes refuses it: an applicant below the mean would get a reason in the wrong direction', async () => {
+    const schema = await loadSchema(join(CREDIT, 'schema.json'));
+    const rows = encodeRecords(schema, await loadRawCsv(join(CREDIT, 'applicants-raw.csv')));
+    const model = fromFunction((x: Float64Array) => x[schema.columns.indexOf('duration_months')] / 100, {
+      nInputs: schema.columns.length,
+    });
+    const players = schemaPlayers(schema);
+    const templates = await loadReasonTemplates(join(CREDIT, 'reasons.json'), schema);
+    const gauss = await lime(model, rows, { training: rows, players, discretizer: 'none', numSamples: 200, seed: 1 });
+    expect(() => reasonCodes(gauss, { schema, templates, background: rows })).toThrow(InvalidOptionError);
+    expect(() => reasonCodes(gauss, { schema, templates, background: rows })).toThrow(
+      /LIME discretizer must be 'quartile' or 'decile'/,
+    );
+    const binned = await lime(model, rows, { training: rows, players, numSamples: 200, seed: 1 });
+    expect(reasonCodes(binned, { schema, templates, background: rows }).decisions).toHaveLength(rows.nRows);
   });
 });
