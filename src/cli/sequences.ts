@@ -158,7 +158,19 @@ export async function runSequences(
         await onnx.close();
         onnx = await loadOnnx(flags.model, { link, tensor: output });
         model = onnx;
-      } else model = selectOutputs(onnx, [resolveOutput(onnx.outputNames, output)]);
+      } else {
+        let index: number;
+        try {
+          index = resolveOutput(onnx.outputNames, output);
+        } catch {
+          throw new InvalidOptionError(
+            '--output',
+            `an output index (0..${onnx.outputNames.length - 1}), one of ${JSON.stringify(onnx.outputNames)}, or a tensor name of ${JSON.stringify(onnx.tensors.map((t) => t.name))}`,
+            output,
+          );
+        }
+        model = selectOutputs(onnx, [index]);
+      }
     }
     let set: SequenceSet = await loadSequences(seqPath);
     if (flags.rows) set = pickRows(set, flags.rows);

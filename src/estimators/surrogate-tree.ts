@@ -117,8 +117,9 @@ export async function surrogateTree(
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > 64)
     throw new InvalidOptionError(
       'maxDepth',
-      'an integer in 1..64 (depth 0 would be a constant, with no rules)',
+      'an integer in 1..64',
       maxDepth,
+      'depth 0 would be a constant, with no rules',
     );
   const d = model.nInputs;
   if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))

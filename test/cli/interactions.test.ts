@@ -126,7 +126,9 @@ describe('whybox surrogate --max-depth 0', () => {
     );
     const rows = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), nRows: 3 };
     await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(InvalidOptionError);
-    await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(/maxDepth must be an integer in 1\.\.64/);
+    await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(
+      /maxDepth must be an integer in 1\.\.64; got 0/,
+    );
     expect(calls).toBe(0);
   });
 });
@@ -223,5 +225,27 @@ describe('reason codes from Gaussian LIME (--discretizer none)', () => {
     );
     const binned = await lime(model, rows, { training: rows, players, numSamples: 200, seed: 1 });
     expect(reasonCodes(binned, { schema, templates, background: rows }).decisions).toHaveLength(rows.nRows);
+  });
+});
+
+describe('--sequences --output out of range', () => {
+  it('names the flag, like the tabular mode', async () => {
+    const r = await run(
+      'explain',
+      '--model',
+      join(MOTIFS, 'model.onnx'),
+      '--sequences',
+      join(MOTIFS, 'single.fa'),
+      '--rows',
+      '0',
+      '--method',
+      'ism',
+      '--output',
+      '5',
+    );
+    expectUsage(
+      r,
+      /^whybox: --output must be an output index \(0\.\.1\), one of \["probabilities\[0\]","probabilities\[1\]"\]/,
+    );
   });
 });
