@@ -12,6 +12,7 @@ import { loadSchema, schemaPlayers } from '../../src/data/schema.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { lime } from '../../src/estimators/lime.js';
 import { surrogateTree } from '../../src/estimators/surrogate-tree.js';
+import { explain } from '../../src/explain.js';
 import { loadReasonTemplates, reasonCodes } from '../../src/explanation/reasons.js';
 import { fromFunction } from '../../src/models/function-model.js';
 
@@ -247,5 +248,46 @@ describe('--sequences --output out of range', () => {
       r,
       /^whybox: --output must be an output index \(0\.\.1\), one of \["probabilities\[0\]","probabilities\[1\]"\]/,
     );
+  });
+});
+
+describe('Kernel SHAP settings with another Shapley method', () => {
+  it.each([
+    ['permutation', '--top-k', '3', /^whybox: topK must be used with method 'kernel' only; got 3/],
+    ['partition', '--tolerance', '0.1', /^whybox: tolerance must be used with method 'kernel' only; got 0\.1/],
+    ['exact', '--max-budget', '100', /^whybox: maxBudget must be used with method 'kernel' only; got 100/],
+  ])('--method %s %s is refused, not silently ignored', async (method, flag, value, message) => {
+    const r = await run(
+      'explain',
+      '--model',
+      join(CREDIT, 'model.onnx'),
+      '--data',
+      join(CREDIT, 'applicants.csv'),
+      '--groups',
+      join(CREDIT, 'groups.json'),
+      '--rows',
+      '0',
+      '--method',
+      method,
+      flag,
+      value,
+    );
+    expectUsage(r, message);
+  });
+
+  it('explain() refuses topK with permutation before the model runs', async () => {
+    let calls = 0;
+    const model = fromFunction(
+      (x: Float64Array) => {
+        calls++;
+        return x[0] + x[1];
+      },
+      { nInputs: 2 },
+    );
+    const rows = { data: Float64Array.from([1, 2]), nRows: 1 };
+    await expect(explain(model, rows, { background: rows, method: 'permutation', topK: 1, budget: 8 })).rejects.toThrow(
+      /topK must be used with method 'kernel' only/,
+    );
+    expect(calls).toBe(0);
   });
 });
