@@ -185,6 +185,8 @@ describe('credit report with --method lime', () => {
     expect(html.code).toBe(0);
     expect(html.stdout).toMatch(/Contributions are LIME local weights/);
     expect(html.stdout).not.toMatch(/Contributions are Shapley values/);
+    expect(html.stdout).toMatch(/for reference the mean score/);
+    expect(html.stdout).not.toMatch(/relative to the <b>baseline<\/b>/);
     const specs = [
       ...html.stdout.matchAll(
         /<script type="application\/json" class="vega-lite-spec" data-plot="waterfall"[^>]*>(.*?)<\/script>/gs,
