@@ -293,3 +293,14 @@ describe('Kernel SHAP settings with another Shapley method', () => {
     expect(calls).toBe(0);
   });
 });
+
+describe('credit table with --method lime', () => {
+  it('says the contributions are LIME weights, with the samples per applicant', async () => {
+    const r = await run(...creditLime, '--seed', '2');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^contributions: LIME local weights \(they do not add up to score − base\); mean score 0\.\d{4} over the training statistics of 1000 rows \(quartile\), for reference; lime, seed 2, 300 samples per applicant/m,
+    );
+    expect(r.stdout).not.toMatch(/^baseline: expected score/m);
+  });
+});
