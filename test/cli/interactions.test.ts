@@ -304,3 +304,34 @@ describe('credit table with --method lime', () => {
     expect(r.stdout).not.toMatch(/^baseline: expected score/m);
   });
 });
+
+describe('--sequences --method exact', () => {
+  const seq = [
+    'explain',
+    '--model',
+    join(MOTIFS, 'model.onnx'),
+    '--sequences',
+    join(MOTIFS, 'single.fa'),
+    '--rows',
+    '0',
+    '--method',
+    'exact',
+  ];
+  it('refuses --budget (it was silently ignored), like the tabular mode', async () => {
+    const r = await run(...seq, '--players', 'window:10', '--budget', '300');
+    expectUsage(r, /^whybox: budget must be unset for method 'exact'/);
+  });
+  it('with 100 position players suggests windows that fit in 24 players', async () => {
+    const r = await run(...seq);
+    expectUsage(
+      r,
+      /at most 24 players per game .* got "100 positions" \(use windows of at least 5 positions \(players window:5\)/,
+    );
+    const ok = await run(...seq, '--players', 'window:10', '--format', 'json', '--quiet', '--reference', 'zeros');
+    expect(ok.code).toBe(0);
+    const j = JSON.parse(ok.stdout) as { players: string[]; rows: { exact: boolean; efficiencyGap: number }[] };
+    expect(j.players).toHaveLength(10);
+    expect(j.rows[0].exact).toBe(true);
+    expect(Math.abs(j.rows[0].efficiencyGap)).toBeLessThan(1e-9);
+  });
+});
