@@ -215,6 +215,21 @@ export async function explainSequences(
   const w = typeof players === 'object' ? players.window : 1;
   const stride = typeof players === 'object' ? (players.stride ?? players.window) : 1;
   if (w > L) throw new InvalidOptionError('players', `a window of at most the sequence length ${L}`, w);
+  if (method === 'exact' && options.budget !== undefined)
+    throw new InvalidOptionError(
+      'budget',
+      "unset for method 'exact' (it always uses all 2^n coalitions)",
+      options.budget,
+    );
+  // exact: every tiling's game must have at most 24 players (an overlapping tiling has an edge fragment)
+  const exactPlayers = Math.ceil(L / w) + (stride < w ? 1 : 0);
+  if (method === 'exact' && exactPlayers > 24)
+    throw new InvalidOptionError(
+      'players',
+      `at most 24 players per game with method 'exact'`,
+      kind === 'position' ? `${L} positions` : `${exactPlayers} windows of ${w}`,
+      `use windows of at least ${Math.ceil(L / 24)} positions (players window:${Math.ceil(L / 24)}), or method 'partition', 'kernel' or 'permutation'`,
+    );
 
   if (method === 'ism') {
     if (options.budget !== undefined)

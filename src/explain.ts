@@ -167,6 +167,10 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     throw new InvalidOptionError('variant', `one of ${KERNEL_VARIANTS.join(', ')}`, variant);
   if (variant !== undefined && method !== 'kernel')
     throw new InvalidOptionError('variant', "used with method 'kernel' only", variant);
+  // Kernel SHAP settings that the other Shapley methods would silently ignore
+  for (const name of ['topK', 'tolerance', 'maxBudget'] as const)
+    if (options[name] !== undefined && method !== 'kernel')
+      throw new InvalidOptionError(name, "used with method 'kernel' only", options[name]);
   const budget = options.budget;
   if (budget === 'auto' && method !== 'kernel')
     throw new InvalidOptionError('budget', `a number for method '${method}' ('auto' is for kernel)`, budget);

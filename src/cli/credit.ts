@@ -162,7 +162,9 @@ export function formatDecisions(exp: Explanation, report: ReasonReport, ctx: Cre
     `score: ${exp.outputs[0]}; ${ctx.adverse} is adverse; threshold ${ctx.thresholdGiven}${logit ? ` (log-odds ${ctx.threshold.toFixed(4)})` : ''}; up to ${report.top} reasons (protected attributes never)`,
   );
   out.push(
-    `baseline: expected score ${show(report.baseline.baseValue)} over the background (${report.baseline.background.summary}); ${exp.method}${exp.variant ? ` (${exp.variant})` : ''}, seed ${exp.meta.seed}, budget ${exp.meta.budget}, whybox ${exp.meta.version}`,
+    exp.lime
+      ? `contributions: LIME local weights (they do not add up to score − base); mean score ${show(report.baseline.baseValue)} over the ${report.baseline.background.summary}, for reference; lime, seed ${exp.meta.seed}, ${exp.lime.numSamples} samples per applicant, whybox ${exp.meta.version}`
+      : `baseline: expected score ${show(report.baseline.baseValue)} over the background (${report.baseline.background.summary}); ${exp.method}${exp.variant ? ` (${exp.variant})` : ''}, seed ${exp.meta.seed}, budget ${exp.meta.budget}, whybox ${exp.meta.version}`,
   );
   report.decisions.forEach((d) => {
     const who = ctx.ids ? `${ctx.ids[d.index] ?? `row ${d.index}`} (row ${d.index})` : `row ${d.index}`;

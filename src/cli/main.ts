@@ -19,6 +19,7 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
+import { joinNegativeValues } from './args.js';
 import { runCheck } from './check.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
 import { runEvaluate } from './evaluate.js';
@@ -90,7 +91,7 @@ Credit decisions (raw records in, decisions and reasons out):
   --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
   With --schema, the score is the last column of the output chosen by --output (default:
   the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per
-  row "score", "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions"
+  row "decisionScore", "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions"
   and "importance"; --format html writes a self-contained report (waterfalls, importance,
   beeswarm, reasons).
 
@@ -221,7 +222,12 @@ function oneLine(s: string): string {
 
 function parseFlags(args: readonly string[], command: 'explain' | 'demo'): Flags {
   try {
-    const { values } = parseArgs({ args: [...args], options: EXPLAIN_OPTIONS, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: joinNegativeValues(args, EXPLAIN_OPTIONS),
+      options: EXPLAIN_OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    });
     return values as Flags;
   } catch (error) {
     const m = (error as Error).message.split('\n')[0];
@@ -265,6 +271,13 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
     throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
   const lime = limeSettingsFromFlags(flags, method);
+  if ((demo || flags.schema !== undefined) && lime?.discretizer === 'none')
+    throw new InvalidOptionError(
+      '--discretizer',
+      'quartile or decile with --schema (reason codes)',
+      'none',
+      "Gaussian LIME weights are per training std, not the applicant's contribution",
+    );
   if (method === 'lime' && flags.budget !== undefined)
     throw new InvalidOptionError(
       '--budget',

@@ -11,6 +11,7 @@ import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
+import { LIME_FLAGS } from './lime.js';
 
 /** The flags the sequence mode reads (a subset of `whybox explain`'s). */
 export interface SequenceFlags {
@@ -48,7 +49,22 @@ export const SEQUENCE_ONLY_FLAGS = [
   'orders',
 ] as const;
 /** Flags of `whybox explain` that the sequence mode refuses (tabular only). */
-const TABULAR_ONLY_FLAGS = ['data', 'groups', 'variant', 'summarize', 'tolerance', 'max-budget', 'top-k'] as const;
+const TABULAR_ONLY_FLAGS = [
+  'data',
+  'groups',
+  'variant',
+  'summarize',
+  'tolerance',
+  'max-budget',
+  'top-k',
+  // credit decisions (--schema) and LIME are tabular modes
+  'schema',
+  'reasons',
+  'top',
+  'threshold',
+  'adverse',
+  ...(Object.keys(LIME_FLAGS) as (keyof typeof LIME_FLAGS)[]),
+] as const;
 
 export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   whybox explain --model CNN.onnx --sequences SEQS.fa [options]
@@ -118,8 +134,16 @@ export async function runSequences(
   try {
     onnx = await loadOnnx(flags.model, { link });
     let model: Model = onnx;
+    const detected = detectLayout(onnx.rowShape, alphabet.letters.length);
+    if (layout !== undefined && detected !== undefined && layout !== detected)
+      throw new InvalidOptionError(
+        '--layout',
+        `${detected} for this model (its input is [batch, ${onnx.rowShape.join(', ')}] with ${alphabet.letters.length} letters)`,
+        layout,
+        'leave --layout out: it is read from the model where unambiguous',
+      );
     if (layout === undefined) {
-      layout = detectLayout(onnx.rowShape, alphabet.letters.length);
+      layout = detected;
       if (layout === undefined && onnx.rowShape.length === 2 && onnx.rowShape[0] === onnx.rowShape[1])
         throw new InvalidOptionError(
           '--layout',
@@ -134,7 +158,19 @@ export async function runSequences(
         await onnx.close();
         onnx = await loadOnnx(flags.model, { link, tensor: output });
         model = onnx;
-      } else model = selectOutputs(onnx, [resolveOutput(onnx.outputNames, output)]);
+      } else {
+        let index: number;
+        try {
+          index = resolveOutput(onnx.outputNames, output);
+        } catch {
+          throw new InvalidOptionError(
+            '--output',
+            `an output index (0..${onnx.outputNames.length - 1}), one of ${JSON.stringify(onnx.outputNames)}, or a tensor name of ${JSON.stringify(onnx.tensors.map((t) => t.name))}`,
+            output,
+          );
+        }
+        model = selectOutputs(onnx, [index]);
+      }
     }
     let set: SequenceSet = await loadSequences(seqPath);
     if (flags.rows) set = pickRows(set, flags.rows);

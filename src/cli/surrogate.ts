@@ -7,6 +7,7 @@ import { surrogateRulesText, surrogateToJSON, surrogateTree } from '../estimator
 import { resolveLink } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
+import { joinNegativeValues } from './args.js';
 
 /** Where the command writes (the CLI's io). */
 interface Io {
@@ -21,7 +22,7 @@ reports its fidelity on held-out rows, its if/then rules and feature importances
 
   --model FILE.onnx        ONNX model (one float input; its first dimension is the batch)
   --data ROWS.csv          rows: a header of the model's input columns, numbers only
-  --max-depth N            deepest split level (default 4)
+  --max-depth N            deepest split level, 1..64 (default 4)
   --min-leaf N             fewest rows per leaf (default 1)
   --task T                 regression | classification (default classification when the
                            model has several outputs, i.e. the argmax; else regression)
@@ -61,7 +62,12 @@ const OPTIONS = {
 export async function runSurrogate(args: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
   let flags: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
   try {
-    flags = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values as never;
+    flags = parseArgs({
+      args: joinNegativeValues(args, OPTIONS),
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }).values as never;
   } catch (error) {
     const m = (error as Error).message.split('\n')[0];
     throw new WhyboxError('USAGE', `${m.replace(/^Unknown option/, 'unknown option')} (see whybox surrogate --help)`);
@@ -79,7 +85,7 @@ export async function runSurrogate(args: readonly string[], io: Io, signal: Abor
     throw new InvalidOptionError('--task', 'regression or classification', task);
   const options: SurrogateTreeOptions = {
     task,
-    maxDepth: flags['max-depth'] === undefined ? 4 : int(flags['max-depth'], '--max-depth', 0),
+    maxDepth: flags['max-depth'] === undefined ? 4 : int(flags['max-depth'], '--max-depth', 1),
     minSamplesLeaf: flags['min-leaf'] === undefined ? undefined : int(flags['min-leaf'], '--min-leaf', 1),
     holdout: flags.holdout === undefined ? undefined : fraction(flags.holdout, '--holdout'),
     sampleRows: flags['sample-rows'] === undefined ? undefined : int(flags['sample-rows'], '--sample-rows', 2),
@@ -89,7 +95,7 @@ export async function runSurrogate(args: readonly string[], io: Io, signal: Abor
     signal,
   };
   if (options.maxDepth !== undefined && options.maxDepth > 64)
-    throw new InvalidOptionError('--max-depth', 'an integer in 0..64', flags['max-depth']);
+    throw new InvalidOptionError('--max-depth', 'an integer in 1..64', flags['max-depth']);
   const link = resolveLink(flags.link, '--link');
   let onnx: OnnxModel | undefined;
   try {

@@ -112,6 +112,15 @@ export async function surrogateTree(
   )
     throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
+  const maxDepth = options.maxDepth ?? 4;
+  // depth 0 is a constant: no split, no rule, fidelity 0 (sklearn also wants max_depth >= 1)
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > 64)
+    throw new InvalidOptionError(
+      'maxDepth',
+      'an integer in 1..64',
+      maxDepth,
+      'depth 0 would be a constant, with no rules',
+    );
   const d = model.nInputs;
   if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
     throw new InvalidOptionError('rows', 'a Dataset or { data: Float64Array, nRows }', rows);
@@ -205,7 +214,6 @@ export async function surrogateTree(
   const Xtrain = X.subarray(nHold * d);
   const ytrain = y.subarray(nHold);
   const wTrain = weights ? Float64Array.from(index.subarray(nHold), (i) => (weights as Float64Array)[i]) : undefined;
-  const maxDepth = options.maxDepth ?? 4;
   const minSamplesLeaf = options.minSamplesLeaf ?? 1;
   const tree = fitTree(Xtrain, nTrain, d, ytrain, {
     task,

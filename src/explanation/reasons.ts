@@ -304,6 +304,13 @@ export function reasonCodes(exp: Explanation, options: ReasonOptions): ReasonRep
   const reasonsFor = options.reasonsFor ?? 'adverse';
   if (reasonsFor !== 'adverse' && reasonsFor !== 'all')
     throw new InvalidOptionError('reasonsFor', "'adverse' or 'all'", reasonsFor);
+  if (exp.lime?.discretizer === 'none')
+    throw new InvalidOptionError(
+      'the LIME discretizer',
+      "'quartile' or 'decile' for reason codes",
+      'none',
+      "with Gaussian sampling a LIME weight is per training standard deviation, not the applicant's contribution: its sign does not say which way the applicant's value pushed the score",
+    );
   const { nPlayers, nOutputs } = dims(exp);
   const o = options.output ?? 0;
   if (!Number.isInteger(o) || o < 0 || o >= nOutputs)

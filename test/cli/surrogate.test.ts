@@ -191,7 +191,7 @@ describe('whybox surrogate', () => {
     ['missing --model', () => ['--data', files.log], /missing --model/],
     ['missing --data', () => ['--model', LOG], /missing --data/],
     ['unknown flag', () => [...log(), '--depth', '3'], /unknown option '--depth'/],
-    ['bad --max-depth', () => [...log(), '--max-depth', 'deep'], /--max-depth must be an integer >= 0; got "deep"/],
+    ['bad --max-depth', () => [...log(), '--max-depth', 'deep'], /--max-depth must be an integer >= 1; got "deep"/],
     ['bad --holdout', () => [...log(), '--holdout', '1'], /--holdout must be a fraction in \[0, 1\); got "1"/],
     ['bad --task', () => [...log(), '--task', 'ranking'], /--task must be regression or classification/],
     ['bad --format', () => [...log(), '--format', 'html'], /--format must be text or json/],

@@ -64,7 +64,9 @@ export async function formatCreditHtml(
       spec: waterfallSpec(exp, r, 0, {
         threshold,
         valueText: (p) => `${exp.players[p]} = ${showValue(rawValueAt(r, p))}`,
-        title: `${who(exp.rowIndices[r])}: ${exp.outputs[0]} ${fmt(exp.predictions[r * exp.outputs.length])} from base value ${fmt(exp.baseValues[0])}`,
+        title: exp.lime
+          ? `${who(exp.rowIndices[r])}: ${exp.outputs[0]} ${fmt(exp.predictions[r * exp.outputs.length])}; LIME local model ${fmt(exp.lime.localPrediction[r * exp.outputs.length])} from intercept ${fmt(exp.lime.intercept[r * exp.outputs.length])}`
+          : `${who(exp.rowIndices[r])}: ${exp.outputs[0]} ${fmt(exp.predictions[r * exp.outputs.length])} from base value ${fmt(exp.baseValues[0])}`,
       }),
     });
   figures.push({ id: 'importance', kind: 'importance', spec: importanceSpec(importance, { labels: (n) => n }) });
@@ -96,7 +98,7 @@ ${svgs.get(id)}
       return `<section class="decision ${dec.decision}" id="decision-${r}" data-row="${dec.index}" data-decision="${dec.decision}" data-score="${dec.decisionScore}">
 <h3>${esc(who(dec.index))}: <span class="verdict">${dec.decision === 'adverse' ? 'ADVERSE' : 'favorable'}</span> — score ${esc(fmt(dec.decisionScore))}${esc(prob(dec.decisionScore))}</h3>
 ${reasons}
-${waterfallRows.has(r) ? figure(`waterfall-${r}`, 'Waterfall: from the base value (expected score over the background) to this score, largest contributions first.') : ''}
+${waterfallRows.has(r) ? figure(`waterfall-${r}`, exp.lime ? `Waterfall of the LIME local model: from its intercept by the weights of the attributes, largest first, to its local prediction (weighted R² ${fmt(exp.lime.score[r * exp.outputs.length])}); LIME weights do not add up to the score.` : 'Waterfall: from the base value (expected score over the background) to this score, largest contributions first.') : ''}
 </section>`;
     })
     .join('\n');
@@ -145,7 +147,7 @@ figure.plot{margin:1em 0}figure.plot svg{max-width:100%;height:auto}
 figcaption{color:#555;font-size:12px}.spec-note{color:#999}
 </style></head><body>
 <h1>whybox credit decisions</h1>
-<p>${report.decisions.length} applicant(s), ${nAdverse} adverse. Contributions are Shapley values of each raw attribute (its one-hot columns together) for <b>${esc(exp.outputs[0])}</b>, relative to the <b>baseline</b>: the expected score ${esc(fmt(report.baseline.baseValue))}${esc(prob(report.baseline.baseValue))} over the background (${esc(report.baseline.background.summary)}). Red raises the score, blue lowers it. Up to ${report.top} principal reasons per adverse decision: attributes that pushed the score toward the adverse outcome, largest first; protected attributes are never reasons; contributions below ${report.tolerance * 100}% of the row's total |contribution| are not listed.</p>
+<p>${report.decisions.length} applicant(s), ${nAdverse} adverse. Contributions are ${exp.lime ? 'LIME local weights (a weighted linear model fitted around each applicant: per "in the applicant’s bin or category"; they do not add up to score − base value)' : 'Shapley values'} of each raw attribute (its one-hot columns together) for <b>${esc(exp.outputs[0])}</b>, ${exp.lime ? 'for reference the mean score' : 'relative to the <b>baseline</b>: the expected score'} ${esc(fmt(report.baseline.baseValue))}${esc(prob(report.baseline.baseValue))} over the background (${esc(report.baseline.background.summary)}). Red raises the score, blue lowers it. Up to ${report.top} principal reasons per adverse decision: attributes that pushed the score toward the adverse outcome, largest first; protected attributes are never reasons; contributions below ${report.tolerance * 100}% of the row's total |contribution| are not listed.</p>
 ${baselineAttrs}
 <h2>Decisions</h2>
 ${decisions}

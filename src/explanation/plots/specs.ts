@@ -39,7 +39,10 @@ export interface WaterfallBar {
 
 /**
  * The bars of a waterfall for row `r`, output `o`: from the base value, the largest |φ|
- * first, to the prediction (the last bar ends at the prediction: efficiency).
+ * first, to the prediction (the last bar ends at the prediction: efficiency). For a LIME
+ * explanation (`e.lime`), from the local model's intercept by its weights (LIME weights do
+ * not add up from the base value to the prediction; with binary features they add up to the
+ * local prediction).
  */
 export function waterfallBars(e: Explanation, r: number, o = 0, options: WaterfallOptions = {}): WaterfallBar[] {
   const { nPlayers, nOutputs } = dims(e);
@@ -48,7 +51,7 @@ export function waterfallBars(e: Explanation, r: number, o = 0, options: Waterfa
   const order = phi.map((_, p) => p).sort((a, b) => Math.abs(phi[b]) - Math.abs(phi[a]) || a - b);
   const shown = order.slice(0, maxBars);
   const rest = order.slice(maxBars);
-  let at = e.baseValues[o];
+  let at = e.lime ? e.lime.intercept[r * nOutputs + o] : e.baseValues[o];
   const bars: WaterfallBar[] = shown.map((p, k) => {
     const start = at;
     at += phi[p];
@@ -84,8 +87,14 @@ export function waterfallSpec(e: Explanation, r: number, o = 0, options: Waterfa
   }));
   const base = e.baseValues[o];
   const pred = e.predictions[r * e.outputs.length + o];
+  const k = r * e.outputs.length + o;
   const rules = [
-    { what: 'base value', x: base },
+    ...(e.lime
+      ? [
+          { what: 'LIME intercept', x: e.lime.intercept[k] },
+          { what: 'local prediction', x: e.lime.localPrediction[k] },
+        ]
+      : [{ what: 'base value', x: base }]),
     { what: 'score', x: pred },
     ...(options.threshold !== undefined ? [{ what: 'threshold', x: options.threshold }] : []),
   ];
