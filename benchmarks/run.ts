@@ -14,6 +14,7 @@ const ALL = [
   'credit',
   'sequences',
   'lime-surrogate',
+  'kernel-scale',
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];
