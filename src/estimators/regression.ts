@@ -36,6 +36,8 @@ export class PairedRegression {
   private readonly weights: Float64Array; // per pair
   private readonly small: Int32Array; // per pair: row of the smaller side
   private readonly solvers: ((B: Float64Array, nOut: number, total: ArrayLike<number>) => Float64Array)[];
+  /** Approximate bytes held by the factorisations. */
+  readonly bytes: number;
 
   constructor(design: CoalitionDesign) {
     this.design = design;
@@ -105,6 +107,7 @@ export class PairedRegression {
     };
     this.solvers = [solver(full)];
     if (G >= 2) for (let g = 0; g < G; g++) this.solvers.push(solver(replicate(g)));
+    this.bytes = this.solvers.length * n * n * 8;
   }
 
   /**
