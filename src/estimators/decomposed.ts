@@ -201,6 +201,7 @@ export async function decomposedShap(
       });
       shape.regression ??= new PairedRegression(design);
       const fit = shape.regression.fit(y, cols, totals);
+      trimCache(); // before the next shape's factorisations: at most one over the cap at a time
       const complete = design.complete;
       if (!complete) exact = false;
       list.forEach((i, c) => {
@@ -215,7 +216,6 @@ export async function decomposedShap(
         });
       });
     }
-    trimCache();
     const total = fx.map((f, o) => f - game.baseValue[o]);
     enforceEfficiency(values, n, nOut, total);
     const stderr = variance.map(Math.sqrt);
