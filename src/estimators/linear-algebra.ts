@@ -236,33 +236,67 @@ export function cholesky(A: Float64Array, n: number): Float64Array | undefined {
         L[ri + j] = s / diag[j];
       }
     }
-    // trailing update: rows/columns ≥ j1 minus the contribution of columns j0..j1, four
-    // columns at a time (each element of row i loaded once for four dot products)
-    for (let i = j1; i < n; i++) {
-      const ri = i * n;
+    // trailing update: rows/columns ≥ j1 minus the contribution of columns j0..j1, two rows
+    // by four columns at a time (each loaded element feeds two or four dot products)
+    let i = j1;
+    for (; i + 1 < n; i += 2) {
+      const ra = i * n;
+      const rb = ra + n;
       let j = j1;
       for (; j + 3 <= i; j += 4) {
         const r0 = j * n;
         const r1 = r0 + n;
         const r2 = r1 + n;
         const r3 = r2 + n;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let b0 = 0;
+        let b1 = 0;
+        let b2 = 0;
+        let b3 = 0;
         for (let p = j0; p < j1; p++) {
-          const a = L[ri + p];
-          s0 += a * L[r0 + p];
-          s1 += a * L[r1 + p];
-          s2 += a * L[r2 + p];
-          s3 += a * L[r3 + p];
+          const x = L[ra + p];
+          const y = L[rb + p];
+          const l0 = L[r0 + p];
+          const l1 = L[r1 + p];
+          const l2 = L[r2 + p];
+          const l3 = L[r3 + p];
+          a0 += x * l0;
+          a1 += x * l1;
+          a2 += x * l2;
+          a3 += x * l3;
+          b0 += y * l0;
+          b1 += y * l1;
+          b2 += y * l2;
+          b3 += y * l3;
         }
-        L[ri + j] -= s0;
-        L[ri + j + 1] -= s1;
-        L[ri + j + 2] -= s2;
-        L[ri + j + 3] -= s3;
+        L[ra + j] -= a0;
+        L[ra + j + 1] -= a1;
+        L[ra + j + 2] -= a2;
+        L[ra + j + 3] -= a3;
+        L[rb + j] -= b0;
+        L[rb + j + 1] -= b1;
+        L[rb + j + 2] -= b2;
+        L[rb + j + 3] -= b3;
       }
-      for (; j <= i; j++) {
+      for (; j <= i + 1; j++) {
+        const rj = j * n;
+        let a = 0;
+        let b = 0;
+        for (let p = j0; p < j1; p++) {
+          const l = L[rj + p];
+          a += L[ra + p] * l;
+          b += L[rb + p] * l;
+        }
+        if (j <= i) L[ra + j] -= a;
+        L[rb + j] -= b;
+      }
+    }
+    for (; i < n; i++) {
+      const ri = i * n;
+      for (let j = j1; j <= i; j++) {
         const rj = j * n;
         let s = 0;
         for (let p = j0; p < j1; p++) s += L[ri + p] * L[rj + p];
