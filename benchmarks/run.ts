@@ -16,6 +16,7 @@ const ALL = [
   'lime-surrogate',
   'quality',
   'service',
+  'kernel-scale',
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];

@@ -76,6 +76,8 @@ export async function decomposedShap(
   }
   const mass = options.sizeMass === 'kernel' ? (k: number) => (s: number) => 1 / (s * (k - s)) : () => () => 1;
   let shapeFor: (k: number, pairs: number) => Shape;
+  // factorised regressions kept for later rows (recomputed from the design when dropped)
+  let trimCache = () => {};
   if (!auto) {
     // designs per (game size, pairs), shared by every row of an explanation when the caller
     // passes a cache: each is a pure function of (seed, size, pairs), so the numbers do not
@@ -94,6 +96,12 @@ export async function decomposedShap(
         cache.shapes.set(key, shape);
       }
       return shape;
+    };
+    trimCache = () => {
+      let bytes = 0;
+      for (const shape of cache.shapes.values()) bytes += (shape as Shape).regression?.bytes ?? 0;
+      if (bytes > REGRESSION_CACHE_BYTES)
+        for (const shape of cache.shapes.values()) (shape as Shape).regression = undefined;
     };
   } else {
     // budget 'auto': one sampler per game size for this row, so that the designs of the
@@ -193,6 +201,7 @@ export async function decomposedShap(
       });
       shape.regression ??= new PairedRegression(design);
       const fit = shape.regression.fit(y, cols, totals);
+      trimCache(); // before the next shape's factorisations: at most one over the cap at a time
       const complete = design.complete;
       if (!complete) exact = false;
       list.forEach((i, c) => {
@@ -226,6 +235,13 @@ export async function decomposedShap(
     budget = Math.min(options.maxBudget, 2 * budget);
   }
 }
+
+/**
+ * Most bytes of factorised regressions an explanation keeps for its later rows: each is
+ * (jackknife groups + 1) triangular factors of |D_b|², so many long sequences (each
+ * background row its own game size) would otherwise hold gigabytes.
+ */
+const REGRESSION_CACHE_BYTES = 256 * 2 ** 20;
 
 /** A design shared by background rows of one game size, and its factorised regression. */
 interface Shape {

@@ -36,6 +36,8 @@ export class PairedRegression {
   private readonly weights: Float64Array; // per pair
   private readonly small: Int32Array; // per pair: row of the smaller side
   private readonly solvers: ((B: Float64Array, nOut: number, total: ArrayLike<number>) => Float64Array)[];
+  /** Approximate bytes held by the factorisations. */
+  readonly bytes: number;
 
   constructor(design: CoalitionDesign) {
     this.design = design;
@@ -45,6 +47,7 @@ export class PairedRegression {
     this.weights = new Float64Array(pairs);
     this.small = new Int32Array(pairs);
     const G = design.groups;
+    // per block: Σ w z zᵀ (lower triangle), Σ w z, Σ w
     const zz = Array.from({ length: G + 1 }, () => new Float64Array(n * n));
     const z = Array.from({ length: G + 1 }, () => new Float64Array(n));
     const w = new Float64Array(G + 1);
@@ -58,25 +61,53 @@ export class PairedRegression {
       const blk = design.group[s] + 1;
       const k = setBits(design, a, idx);
       w[blk] += wp;
+      const M = zz[blk];
+      const zb = z[blk];
       for (let q = 0; q < k; q++) {
-        const i = idx[q];
-        z[blk][i] += wp;
-        for (let r = q; r < k; r++) zz[blk][i * n + idx[r]] += wp;
+        const ri = idx[q] * n;
+        zb[idx[q]] += wp;
+        for (let r = 0; r <= q; r++) M[ri + idx[r]] += wp;
       }
     }
-    const toA = (f: ArrayLike<number>) => {
-      const A = new Float64Array(n * n);
-      for (let b = 0; b <= G; b++) {
-        const fb = f[b];
-        if (fb === 0) continue;
-        for (let i = 0; i < n; i++)
-          for (let j = i; j < n; j++) A[i * n + j] += fb * (2 * zz[b][i * n + j] - z[b][i] - z[b][j] + w[b]);
+    // block b's normal matrix, in place: 2 Σ w z zᵀ − (Σ w z) 1ᵀ − 1 (Σ w z)ᵀ + Σ w (lower)
+    for (let b = 0; b <= G; b++) {
+      const M = zz[b];
+      const zb = z[b];
+      const wb = w[b];
+      for (let i = 0; i < n; i++) {
+        const ri = i * n;
+        const zi = zb[i];
+        for (let j = 0; j <= i; j++) M[ri + j] = 2 * M[ri + j] - zi - zb[j] + wb;
       }
-      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[i * n + j] = A[j * n + i];
+    }
+    // the full fit (every block) and jackknife replicate g: blocks weighted 1 (enumerated),
+    // 0 (group g) and G/(G−1) (other groups) = c · full − (c − 1) · enumerated − c · group g
+    const full = new Float64Array(n * n);
+    for (let b = 0; b <= G; b++) {
+      const M = zz[b];
+      for (let i = 0; i < n; i++) {
+        const ri = i * n;
+        for (let j = 0; j <= i; j++) full[ri + j] += M[ri + j];
+      }
+    }
+    const replicate = (g: number) => {
+      const c = G / (G - 1);
+      const A = new Float64Array(n * n);
+      const E = zz[0];
+      const Mg = zz[g + 1];
+      for (let i = 0; i < n; i++) {
+        const ri = i * n;
+        for (let j = 0; j <= i; j++) A[ri + j] = c * (full[ri + j] - Mg[ri + j]) - (c - 1) * E[ri + j];
+      }
       return A;
     };
-    this.solvers = [efficientSolver(toA(new Float64Array(G + 1).fill(1)), n)];
-    if (G >= 2) for (let g = 0; g < G; g++) this.solvers.push(efficientSolver(toA(replicateFactors(G, g)), n));
+    const solver = (A: Float64Array) => {
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) A[i * n + j] = A[j * n + i];
+      return efficientSolver(A, n);
+    };
+    this.solvers = [solver(full)];
+    if (G >= 2) for (let g = 0; g < G; g++) this.solvers.push(solver(replicate(g)));
+    this.bytes = this.solvers.length * n * n * 8;
   }
 
   /**

@@ -127,6 +127,9 @@ export class PairedSampler {
     const group = new Int32Array(count);
     let at = 0;
     let complete = true;
+    // sampled pairs are dealt to the jackknife groups in turn across classes, so groups are
+    // balanced (a per-class count would pile the first pair of every class into group 0)
+    let dealt = 0;
     this.classes.forEach((c, i) => {
       const mk = m[i];
       if (mk === 0) {
@@ -139,7 +142,7 @@ export class PairedSampler {
       // unit = 1 / (π C(n,s)): π = m/P; P = C(n,k) (or C(n,k)/2 in the middle class)
       const u = enumerated ? 1 / binomial(n, c.k) : c.middle ? 1 / (2 * mk) : 1 / mk;
       for (let p = 0; p < mk; p++) {
-        const g = enumerated ? -1 : p % groups;
+        const g = enumerated ? -1 : dealt++ % groups;
         c.write(p, masks, bits, at, false);
         sizes[at] = c.k;
         unit[at] = u;

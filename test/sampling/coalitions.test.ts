@@ -114,6 +114,20 @@ describe('PairedSampler', () => {
     }
   });
 
+  it('deals sampled pairs to balanced jackknife groups (few pairs per size class)', () => {
+    // 150 players, 199 pairs over 75 size classes (~2.7 each): a per-class count would put
+    // ~75 pairs in group 0 and almost none in groups 3–7, so that leaving group 0 out left
+    // fewer pairs than players (a singular replicate)
+    const d = new PairedSampler(150, leverage, Rng.fromSeed(3)).design(2 * 199 + 2, { bytes: false });
+    expect(d.groups).toBe(8);
+    const perGroup = new Array<number>(d.groups).fill(0);
+    for (let s = 0; s < d.count; s += 2) {
+      expect(d.group[s + 1]).toBe(d.group[s]); // a pair stays together
+      perGroup[d.group[s]]++;
+    }
+    expect(Math.max(...perGroup) - Math.min(...perGroup)).toBeLessThanOrEqual(1);
+  });
+
   it('leverage mass spreads coalitions evenly over sizes; kernel mass as 1/(s(n−s))', () => {
     const n = 20;
     const budget = 2002; // 1000 pairs: sizes 1 and 19 (20 each) are enumerated, the rest sampled
