@@ -5,18 +5,9 @@
  */
 import type { SanityReport } from '../testing/sanity.js';
 import { sanityChecks } from '../testing/sanity.js';
+import { emit, int, oneLine, UsageError } from './args.js';
 import type { QualityIO } from './quality-inputs.js';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  emit,
-  int,
-  loadQualityInputs,
-  oneLine,
-  parseQualityFlags,
-  positive,
-  QualityUsageError,
-} from './quality-inputs.js';
+import { COMMON_OPTIONS, COMMON_USAGE, loadQualityInputs, parseQualityFlags, positive } from './quality-inputs.js';
 
 /** Exit code when the checks ran and at least one failed. */
 export const CHECK_FAILED_EXIT = 3;
@@ -63,12 +54,10 @@ export async function runCheck(args: readonly string[], io: QualityIO, signal: A
   }
   const format = (flags.format as string | undefined) ?? 'table';
   if (!['json', 'table'].includes(format))
-    throw new QualityUsageError(`--format must be json or table; got ${JSON.stringify(format)}`);
+    throw new UsageError(`--format must be json or table; got ${JSON.stringify(format)}`);
   const randomization = (flags.randomization as string | undefined) ?? 'shuffle';
   if (randomization !== 'shuffle' && randomization !== 'random-weights')
-    throw new QualityUsageError(
-      `--randomization must be shuffle or random-weights; got ${JSON.stringify(randomization)}`,
-    );
+    throw new UsageError(`--randomization must be shuffle or random-weights; got ${JSON.stringify(randomization)}`);
   const seeds = flags.seeds === undefined ? undefined : int(flags.seeds as string, '--seeds', 2);
   const th = (k: string) => (flags[k] === undefined ? undefined : positive(flags[k] as string, `--${k}`));
   const quiet = flags.quiet === true;

@@ -6,17 +6,9 @@
 import { faithfulnessCurveSvg } from '../explanation/plots/faithfulness-curve.js';
 import type { FaithfulnessResult } from '../testing/faithfulness.js';
 import { evaluateFaithfulness } from '../testing/faithfulness.js';
+import { emit, int, oneLine, UsageError } from './args.js';
 import type { QualityIO } from './quality-inputs.js';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  emit,
-  int,
-  loadQualityInputs,
-  oneLine,
-  parseQualityFlags,
-  QualityUsageError,
-} from './quality-inputs.js';
+import { COMMON_OPTIONS, COMMON_USAGE, loadQualityInputs, parseQualityFlags } from './quality-inputs.js';
 
 export const EVALUATE_USAGE = `Usage: whybox evaluate --model M.onnx --data ROWS.csv --background BG.csv [options]
 
@@ -53,7 +45,7 @@ export async function runEvaluate(args: readonly string[], io: QualityIO, signal
   }
   const format = (flags.format as string | undefined) ?? 'table';
   if (!['json', 'table', 'html', 'svg'].includes(format))
-    throw new QualityUsageError(`--format must be json, table, html or svg; got ${JSON.stringify(format)}`);
+    throw new UsageError(`--format must be json, table, html or svg; got ${JSON.stringify(format)}`);
   const randomOrders =
     flags['random-orders'] === undefined ? undefined : int(flags['random-orders'] as string, '--random-orders', 1);
   const perturbations =

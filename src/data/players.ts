@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { DataError, InvalidOptionError } from '../errors.js';
+import { describeFsError } from './csv.js';
 
 /**
  * The players of an attribution game: each player is one column or a named group of
@@ -156,6 +158,17 @@ export function parseGroupsJson(text: string, source = 'groups'): GroupSpec {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new DataError('must be a JSON object {"group name": ["column", ...]}', { file: source });
   return parsed as GroupSpec;
+}
+
+/** Reads and validates a groups JSON file (a {@link DataError} naming the file when it cannot be read). */
+export async function loadGroupsJson(path: string): Promise<GroupSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(describeFsError(error, path), {}, { cause: error });
+  }
+  return parseGroupsJson(text, path);
 }
 
 /** The candidate with the smallest edit distance, when it is close enough to be a likely typo. */
