@@ -4,6 +4,7 @@
  * evaluateFaithfulness for the definitions and the AUC normalisation).
  */
 import { faithfulnessCurveSvg } from '../explanation/plots/faithfulness-curve.js';
+import { esc } from '../explanation/report.js';
 import type { FaithfulnessResult } from '../testing/faithfulness.js';
 import { evaluateFaithfulness } from '../testing/faithfulness.js';
 import { emit, int, oneLine, UsageError } from './args.js';
@@ -121,10 +122,6 @@ function evaluationTable(r: FaithfulnessResult, methodName: string): string {
   ];
   if (r.skipped > 0) lines.push(`  (${r.skipped} output(s) left out: f(x) equals the base value in every row)`);
   return `${lines.join('\n')}\n`;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A self-contained HTML report of an evaluation: the metrics and the curves (SVG). */
