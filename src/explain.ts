@@ -19,6 +19,7 @@ import type { RowEvaluator } from './games/evaluator.js';
 import { localEvaluator, resolveBatchRows } from './games/evaluator.js';
 import { interventionalGame, prepareInterventional } from './games/interventional-game.js';
 import type { Model } from './models/model.js';
+import { checkModel } from './models/model.js';
 import type { Background, SummarizeOptions } from './sampling/background.js';
 import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from './sampling/background.js';
 import type { MaskingLayout } from './sampling/masking.js';
@@ -401,16 +402,6 @@ async function makeEvaluator(
   };
 }
 
-function checkModel(model: Model): void {
-  if (
-    !model ||
-    typeof model.predict !== 'function' ||
-    !Number.isInteger(model.nInputs) ||
-    !Array.isArray(model.outputNames)
-  )
-    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
-}
-
 function checkRows(rows: RowsInput, d: number, what: string): void {
   if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
     throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
@@ -426,7 +417,12 @@ function checkRows(rows: RowsInput, d: number, what: string): void {
   assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: `${what} value` });
 }
 
-function toBackground(bg: RowsInput | Background, weights: ArrayLike<number> | undefined, d: number): Background {
+/** A background of `d` columns from rows or a prebuilt {@link Background} (shapes checked). */
+export function toBackground(
+  bg: RowsInput | Background,
+  weights: ArrayLike<number> | undefined,
+  d: number,
+): Background {
   if (!bg)
     throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
   if ('weights' in bg && 'summary' in bg && !weights) {

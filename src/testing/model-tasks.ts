@@ -3,18 +3,17 @@
  * background and players, and builds each row's interventional game (whybox's masker) and
  * attribution task.
  */
-import type { Dataset } from '../data/dataset.js';
 import { assertFinite } from '../data/dataset.js';
 import type { GroupSpec, Players } from '../data/players.js';
 import { definePlayers } from '../data/players.js';
 import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
 import type { RowsInput } from '../explain.js';
+import { toBackground as backgroundOf } from '../explain.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
 import { interventionalGame, prepareInterventional } from '../games/interventional-game.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
-import { createBackground } from '../sampling/background.js';
 import { maskingLayout } from '../sampling/masking.js';
 import type { Attribution, AttributionMethod, AttributionTask } from './method.js';
 import { shapleyMethod } from './method.js';
@@ -130,15 +129,5 @@ export function toBackground(
 ): Background {
   if (!bg || typeof bg !== 'object' || !(bg.data instanceof Float64Array))
     throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
-  if ('weights' in bg && 'summary' in bg && !weights) {
-    if (bg.nColumns !== d) throw new ShapeError(`background has ${bg.nColumns} columns; the model takes ${d}`);
-    return bg;
-  }
-  if ('columns' in bg && bg.columns.length !== d)
-    throw new ShapeError(`background has ${bg.columns.length} columns; the model takes ${d}`);
-  if (bg.data.length !== bg.nRows * d)
-    throw new ShapeError(
-      `background holds ${bg.data.length} values; ${bg.nRows} rows of ${d} inputs need ${bg.nRows * d}`,
-    );
-  return createBackground('columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d }, weights);
+  return backgroundOf(bg, weights, d);
 }
