@@ -402,14 +402,21 @@ async function makeEvaluator(
   };
 }
 
-function checkRows(rows: RowsInput, d: number, what: string): void {
+/**
+ * Checks rows for a model of `d` inputs (shape, at least one row, finite values); `hint`
+ * ends the message of a column-count mismatch.
+ */
+export function checkRows(
+  rows: RowsInput,
+  d: number,
+  what: string,
+  hint = ": the CSV header must list the model's input columns",
+): void {
   if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
     throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
   if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
   if ('columns' in rows && rows.columns.length !== d)
-    throw new ShapeError(
-      `${what} have ${rows.columns.length} columns but the model takes ${d} inputs: the CSV header must list the model's input columns`,
-    );
+    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs${hint}`);
   if (rows.data.length !== rows.nRows * d)
     throw new ShapeError(
       `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,

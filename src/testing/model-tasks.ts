@@ -3,12 +3,11 @@
  * background and players, and builds each row's interventional game (whybox's masker) and
  * attribution task.
  */
-import { assertFinite } from '../data/dataset.js';
 import type { GroupSpec, Players } from '../data/players.js';
 import { definePlayers } from '../data/players.js';
-import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
+import { InvalidOptionError, ShapeError } from '../errors.js';
 import type { RowsInput } from '../explain.js';
-import { toBackground as backgroundOf } from '../explain.js';
+import { toBackground as backgroundOf, checkRows } from '../explain.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
 import { interventionalGame, prepareInterventional } from '../games/interventional-game.js';
@@ -59,7 +58,7 @@ export async function qualitySetup(model: Model, rows: RowsInput, options: Quali
   if (!model || typeof model.predict !== 'function' || !Number.isInteger(model.nInputs))
     throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
   const d = model.nInputs;
-  checkRows(rows, d, 'rows');
+  checkRows(rows, d, 'rows', '');
   const columns =
     'columns' in rows ? [...rows.columns] : (model.inputNames ?? Array.from({ length: d }, (_, i) => `x${i}`));
   const background = toBackground(options.background, options.backgroundWeights, d);
@@ -106,19 +105,6 @@ export async function attributeTask(
   if (res.values.some((v) => !Number.isFinite(v)))
     throw new ShapeError(`method "${s.method.name}" returned a value that is not finite`);
   return res;
-}
-
-function checkRows(rows: RowsInput, d: number, what: string): void {
-  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
-    throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
-  if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
-  if ('columns' in rows && rows.columns.length !== d)
-    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs`);
-  if (rows.data.length !== rows.nRows * d)
-    throw new ShapeError(
-      `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
-    );
-  assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: `${what} value` });
 }
 
 /** A background from rows or a prebuilt {@link Background}. */
