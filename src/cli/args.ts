@@ -99,3 +99,8 @@ export async function emit(text: string, out: string | undefined, io: { stdout: 
 export function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/** Where warnings go: `whybox: warning: ...` lines on stderr, or nowhere with --quiet. */
+export function warner(io: { stderr: { write(s: string): unknown } }, quiet: boolean): (m: string) => void {
+  return quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`);
+}

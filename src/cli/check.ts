@@ -5,9 +5,16 @@
  */
 import type { SanityReport } from '../testing/sanity.js';
 import { sanityChecks } from '../testing/sanity.js';
-import { emit, int, oneLine, UsageError } from './args.js';
+import { emit, int, UsageError, warner } from './args.js';
 import type { QualityIO } from './quality-inputs.js';
-import { COMMON_OPTIONS, COMMON_USAGE, loadQualityInputs, parseQualityFlags, positive } from './quality-inputs.js';
+import {
+  COMMON_OPTIONS,
+  COMMON_USAGE,
+  loadQualityInputs,
+  measureOptions,
+  parseQualityFlags,
+  positive,
+} from './quality-inputs.js';
 
 /** Exit code when the checks ran and at least one failed. */
 export const CHECK_FAILED_EXIT = 3;
@@ -60,17 +67,10 @@ export async function runCheck(args: readonly string[], io: QualityIO, signal: A
     throw new UsageError(`--randomization must be shuffle or random-weights; got ${JSON.stringify(randomization)}`);
   const seeds = flags.seeds === undefined ? undefined : int(flags.seeds as string, '--seeds', 2);
   const th = (k: string) => (flags[k] === undefined ? undefined : positive(flags[k] as string, `--${k}`));
-  const quiet = flags.quiet === true;
-  const warn = quiet ? () => undefined : (m: string) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`);
-  const inputs = await loadQualityInputs(flags, 'check', warn);
+  const inputs = await loadQualityInputs(flags, 'check', warner(io, flags.quiet === true));
   try {
     const report = await sanityChecks(inputs.model, inputs.rows, {
-      background: inputs.background,
-      players: inputs.players,
-      method: inputs.method,
-      budget: inputs.budget,
-      seed: inputs.seed,
-      batchRows: inputs.batchRows,
+      ...measureOptions(inputs),
       dummyColumn: flags['dummy-column'] as string | undefined,
       randomization,
       seeds,

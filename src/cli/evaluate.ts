@@ -7,9 +7,15 @@ import { faithfulnessCurveSvg } from '../explanation/plots/faithfulness-curve.js
 import { esc } from '../explanation/report.js';
 import type { FaithfulnessResult } from '../testing/faithfulness.js';
 import { evaluateFaithfulness } from '../testing/faithfulness.js';
-import { emit, int, oneLine, UsageError } from './args.js';
+import { emit, int, UsageError, warner } from './args.js';
 import type { QualityIO } from './quality-inputs.js';
-import { COMMON_OPTIONS, COMMON_USAGE, loadQualityInputs, parseQualityFlags } from './quality-inputs.js';
+import {
+  COMMON_OPTIONS,
+  COMMON_USAGE,
+  loadQualityInputs,
+  measureOptions,
+  parseQualityFlags,
+} from './quality-inputs.js';
 
 export const EVALUATE_USAGE = `Usage: whybox evaluate --model M.onnx --data ROWS.csv --background BG.csv [options]
 
@@ -51,17 +57,10 @@ export async function runEvaluate(args: readonly string[], io: QualityIO, signal
     flags['random-orders'] === undefined ? undefined : int(flags['random-orders'] as string, '--random-orders', 1);
   const perturbations =
     flags.perturbations === undefined ? undefined : int(flags.perturbations as string, '--perturbations', 1);
-  const quiet = flags.quiet === true;
-  const warn = quiet ? () => undefined : (m: string) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`);
-  const inputs = await loadQualityInputs(flags, 'evaluate', warn);
+  const inputs = await loadQualityInputs(flags, 'evaluate', warner(io, flags.quiet === true));
   try {
     const result = await evaluateFaithfulness(inputs.model, inputs.rows, {
-      background: inputs.background,
-      players: inputs.players,
-      method: inputs.method,
-      budget: inputs.budget,
-      seed: inputs.seed,
-      batchRows: inputs.batchRows,
+      ...measureOptions(inputs),
       randomOrders,
       perturbations,
       signal,

@@ -16,7 +16,7 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
-import { emit, int, oneLine, parseFlags, parseRowList, readCsvFor, UsageError } from './args.js';
+import { emit, int, oneLine, parseFlags, parseRowList, readCsvFor, UsageError, warner } from './args.js';
 import { runCheck } from './check.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
 import { runEvaluate } from './evaluate.js';
@@ -332,7 +332,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       lime,
       signal,
       onProgress: progress.update,
-      onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`),
+      onWarning: warner(io, quiet),
     };
     let exp: Explanation;
     try {

@@ -210,6 +210,12 @@ export async function loadQualityInputs(
   }
 }
 
+/** The options every quality measure takes from the inputs. */
+export function measureOptions(inputs: QualityInputs) {
+  const { background, players, method, budget, seed, batchRows } = inputs;
+  return { background, players, method, budget, seed, batchRows };
+}
+
 /**
  * The method under test for a --method name. LIME (and any other method explain() offers
  * beyond the Shapley estimators) runs through explain() on each row's model task, with the
