@@ -6,9 +6,8 @@ import type { Alphabet, OneHotRows, SequenceLayout, SequenceSet } from './data/s
 import { columnOf, detectLayout, oneHot, resolveAlphabet } from './data/sequences.js';
 import { DataError, InvalidOptionError, ShapeError } from './errors.js';
 import { inSilicoMutagenesis } from './estimators/ism.js';
-import type { KernelVariant } from './estimators/kernel.js';
 import type { PartitionShapOptions } from './estimators/partition.js';
-import type { EvaluatorProvider, ExplainOptions, ExplainProgress } from './explain.js';
+import type { ExplainOptions } from './explain.js';
 import { explain } from './explain.js';
 import type { Explanation } from './explanation/explanation.js';
 import type { Model } from './models/model.js';
@@ -26,7 +25,11 @@ export type SequenceReference = 'background' | 'shuffle' | 'uniform' | 'zeros';
 export type SequenceMethod = 'kernel' | 'permutation' | 'partition' | 'exact' | 'ism';
 
 /** Options of {@link explainSequences}. */
-export interface ExplainSequencesOptions {
+export interface ExplainSequencesOptions
+  extends Pick<
+    ExplainOptions,
+    'variant' | 'seed' | 'threads' | 'pool' | 'batchRows' | 'signal' | 'onProgress' | 'onWarning'
+  > {
   /** @defaultValue 'ACGT' (IUPAC codes spread uniformly: N = 0.25 each) */
   alphabet?: string | Alphabet;
   /** Ambiguous letters: spread uniformly, or refuse. @defaultValue 'spread' */
@@ -61,21 +64,8 @@ export interface ExplainSequencesOptions {
    * {@link PartitionShapOptions.orders}. @defaultValue every context (exact Owen values at full budget)
    */
   orders?: number;
-  /** Kernel SHAP variant (see {@link ExplainOptions.variant}). @defaultValue 'decomposed' */
-  variant?: KernelVariant;
   /** Coalition values per sequence (not used by ism). @defaultValue 2 · players + 2048 */
   budget?: number;
-  /** @defaultValue a random seed (recorded) */
-  seed?: number;
-  /** Worker threads (see {@link ExplainOptions.threads}). */
-  threads?: number;
-  /** A worker pool to share. */
-  pool?: EvaluatorProvider;
-  /** Rows per model call. @defaultValue 4096 */
-  batchRows?: number;
-  signal?: AbortSignal;
-  onProgress?: (p: ExplainProgress) => void;
-  onWarning?: (message: string) => void;
 }
 
 /** What a sequence explanation adds to an {@link Explanation}. */

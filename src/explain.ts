@@ -19,6 +19,7 @@ import type { RowEvaluator } from './games/evaluator.js';
 import { localEvaluator, resolveBatchRows } from './games/evaluator.js';
 import { interventionalGame, prepareInterventional } from './games/interventional-game.js';
 import type { Model } from './models/model.js';
+import { checkModel } from './models/model.js';
 import type { Background, SummarizeOptions } from './sampling/background.js';
 import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from './sampling/background.js';
 import type { MaskingLayout } from './sampling/masking.js';
@@ -405,24 +406,21 @@ async function makeEvaluator(
   };
 }
 
-function checkModel(model: Model): void {
-  if (
-    !model ||
-    typeof model.predict !== 'function' ||
-    !Number.isInteger(model.nInputs) ||
-    !Array.isArray(model.outputNames)
-  )
-    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
-}
-
-function checkRows(rows: RowsInput, d: number, what: string): void {
+/**
+ * Checks rows for a model of `d` inputs (shape, at least one row, finite values); `hint`
+ * ends the message of a column-count mismatch.
+ */
+export function checkRows(
+  rows: RowsInput,
+  d: number,
+  what: string,
+  hint = ": the CSV header must list the model's input columns",
+): void {
   if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
     throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
   if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
   if ('columns' in rows && rows.columns.length !== d)
-    throw new ShapeError(
-      `${what} have ${rows.columns.length} columns but the model takes ${d} inputs: the CSV header must list the model's input columns`,
-    );
+    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs${hint}`);
   if (rows.data.length !== rows.nRows * d)
     throw new ShapeError(
       `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
@@ -430,7 +428,12 @@ function checkRows(rows: RowsInput, d: number, what: string): void {
   assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: `${what} value` });
 }
 
-function toBackground(bg: RowsInput | Background, weights: ArrayLike<number> | undefined, d: number): Background {
+/** A background of `d` columns from rows or a prebuilt {@link Background} (shapes checked). */
+export function toBackground(
+  bg: RowsInput | Background,
+  weights: ArrayLike<number> | undefined,
+  d: number,
+): Background {
   if (!bg)
     throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
   if ('weights' in bg && 'summary' in bg && !weights) {

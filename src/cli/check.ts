@@ -5,17 +5,15 @@
  */
 import type { SanityReport } from '../testing/sanity.js';
 import { sanityChecks } from '../testing/sanity.js';
+import { emit, int, UsageError, warner } from './args.js';
 import type { QualityIO } from './quality-inputs.js';
 import {
   COMMON_OPTIONS,
   COMMON_USAGE,
-  emit,
-  int,
   loadQualityInputs,
-  oneLine,
+  measureOptions,
   parseQualityFlags,
   positive,
-  QualityUsageError,
 } from './quality-inputs.js';
 
 /** Exit code when the checks ran and at least one failed. */
@@ -63,25 +61,16 @@ export async function runCheck(args: readonly string[], io: QualityIO, signal: A
   }
   const format = (flags.format as string | undefined) ?? 'table';
   if (!['json', 'table'].includes(format))
-    throw new QualityUsageError(`--format must be json or table; got ${JSON.stringify(format)}`);
+    throw new UsageError(`--format must be json or table; got ${JSON.stringify(format)}`);
   const randomization = (flags.randomization as string | undefined) ?? 'shuffle';
   if (randomization !== 'shuffle' && randomization !== 'random-weights')
-    throw new QualityUsageError(
-      `--randomization must be shuffle or random-weights; got ${JSON.stringify(randomization)}`,
-    );
+    throw new UsageError(`--randomization must be shuffle or random-weights; got ${JSON.stringify(randomization)}`);
   const seeds = flags.seeds === undefined ? undefined : int(flags.seeds as string, '--seeds', 2);
   const th = (k: string) => (flags[k] === undefined ? undefined : positive(flags[k] as string, `--${k}`));
-  const quiet = flags.quiet === true;
-  const warn = quiet ? () => undefined : (m: string) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`);
-  const inputs = await loadQualityInputs(flags, 'check', warn);
+  const inputs = await loadQualityInputs(flags, 'check', warner(io, flags.quiet === true));
   try {
     const report = await sanityChecks(inputs.model, inputs.rows, {
-      background: inputs.background,
-      players: inputs.players,
-      method: inputs.method,
-      budget: inputs.budget,
-      seed: inputs.seed,
-      batchRows: inputs.batchRows,
+      ...measureOptions(inputs),
       dummyColumn: flags['dummy-column'] as string | undefined,
       randomization,
       seeds,

@@ -25,6 +25,7 @@ import {
   sha256File,
 } from '../explanation/reasons.js';
 import type { Link } from '../models/model.js';
+import { int } from './args.js';
 
 /** Flags of the credit mode (strings as parsed). */
 export interface CreditFlags {
@@ -70,7 +71,7 @@ export async function loadCredit(
       flags.groups,
       'the schema groups each attribute’s columns',
     );
-  const top = flags.top === undefined ? 4 : positiveInt(flags.top, '--top');
+  const top = flags.top === undefined ? 4 : int(flags.top, '--top', 1);
   const thresholdGiven = flags.threshold === undefined ? 0.5 : finite(flags.threshold, '--threshold');
   if (link === 'logit' && !(thresholdGiven > 0 && thresholdGiven < 1))
     throw new InvalidOptionError('--threshold', 'a probability in (0, 1) with --link logit', flags.threshold);
@@ -192,13 +193,6 @@ export function formatDecisions(exp: Explanation, report: ReasonReport, ctx: Cre
 
 function signed(v: number): string {
   return `${v >= 0 ? '+' : '−'}${Math.abs(v).toPrecision(3)}`;
-}
-
-function positiveInt(s: string, flag: string): number {
-  const v = Number(s);
-  if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < 1)
-    throw new InvalidOptionError(flag, 'an integer >= 1', s);
-  return v;
 }
 
 function finite(s: string, flag: string): number {

@@ -4,18 +4,17 @@
  * evaluateFaithfulness for the definitions and the AUC normalisation).
  */
 import { faithfulnessCurveSvg } from '../explanation/plots/faithfulness-curve.js';
+import { esc } from '../explanation/report.js';
 import type { FaithfulnessResult } from '../testing/faithfulness.js';
 import { evaluateFaithfulness } from '../testing/faithfulness.js';
+import { emit, int, UsageError, warner } from './args.js';
 import type { QualityIO } from './quality-inputs.js';
 import {
   COMMON_OPTIONS,
   COMMON_USAGE,
-  emit,
-  int,
   loadQualityInputs,
-  oneLine,
+  measureOptions,
   parseQualityFlags,
-  QualityUsageError,
 } from './quality-inputs.js';
 
 export const EVALUATE_USAGE = `Usage: whybox evaluate --model M.onnx --data ROWS.csv --background BG.csv [options]
@@ -53,22 +52,15 @@ export async function runEvaluate(args: readonly string[], io: QualityIO, signal
   }
   const format = (flags.format as string | undefined) ?? 'table';
   if (!['json', 'table', 'html', 'svg'].includes(format))
-    throw new QualityUsageError(`--format must be json, table, html or svg; got ${JSON.stringify(format)}`);
+    throw new UsageError(`--format must be json, table, html or svg; got ${JSON.stringify(format)}`);
   const randomOrders =
     flags['random-orders'] === undefined ? undefined : int(flags['random-orders'] as string, '--random-orders', 1);
   const perturbations =
     flags.perturbations === undefined ? undefined : int(flags.perturbations as string, '--perturbations', 1);
-  const quiet = flags.quiet === true;
-  const warn = quiet ? () => undefined : (m: string) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`);
-  const inputs = await loadQualityInputs(flags, 'evaluate', warn);
+  const inputs = await loadQualityInputs(flags, 'evaluate', warner(io, flags.quiet === true));
   try {
     const result = await evaluateFaithfulness(inputs.model, inputs.rows, {
-      background: inputs.background,
-      players: inputs.players,
-      method: inputs.method,
-      budget: inputs.budget,
-      seed: inputs.seed,
-      batchRows: inputs.batchRows,
+      ...measureOptions(inputs),
       randomOrders,
       perturbations,
       signal,
@@ -129,10 +121,6 @@ function evaluationTable(r: FaithfulnessResult, methodName: string): string {
   ];
   if (r.skipped > 0) lines.push(`  (${r.skipped} output(s) left out: f(x) equals the base value in every row)`);
   return `${lines.join('\n')}\n`;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A self-contained HTML report of an evaluation: the metrics and the curves (SVG). */

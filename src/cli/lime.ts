@@ -5,6 +5,7 @@ import type { FeatureSelection } from '../estimators/lime-fit.js';
 import { FEATURE_SELECTIONS } from '../estimators/lime-fit.js';
 import type { LimeDiscretizer } from '../sampling/lime-sampler.js';
 import { LIME_DISCRETIZERS } from '../sampling/lime-sampler.js';
+import { int } from './args.js';
 
 /** `whybox explain` flags of method lime (parsed by main.ts with the other explain flags). */
 export const LIME_FLAGS = {
@@ -40,8 +41,8 @@ export function limeSettingsFromFlags(flags: LimeFlags, method: string): LimeSet
   if (given.length === 0) return undefined;
   if (method !== 'lime') throw new InvalidOptionError(`--${given[0]}`, 'used with --method lime only', flags[given[0]]);
   const s: LimeSettings = {};
-  if (flags['num-samples'] !== undefined) s.numSamples = integer(flags['num-samples'], '--num-samples', 2);
-  if (flags['num-features'] !== undefined) s.numFeatures = integer(flags['num-features'], '--num-features', 1);
+  if (flags['num-samples'] !== undefined) s.numSamples = int(flags['num-samples'], '--num-samples', 2);
+  if (flags['num-features'] !== undefined) s.numFeatures = int(flags['num-features'], '--num-features', 1);
   if (flags['feature-selection'] !== undefined) {
     const f = flags['feature-selection'];
     if (!FEATURE_SELECTIONS.includes(f as FeatureSelection))
@@ -70,11 +71,4 @@ export function limeSettingsFromFlags(flags: LimeFlags, method: string): LimeSet
       .map((c) => c.trim())
       .filter((c) => c !== '');
   return s;
-}
-
-function integer(s: string, flag: string, min: number): number {
-  const v = Number(s);
-  if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
-    throw new InvalidOptionError(flag, `an integer >= ${min}`, s);
-  return v;
 }

@@ -1,12 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { describeFsError, loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { selectRows } from '../data/dataset.js';
-import { definePlayers, parseGroupsJson } from '../data/players.js';
+import { definePlayers, loadGroupsJson } from '../data/players.js';
 import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import { KERNEL_VARIANTS } from '../estimators/kernel.js';
 import type { ExplainOptions, ExplainProgress } from '../explain.js';
@@ -19,7 +16,7 @@ import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
-import { joinNegativeValues } from './args.js';
+import { emit, int, oneLine, parseFlags, parseRowList, readCsvFor, UsageError, warner } from './args.js';
 import { runCheck } from './check.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
 import { runEvaluate } from './evaluate.js';
@@ -156,14 +153,6 @@ type Flags = {
   [K in keyof typeof EXPLAIN_OPTIONS]?: (typeof EXPLAIN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
 };
 
-/** A usage error: exit code 2 with a one-line message. */
-class UsageError extends WhyboxError {
-  constructor(message: string) {
-    super('USAGE', message);
-    this.name = 'UsageError';
-  }
-}
-
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: readonly string[], io: CliIO = process): Promise<number> {
   const controller = new AbortController();
@@ -179,8 +168,10 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
       io.stdout.write(`${VERSION}\n`);
       return 0;
     }
-    if (command === 'explain') return await runExplain(parseFlags(rest, 'explain'), io, controller.signal, false);
-    if (command === 'demo') return await runExplain(parseFlags(rest, 'demo'), io, controller.signal, true);
+    if (command === 'explain')
+      return await runExplain(parseFlags(rest, EXPLAIN_OPTIONS, 'explain'), io, controller.signal, false);
+    if (command === 'demo')
+      return await runExplain(parseFlags(rest, EXPLAIN_OPTIONS, 'demo'), io, controller.signal, true);
     if (command === 'serve') {
       process.removeListener('SIGINT', onSigint); // serve handles its own signals (graceful shutdown)
       const { runServe } = await import('./serve.js');
@@ -214,25 +205,6 @@ function report(error: unknown, io: CliIO): number {
   );
   if (process.env.WHYBOX_DEBUG) io.stderr.write(`${e?.stack ?? ''}\n`);
   return 1;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-function parseFlags(args: readonly string[], command: 'explain' | 'demo'): Flags {
-  try {
-    const { values } = parseArgs({
-      args: joinNegativeValues(args, EXPLAIN_OPTIONS),
-      options: EXPLAIN_OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    });
-    return values as Flags;
-  } catch (error) {
-    const m = (error as Error).message.split('\n')[0];
-    throw new UsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox ${command} --help)`);
-  }
 }
 
 async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: boolean): Promise<number> {
@@ -348,7 +320,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
     }
     const players = credit
       ? credit.players
-      : definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
+      : definePlayers(data.columns, groupsPath ? await loadGroupsJson(groupsPath) : undefined, groupsPath);
     const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
     const options: ExplainOptions = {
       background,
@@ -367,7 +339,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       lime,
       signal,
       onProgress: progress.update,
-      onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${oneLine(m)}\n`),
+      onWarning: warner(io, quiet),
     };
     let exp: Explanation;
     try {
@@ -384,13 +356,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
           ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit)}`
           : await renderCredit(exp, reasons, credit, format);
     } else text = render(exp, format, demo);
-    if (flags.out) {
-      try {
-        await writeFile(flags.out, text);
-      } catch (error) {
-        throw new DataError(describeFsError(error, flags.out, true), {}, { cause: error });
-      }
-    } else io.stdout.write(text);
+    await emit(text, flags.out, io);
     return 0;
   } finally {
     await onnx?.close();
@@ -421,50 +387,6 @@ function resolveOutputFlag(onnx: OnnxModel, output: string): number {
       output,
     );
   }
-}
-
-async function readCsvFor(path: string, model: Model, flag: string): Promise<Dataset> {
-  const ds = await loadCsv(path);
-  if (ds.columns.length !== model.nInputs)
-    throw new DataError(
-      `has ${ds.columns.length} columns but the model takes ${model.nInputs} inputs: the header must list the model's ${model.nInputs} input columns in order (${flag})`,
-      { file: path, line: 1 },
-    );
-  return ds;
-}
-
-async function readGroups(path: string) {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseGroupsJson(text, path);
-}
-
-/** Row numbers from a list like `0,3,10-12` (0-based, each below `nRows`). */
-function parseRowList(spec: string, nRows: number): number[] {
-  const indices: number[] = [];
-  for (const part of spec.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    for (let i = a; i <= b; i++) {
-      if (i >= nRows)
-        throw new InvalidOptionError('--rows', `row numbers below ${nRows} (the data has ${nRows} rows)`, i);
-      indices.push(i);
-    }
-  }
-  return indices;
-}
-
-function int(s: string, flag: string, min: number): number {
-  const v = Number(s);
-  if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
-    throw new InvalidOptionError(flag, `an integer >= ${min === Number.MIN_SAFE_INTEGER ? '-2^53' : min}`, s);
-  return v;
 }
 
 function num(s: string, flag: string): number {

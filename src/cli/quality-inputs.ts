@@ -3,14 +3,11 @@
  * --output / --link), the data and background CSVs, groups, and the method under test.
  * Uses only whybox's public library API (and whybox/testing).
  */
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { describeFsError, loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { selectRows } from '../data/dataset.js';
 import type { Players } from '../data/players.js';
-import { definePlayers, parseGroupsJson } from '../data/players.js';
-import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
+import { definePlayers, loadGroupsJson } from '../data/players.js';
+import { DataError, InvalidOptionError } from '../errors.js';
 import type { KernelVariant } from '../estimators/kernel.js';
 import { KERNEL_VARIANTS } from '../estimators/kernel.js';
 import type { LimeSettings } from '../estimators/lime.js';
@@ -25,20 +22,13 @@ import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from '..
 import { Rng } from '../sampling/rng.js';
 import type { AttributionMethod } from '../testing/method.js';
 import { fromExplain, shapleyMethod } from '../testing/method.js';
+import { int, parseFlags, parseRowList, readCsvFor, UsageError } from './args.js';
 import { LIME_FLAGS, limeSettingsFromFlags } from './lime.js';
 
 /** Where the CLI writes (the same shape as main.ts's CliIO). */
 export interface QualityIO {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean };
-}
-
-/** A usage error: exit code 2 with a one-line message. */
-export class QualityUsageError extends WhyboxError {
-  constructor(message: string) {
-    super('USAGE', message);
-    this.name = 'UsageError';
-  }
 }
 
 /** Flags common to check and evaluate. */
@@ -90,13 +80,7 @@ export function parseQualityFlags<T extends Record<string, { type: 'string' | 'b
   options: T,
   command: string,
 ): Record<string, string | boolean | undefined> {
-  try {
-    const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
-    return values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    const m = (error as Error).message.split('\n')[0];
-    throw new QualityUsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox ${command} --help)`);
-  }
+  return parseFlags(args, options, command) as Record<string, string | boolean | undefined>;
 }
 
 /** Everything check and evaluate need, loaded and validated. */
@@ -122,8 +106,8 @@ export async function loadQualityInputs(
   const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   const modelPath = str('model');
   const dataPath = str('data');
-  if (!modelPath) throw new QualityUsageError(`missing --model FILE.onnx (see whybox ${command} --help)`);
-  if (!dataPath) throw new QualityUsageError(`missing --data ROWS.csv (see whybox ${command} --help)`);
+  if (!modelPath) throw new UsageError(`missing --model FILE.onnx (see whybox ${command} --help)`);
+  if (!dataPath) throw new UsageError(`missing --data ROWS.csv (see whybox ${command} --help)`);
   const method = resolveMethod(str('method'), '--method');
   const variant = str('variant');
   if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as KernelVariant))
@@ -204,7 +188,7 @@ export async function loadQualityInputs(
         `background has ${background.nRows} rows: every coalition value costs ${background.nRows} model rows; pass --summarize 50 to trade a little fidelity for speed`,
       );
     const groupsPath = str('groups');
-    const players = definePlayers(data.columns, groupsPath ? await readGroups(groupsPath) : undefined, groupsPath);
+    const players = definePlayers(data.columns, groupsPath ? await loadGroupsJson(groupsPath) : undefined, groupsPath);
     const opened = onnx;
     return {
       model,
@@ -226,6 +210,12 @@ export async function loadQualityInputs(
   }
 }
 
+/** The options every quality measure takes from the inputs. */
+export function measureOptions(inputs: QualityInputs) {
+  const { background, players, method, budget, seed, batchRows } = inputs;
+  return { background, players, method, budget, seed, batchRows };
+}
+
 /**
  * The method under test for a --method name. LIME (and any other method explain() offers
  * beyond the Shapley estimators) runs through explain() on each row's model task, with the
@@ -245,71 +235,9 @@ function methodFor(
   });
 }
 
-async function readCsvFor(path: string, model: Model, flag: string): Promise<Dataset> {
-  const ds = await loadCsv(path);
-  if (ds.columns.length !== model.nInputs)
-    throw new DataError(
-      `has ${ds.columns.length} columns but the model takes ${model.nInputs} inputs: the header must list the model's ${model.nInputs} input columns in order (${flag})`,
-      { file: path, line: 1 },
-    );
-  return ds;
-}
-
-async function readGroups(path: string) {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseGroupsJson(text, path);
-}
-
-/** Row numbers from a list like `0,3,10-12` (0-based, each below `nRows`). */
-export function parseRowList(spec: string, nRows: number): number[] {
-  const indices: number[] = [];
-  for (const part of spec.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    for (let i = a; i <= b; i++) {
-      if (i >= nRows)
-        throw new InvalidOptionError('--rows', `row numbers below ${nRows} (the data has ${nRows} rows)`, i);
-      indices.push(i);
-    }
-  }
-  return indices;
-}
-
-/** An integer flag ≥ min. */
-export function int(s: string, flag: string, min: number): number {
-  const v = Number(s);
-  if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
-    throw new InvalidOptionError(flag, `an integer >= ${min === Number.MIN_SAFE_INTEGER ? '-2^53' : min}`, s);
-  return v;
-}
-
 /** A number flag > 0. */
 export function positive(s: string, flag: string): number {
   const v = Number(s);
   if (!Number.isFinite(v) || v < 0) throw new InvalidOptionError(flag, 'a number >= 0', s);
   return v;
-}
-
-/** Writes `text` to --out or stdout. */
-export async function emit(text: string, out: string | undefined, io: QualityIO): Promise<void> {
-  if (out) {
-    const { writeFile } = await import('node:fs/promises');
-    try {
-      await writeFile(out, text);
-    } catch (error) {
-      throw new DataError(describeFsError(error, out, true), {}, { cause: error });
-    }
-  } else io.stdout.write(text);
-}
-
-/** Collapses a message to one line. */
-export function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
 }

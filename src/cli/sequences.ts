@@ -1,8 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import { describeFsError } from '../data/csv.js';
 import type { SequenceLayout, SequenceSet } from '../data/sequences.js';
 import { detectLayout, loadSequences, resolveAlphabet } from '../data/sequences.js';
-import { DataError, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { ExplainProgress } from '../explain.js';
 import type { ExplainSequencesOptions, SequenceMethod, SequenceReference } from '../explain-sequences.js';
 import { explainSequences, parseSequencePlayers } from '../explain-sequences.js';
@@ -11,6 +9,7 @@ import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
+import { emit, int, parseRowList } from './args.js';
 import { LIME_FLAGS } from './lime.js';
 
 /** The flags the sequence mode reads (a subset of `whybox explain`'s). */
@@ -204,13 +203,7 @@ export async function runSequences(
         : format === 'html'
           ? formatSequenceHtml(exp)
           : formatSequenceText(exp);
-    if (flags.out) {
-      try {
-        await writeFile(flags.out, text);
-      } catch (error) {
-        throw new DataError(describeFsError(error, flags.out, true), {}, { cause: error });
-      }
-    } else io.stdout.write(text);
+    await emit(text, flags.out, io);
     return 0;
   } finally {
     await onnx?.close();
@@ -218,22 +211,8 @@ export async function runSequences(
 }
 
 function pickRows(set: SequenceSet, spec: string): SequenceSet {
-  const idx: number[] = [];
-  for (const part of spec.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    for (let i = a; i <= b; i++) {
-      if (i >= set.sequences.length)
-        throw new InvalidOptionError(
-          '--rows',
-          `sequence numbers below ${set.sequences.length} (the file has ${set.sequences.length})`,
-          i,
-        );
-      idx.push(i);
-    }
-  }
+  const n = set.sequences.length;
+  const idx = parseRowList(spec, n, `sequence numbers below ${n} (the file has ${n})`);
   return {
     ids: idx.map((i) => set.ids[i]),
     sequences: idx.map((i) => set.sequences[i]),
@@ -241,11 +220,4 @@ function pickRows(set: SequenceSet, spec: string): SequenceSet {
     lines: idx.map((i) => set.lines[i]),
     source: set.source,
   };
-}
-
-function int(s: string, flag: string, min: number): number {
-  const v = Number(s);
-  if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
-    throw new InvalidOptionError(flag, `an integer >= ${min === Number.MIN_SAFE_INTEGER ? '-2^53' : min}`, s);
-  return v;
 }

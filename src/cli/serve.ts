@@ -3,11 +3,10 @@
  * Runs until SIGTERM / SIGINT, then shuts down gracefully (in-flight requests finish).
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { WhyboxError } from '../errors.js';
 import type { ServiceConfig } from '../service/config.js';
 import { checkServiceConfig, loadServiceConfig } from '../service/config.js';
 import { serviceFromConfig } from '../service/from-config.js';
+import { parseFlags, UsageError as ServeUsageError } from './args.js';
 
 /** Where `serve` writes its one-line messages (logs go to stdout as JSON lines). */
 export interface ServeIO {
@@ -53,26 +52,12 @@ const SERVE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** A usage error of `serve` (exit code 2). */
-class ServeUsageError extends WhyboxError {
-  constructor(message: string) {
-    super('USAGE', message);
-    this.name = 'UsageError';
-  }
-}
-
 /**
  * Runs `whybox serve` until a shutdown signal; returns the exit code. Errors (bad flags, a
  * configuration or model that cannot be loaded) are thrown for main() to report (exit 2).
  */
 export async function runServe(args: readonly string[], io: ServeIO): Promise<number> {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...args], options: SERVE_OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    const m = (error as Error).message.split('\n')[0];
-    throw new ServeUsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox serve --help)`);
-  }
+  const values: Record<string, string | string[] | boolean | undefined> = parseFlags(args, SERVE_OPTIONS, 'serve');
   if (values.help) {
     io.stdout.write(SERVE_USAGE);
     return 0;

@@ -1,13 +1,11 @@
-import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { describeFsError, loadCsv } from '../data/csv.js';
+import { loadCsv } from '../data/csv.js';
 import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import type { SurrogateTreeOptions } from '../estimators/surrogate-tree.js';
 import { surrogateRulesText, surrogateToJSON, surrogateTree } from '../estimators/surrogate-tree.js';
 import { resolveLink } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
-import { joinNegativeValues } from './args.js';
+import { emit, int, parseFlags, readCsvFor } from './args.js';
 
 /** Where the command writes (the CLI's io). */
 interface Io {
@@ -60,18 +58,7 @@ const OPTIONS = {
 
 /** Runs `whybox surrogate`; returns the exit code (errors are thrown to main's reporter). */
 export async function runSurrogate(args: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
-  let flags: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
-  try {
-    flags = parseArgs({
-      args: joinNegativeValues(args, OPTIONS),
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    }).values as never;
-  } catch (error) {
-    const m = (error as Error).message.split('\n')[0];
-    throw new WhyboxError('USAGE', `${m.replace(/^Unknown option/, 'unknown option')} (see whybox surrogate --help)`);
-  }
+  const flags = parseFlags(args, OPTIONS, 'surrogate');
   if (flags.help) {
     io.stdout.write(SURROGATE_USAGE);
     return 0;
@@ -100,12 +87,7 @@ export async function runSurrogate(args: readonly string[], io: Io, signal: Abor
   let onnx: OnnxModel | undefined;
   try {
     onnx = await loadOnnx(flags.model, { link });
-    const data = await loadCsv(flags.data);
-    if (data.columns.length !== onnx.nInputs)
-      throw new DataError(
-        `has ${data.columns.length} columns but the model takes ${onnx.nInputs} inputs: the header must list the model's ${onnx.nInputs} input columns in order (--data)`,
-        { file: flags.data, line: 1 },
-      );
+    const data = await readCsvFor(flags.data, onnx, '--data');
     if (flags.weights) {
       const wds = await loadCsv(flags.weights);
       if (wds.columns.length !== 1 || wds.nRows !== data.nRows)
@@ -126,13 +108,7 @@ export async function runSurrogate(args: readonly string[], io: Io, signal: Abor
       throw error;
     }
     const text = format === 'json' ? `${JSON.stringify(surrogateToJSON(s), null, 2)}\n` : surrogateRulesText(s);
-    if (flags.out) {
-      try {
-        await writeFile(flags.out, text);
-      } catch (error) {
-        throw new DataError(describeFsError(error, flags.out, true), {}, { cause: error });
-      }
-    } else io.stdout.write(text);
+    await emit(text, flags.out, io);
     return 0;
   } finally {
     await onnx?.close();
@@ -148,13 +124,6 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   minSamplesLeaf: '--min-leaf',
   sampleWeights: '--weights',
 };
-
-function int(s: string, flag: string, min: number): number {
-  const v = Number(s);
-  if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(v) || v < min)
-    throw new InvalidOptionError(flag, `an integer >= ${min === Number.MIN_SAFE_INTEGER ? '-2^53' : min}`, s);
-  return v;
-}
 
 function fraction(s: string, flag: string): number {
   const v = Number(s);

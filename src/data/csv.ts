@@ -28,32 +28,13 @@ export interface CsvOptions {
  * const rows = await loadCsv('applicants.csv', { expectColumns: model.inputNames });
  */
 export async function loadCsv(path: string, options: CsvOptions = {}): Promise<Dataset> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseCsv(text, { ...options, source: options.source ?? path });
+  return parseCsv(await readTextFile(path), { ...options, source: options.source ?? path });
 }
 
 /** Parses numeric CSV text (header row first). Same rules and errors as {@link loadCsv}. */
 export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const file = options.source ?? 'CSV';
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      info: true,
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      delimiter: options.delimiter ?? ',',
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    const e = error as { message?: string; lines?: number };
-    throw new DataError(`not valid CSV: ${e.message ?? String(error)}`, { file, line: e.lines }, { cause: error });
-  }
+  const records = parseCsvRecords(text, file, options.delimiter);
   if (records.length === 0)
     throw new DataError('is empty: it needs a header row of column names and at least one data row', { file });
   const header = records[0].record;
@@ -138,6 +119,50 @@ function checkColumns(header: readonly string[], expected: readonly string[], fi
 function listNames(names: readonly string[]): string {
   const shown = names.slice(0, 5).map((n) => JSON.stringify(n));
   return `${shown.join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
+}
+
+/** One CSV record and the line it ends on. */
+export interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * Splits CSV text into trimmed records (BOM and blank lines skipped, rows may be ragged);
+ * invalid CSV is a {@link DataError} naming `file` and the line.
+ */
+export function parseCsvRecords(text: string, file: string, delimiter = ','): CsvRecord[] {
+  try {
+    return parse(text, {
+      info: true,
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      delimiter,
+    }) as unknown as CsvRecord[];
+  } catch (error) {
+    const e = error as { message?: string; lines?: number };
+    throw new DataError(`not valid CSV: ${e.message ?? String(error)}`, { file, line: e.lines }, { cause: error });
+  }
+}
+
+/** A text file's contents (UTF-8); an unreadable file is a {@link DataError} saying why. */
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(describeFsError(error, path), {}, { cause: error });
+  }
+}
+
+/** Parses JSON text; invalid JSON is a {@link DataError} naming `source`. */
+export function parseJsonText(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`not valid JSON (${(error as Error).message})`, { file: source }, { cause: error });
+  }
 }
 
 /** A one-line, actionable description of a file-system error (`writing` for output files). */

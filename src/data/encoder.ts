@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
 import { DataError, type DataLocation, describe, InvalidOptionError } from '../errors.js';
-import { describeFsError } from './csv.js';
+import { parseCsvRecords, readTextFile } from './csv.js';
 import type { Dataset } from './dataset.js';
 import { createDataset } from './dataset.js';
 import { closest } from './players.js';
@@ -49,32 +47,13 @@ export interface EncodeOptions extends Partial<EncodePolicy> {
  *   ragged rows or no data rows.
  */
 export async function loadRawCsv(path: string, options: RawCsvOptions = {}): Promise<RawTable> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseRawCsv(text, { ...options, source: options.source ?? path });
+  return parseRawCsv(await readTextFile(path), { ...options, source: options.source ?? path });
 }
 
 /** Parses CSV text of raw records; same rules as {@link loadRawCsv}. */
 export function parseRawCsv(text: string, options: RawCsvOptions = {}): RawTable {
   const file = options.source ?? 'CSV';
-  let rows: { record: string[]; info: { lines: number } }[];
-  try {
-    rows = parse(text, {
-      info: true,
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      delimiter: options.delimiter ?? ',',
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    const e = error as { message?: string; lines?: number };
-    throw new DataError(`not valid CSV: ${e.message ?? String(error)}`, { file, line: e.lines }, { cause: error });
-  }
+  const rows = parseCsvRecords(text, file, options.delimiter);
   if (rows.length === 0)
     throw new DataError('is empty: it needs a header row of attribute names and at least one record', { file });
   const header = rows[0].record;

@@ -1,4 +1,5 @@
 import { DataError, InvalidOptionError } from '../errors.js';
+import { parseJsonText, readTextFile } from './csv.js';
 
 /**
  * The players of an attribution game: each player is one column or a named group of
@@ -147,15 +148,15 @@ function fromMembers(names: readonly string[], members: readonly number[][], nCo
 
 /** Parses and validates the JSON text of a groups file. */
 export function parseGroupsJson(text: string, source = 'groups'): GroupSpec {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new DataError(`not valid JSON (${(error as Error).message})`, { file: source }, { cause: error });
-  }
+  const parsed = parseJsonText(text, source);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new DataError('must be a JSON object {"group name": ["column", ...]}', { file: source });
   return parsed as GroupSpec;
+}
+
+/** Reads and validates a groups JSON file (a {@link DataError} naming the file when it cannot be read). */
+export async function loadGroupsJson(path: string): Promise<GroupSpec> {
+  return parseGroupsJson(await readTextFile(path), path);
 }
 
 /** The candidate with the smallest edit distance, when it is close enough to be a likely typo. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { DataError, describe } from '../errors.js';
-import { describeFsError } from './csv.js';
+import { parseJsonText, readTextFile } from './csv.js';
 import type { GroupSpec, Players } from './players.js';
 import { closest, definePlayers } from './players.js';
 
@@ -165,13 +164,7 @@ export interface Schema {
  * const rows = encodeRecords(schema, await loadRawCsv('applicants-raw.csv'));
  */
 export async function loadSchema(path: string): Promise<Schema> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseSchema(text, path);
+  return parseSchema(await readTextFile(path), path);
 }
 
 /**
@@ -183,13 +176,7 @@ export async function loadSchema(path: string): Promise<Schema> {
 export function parseSchema(json: string | SchemaFile | unknown, source = 'schema'): Schema {
   let raw: unknown = json;
   const text = typeof json === 'string' ? json : JSON.stringify(json);
-  if (typeof json === 'string') {
-    try {
-      raw = JSON.parse(json);
-    } catch (error) {
-      throw new DataError(`not valid JSON (${(error as Error).message})`, { file: source }, { cause: error });
-    }
-  }
+  if (typeof json === 'string') raw = parseJsonText(json, source);
   const fail = (path: string, message: string): never => {
     throw new DataError(`${path} ${message}`, { file: source });
   };

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { DataError, InvalidOptionError } from '../errors.js';
-import { describeFsError } from './csv.js';
+import { readTextFile } from './csv.js';
 
 /**
  * An alphabet of one-hot channels. `letters[c]` is channel c. `codes` maps every other
@@ -175,13 +174,7 @@ export function parseSequences(text: string, options: ParseSequencesOptions = {}
 
 /** Reads a FASTA or one-per-line file ({@link parseSequences}). */
 export async function loadSequences(path: string, options: ParseSequencesOptions = {}): Promise<SequenceSet> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseSequences(text, { ...options, source: options.source ?? path });
+  return parseSequences(await readTextFile(path), { ...options, source: options.source ?? path });
 }
 
 /** How one-hot rows are laid out: `NLC` = position-major `[L, A]`, `NCL` = channel-major `[A, L]`. */

@@ -7,6 +7,7 @@ import type { Explanation, LimeDetails } from '../explanation/explanation.js';
 import { playerColumnLists } from '../explanation/explanation.js';
 import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
 import type { Model } from '../models/model.js';
+import { checkModel } from '../models/model.js';
 import type { LimeDiscretizer } from '../sampling/lime-sampler.js';
 import { LIME_DISCRETIZERS, limeCondition, limeSample, limeStats } from '../sampling/lime-sampler.js';
 import { indexedStreams, Rng, randomSeed } from '../sampling/rng.js';
@@ -126,13 +127,7 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
   const started = performance.now();
   if (!options || typeof options !== 'object')
     throw new InvalidOptionError('options', 'an object with at least { training }', options);
-  if (
-    !model ||
-    typeof model.predict !== 'function' ||
-    !Number.isInteger(model.nInputs) ||
-    !Array.isArray(model.outputNames)
-  )
-    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
+  checkModel(model);
   const d = model.nInputs;
   checkRows(rows, d, 'rows');
   if (!options.training)

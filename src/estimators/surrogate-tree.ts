@@ -2,7 +2,7 @@ import { assertFinite } from '../data/dataset.js';
 import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
 import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
 import type { Model } from '../models/model.js';
-import { resolveOutput } from '../models/model.js';
+import { checkModel, resolveOutput } from '../models/model.js';
 import { Rng, randomSeed } from '../sampling/rng.js';
 import { VERSION } from '../version.js';
 import type { Tree, TreeTask } from './cart.js';
@@ -104,13 +104,7 @@ export async function surrogateTree(
   options: SurrogateTreeOptions = {},
 ): Promise<SurrogateTree> {
   const started = performance.now();
-  if (
-    !model ||
-    typeof model.predict !== 'function' ||
-    !Number.isInteger(model.nInputs) ||
-    !Array.isArray(model.outputNames)
-  )
-    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
+  checkModel(model);
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
   const maxDepth = options.maxDepth ?? 4;
   // depth 0 is a constant: no split, no rule, fidelity 0 (sklearn also wants max_depth >= 1)

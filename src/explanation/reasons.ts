@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { describeFsError } from '../data/csv.js';
+import { describeFsError, parseJsonText, readTextFile } from '../data/csv.js';
 import { decodeValue } from '../data/encoder.js';
 import { closest } from '../data/players.js';
 import type { Attribute, Schema } from '../data/schema.js';
@@ -57,13 +57,7 @@ const PLACEHOLDERS = ['value', 'baseline', 'label', 'attribute', 'code'];
 
 /** Reads and validates a reason templates file (see {@link parseReasonTemplates}). */
 export async function loadReasonTemplates(path: string, schema?: Schema): Promise<ReasonTemplates> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseReasonTemplates(text, path, schema);
+  return parseReasonTemplates(await readTextFile(path), path, schema);
 }
 
 /**
@@ -79,12 +73,7 @@ export function parseReasonTemplates(
 ): ReasonTemplates {
   const text = typeof json === 'string' ? json : JSON.stringify(json);
   let raw: unknown = json;
-  if (typeof json === 'string')
-    try {
-      raw = JSON.parse(json);
-    } catch (error) {
-      throw new DataError(`not valid JSON (${(error as Error).message})`, { file: source }, { cause: error });
-    }
+  if (typeof json === 'string') raw = parseJsonText(json, source);
   const fail = (path: string, message: string): never => {
     throw new DataError(`${path} ${message}`, { file: source });
   };

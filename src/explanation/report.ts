@@ -150,14 +150,15 @@ function headline(e: Explanation, r: number, o: number, digits: number): string 
 }
 
 /** `digits` significant digits: fixed notation between 1e-3 and 1e6, exponential outside. */
-function fmt(v: number, digits: number): string {
+export function fmt(v: number, digits: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a < 1e-3 || a >= 1e6) return v.toExponential(digits - 1);
   return v.toFixed(Math.min(20, Math.max(0, digits - 1 - Math.floor(Math.log10(a)))));
 }
 
-function sign(v: number, digits: number): string {
+/** `v` with its sign (`+` or `−`), {@link fmt} digits. */
+export function sign(v: number, digits: number): string {
   return `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), digits)}`;
 }
 
@@ -165,6 +166,7 @@ function formatNumber(v: number, digits: number): string {
   return Number.isInteger(v) ? String(v) : Number(v.toPrecision(digits)).toString();
 }
 
-function esc(s: string): string {
+/** Escapes text for HTML and SVG (`& < > " '`). */
+export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

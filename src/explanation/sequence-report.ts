@@ -3,6 +3,7 @@ import type { SequenceExplanation } from '../explain-sequences.js';
 import type { ExplanationJSON } from './explanation.js';
 import { explanationToJSON } from './explanation.js';
 import { positionTrackSvg, sequenceLogoSvg } from './plots/sequence-logo.js';
+import { esc, fmt, sign } from './report.js';
 
 /** A run of consecutive players (positions or windows) of one sign. */
 export interface Segment {
@@ -246,17 +247,4 @@ export function sequenceExplanationToJSON(e: SequenceExplanation): SequenceExpla
     sequences: [...info.sequences],
   };
   return json;
-}
-
-function fmt(v: number, digits: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e6) return v.toExponential(digits - 1);
-  return v.toFixed(Math.min(20, Math.max(0, digits - 1 - Math.floor(Math.log10(a)))));
-}
-function sign(v: number, digits: number): string {
-  return `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), digits)}`;
-}
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -151,3 +151,14 @@ export function resolveOutput(outputNames: readonly string[], s: number | string
   if (i >= 0) return i;
   throw new InvalidOptionError('output', `one of ${JSON.stringify(outputNames)} or an index`, s);
 }
+
+/** Throws an {@link InvalidOptionError} unless `model` looks like a {@link Model}. */
+export function checkModel(model: Model): void {
+  if (
+    !model ||
+    typeof model.predict !== 'function' ||
+    !Number.isInteger(model.nInputs) ||
+    !Array.isArray(model.outputNames)
+  )
+    throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
+}

@@ -2,16 +2,15 @@
  * Loads the configured models into {@link Explainer}s at start-up (fail fast: the first model
  * that cannot be loaded stops the start with a message naming it).
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { describeFsError, loadCsv } from '../data/csv.js';
+import { loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { encodeRecords, loadRawCsv } from '../data/encoder.js';
 import type { GroupSpec } from '../data/players.js';
-import { parseGroupsJson } from '../data/players.js';
+import { loadGroupsJson } from '../data/players.js';
 import type { Schema } from '../data/schema.js';
 import { loadSchema } from '../data/schema.js';
-import { DataError, WhyboxError } from '../errors.js';
+import { WhyboxError } from '../errors.js';
 import type { Explainer } from '../explainer.js';
 import { createExplainer } from '../explainer.js';
 import type { AdverseDirection, ReasonTemplates } from '../explanation/reasons.js';
@@ -87,7 +86,7 @@ async function loadModel(
     let background: Dataset | undefined;
     if (m.background) background = await loadBackground(m.background, schema);
     let groups: GroupSpec | undefined;
-    if (typeof m.groups === 'string') groups = await readGroups(m.groups);
+    if (typeof m.groups === 'string') groups = await loadGroupsJson(m.groups);
     else if (m.groups) groups = m.groups;
     return await createExplainer({
       modelPath: m.onnx,
@@ -109,16 +108,6 @@ async function loadModel(
     }
     throw error;
   }
-}
-
-async function readGroups(path: string): Promise<GroupSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(describeFsError(error, path), {}, { cause: error });
-  }
-  return parseGroupsJson(text, path);
 }
 
 /**

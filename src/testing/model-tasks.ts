@@ -3,18 +3,16 @@
  * background and players, and builds each row's interventional game (whybox's masker) and
  * attribution task.
  */
-import type { Dataset } from '../data/dataset.js';
-import { assertFinite } from '../data/dataset.js';
 import type { GroupSpec, Players } from '../data/players.js';
 import { definePlayers } from '../data/players.js';
-import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
+import { InvalidOptionError, ShapeError } from '../errors.js';
 import type { RowsInput } from '../explain.js';
+import { toBackground as backgroundOf, checkRows } from '../explain.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
 import { interventionalGame, prepareInterventional } from '../games/interventional-game.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
-import { createBackground } from '../sampling/background.js';
 import { maskingLayout } from '../sampling/masking.js';
 import type { Attribution, AttributionMethod, AttributionTask } from './method.js';
 import { shapleyMethod } from './method.js';
@@ -60,7 +58,7 @@ export async function qualitySetup(model: Model, rows: RowsInput, options: Quali
   if (!model || typeof model.predict !== 'function' || !Number.isInteger(model.nInputs))
     throw new InvalidOptionError('model', 'a Model (from fromFunction, fromModule or loadOnnx)', model);
   const d = model.nInputs;
-  checkRows(rows, d, 'rows');
+  checkRows(rows, d, 'rows', '');
   const columns =
     'columns' in rows ? [...rows.columns] : (model.inputNames ?? Array.from({ length: d }, (_, i) => `x${i}`));
   const background = toBackground(options.background, options.backgroundWeights, d);
@@ -109,19 +107,6 @@ export async function attributeTask(
   return res;
 }
 
-function checkRows(rows: RowsInput, d: number, what: string): void {
-  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
-    throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
-  if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
-  if ('columns' in rows && rows.columns.length !== d)
-    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs`);
-  if (rows.data.length !== rows.nRows * d)
-    throw new ShapeError(
-      `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
-    );
-  assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: `${what} value` });
-}
-
 /** A background from rows or a prebuilt {@link Background}. */
 export function toBackground(
   bg: RowsInput | Background,
@@ -130,15 +115,5 @@ export function toBackground(
 ): Background {
   if (!bg || typeof bg !== 'object' || !(bg.data instanceof Float64Array))
     throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
-  if ('weights' in bg && 'summary' in bg && !weights) {
-    if (bg.nColumns !== d) throw new ShapeError(`background has ${bg.nColumns} columns; the model takes ${d}`);
-    return bg;
-  }
-  if ('columns' in bg && bg.columns.length !== d)
-    throw new ShapeError(`background has ${bg.columns.length} columns; the model takes ${d}`);
-  if (bg.data.length !== bg.nRows * d)
-    throw new ShapeError(
-      `background holds ${bg.data.length} values; ${bg.nRows} rows of ${d} inputs need ${bg.nRows * d}`,
-    );
-  return createBackground('columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d }, weights);
+  return backgroundOf(bg, weights, d);
 }

@@ -152,6 +152,22 @@ function pick<T>(which: 'games' | 'models' | 'both', games: () => fc.Arbitrary<T
   return fc.oneof(games(), models());
 }
 
+/** Random games and/or models (at least one player) for a property without planted structure. */
+function plainCases(method: AttributionMethod, options: PropertyOptions): fc.Arbitrary<AttributionCase> {
+  return pick<AttributionCase>(
+    useModels(method, options),
+    () => gameCases(gameOptions(options, 1)),
+    () => modelCases(modelOptions(options, 1)),
+  );
+}
+
+/** Attributes a case at the property's budget; with its player and output counts. */
+async function attributeRun(method: AttributionMethod, c: AttributionCase, seed: number, options: PropertyOptions) {
+  const n = playersOf(c);
+  const budget = budgetFor(options, n);
+  return { n, nOut: outputsOf(c), budget, ...(await attributeCase(method, c, seed, budget)) };
+}
+
 function matrixText(v: Float64Array, n: number, nOut: number): string {
   if (nOut === 1) return formatValues(v);
   return `[${Array.from({ length: n }, (_, i) => formatValues(v.subarray(i * nOut, (i + 1) * nOut))).join(', ')}]`;
@@ -161,17 +177,10 @@ function matrixText(v: Float64Array, n: number, nOut: number): string {
  * Efficiency: Σ_i φ_i = v(N) − v(∅) for every output, within `tolerance` × scale.
  */
 export function efficiencyProperty(method: AttributionMethod, options: PropertyOptions = {}): ClaimProperty {
-  const cases = pick<AttributionCase>(
-    useModels(method, options),
-    () => gameCases(gameOptions(options, 1)),
-    () => modelCases(modelOptions(options, 1)),
-  );
+  const cases = plainCases(method, options);
   const tolerance = options.tolerance ?? 1e-8;
   return fc.asyncProperty(cases, SEEDS, async (c, seed) => {
-    const n = playersOf(c);
-    const nOut = outputsOf(c);
-    const budget = budgetFor(options, n);
-    const { values } = await attributeCase(method, c, seed, budget);
+    const { n, nOut, budget, values } = await attributeRun(method, c, seed, options);
     const v0 = caseValue(c, 0);
     const vN = caseValue(c, 2 ** n - 1);
     const tol = tolerance * caseScale(c);
@@ -206,10 +215,7 @@ export function symmetryProperty(method: AttributionMethod, options: PropertyOpt
   ).map((s) => Object.assign(s, { [fc.toStringMethod]: () => describeCase(s.c) }));
   const tolerance = options.tolerance ?? 1e-8;
   return fc.asyncProperty(cases, SEEDS, async ({ c, i, j }, seed) => {
-    const n = playersOf(c);
-    const nOut = outputsOf(c);
-    const budget = budgetFor(options, n);
-    const { values, stderr } = await attributeCase(method, c, seed, budget);
+    const { n, nOut, budget, values, stderr } = await attributeRun(method, c, seed, options);
     const tol = tolerance * caseScale(c);
     for (let o = 0; o < nOut; o++) {
       const a = values[i * nOut + o];
@@ -236,10 +242,7 @@ export function dummyProperty(method: AttributionMethod, options: PropertyOption
   ).map((s) => Object.assign(s, { [fc.toStringMethod]: () => describeCase(s.c) }));
   const tolerance = options.tolerance ?? 1e-8;
   return fc.asyncProperty(cases, SEEDS, async ({ c, dummy }, seed) => {
-    const n = playersOf(c);
-    const nOut = outputsOf(c);
-    const budget = budgetFor(options, n);
-    const { values, stderr } = await attributeCase(method, c, seed, budget);
+    const { n, nOut, budget, values, stderr } = await attributeRun(method, c, seed, options);
     const tol = tolerance * caseScale(c);
     for (let o = 0; o < nOut; o++) {
       const v = values[dummy * nOut + o];
@@ -318,17 +321,10 @@ export function linearityProperty(method: AttributionMethod, options: PropertyOp
  * and pairwise models; the reference subset formula otherwise) within `tolerance` × scale.
  */
 export function exactnessProperty(method: AttributionMethod, options: PropertyOptions = {}): ClaimProperty {
-  const cases = pick<AttributionCase>(
-    useModels(method, options),
-    () => gameCases(gameOptions(options, 1)),
-    () => modelCases(modelOptions(options, 1)),
-  );
+  const cases = plainCases(method, options);
   const tolerance = options.tolerance ?? 1e-8;
   return fc.asyncProperty(cases, SEEDS, async (c, seed) => {
-    const n = playersOf(c);
-    const nOut = outputsOf(c);
-    const budget = budgetFor(options, n);
-    const { values } = await attributeCase(method, c, seed, budget);
+    const { n, nOut, budget, values } = await attributeRun(method, c, seed, options);
     const truth = exactValues(c);
     const tol = tolerance * caseScale(c);
     for (let k = 0; k < truth.length; k++)

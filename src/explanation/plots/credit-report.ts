@@ -5,6 +5,7 @@ import type { Explanation } from '../explanation.js';
 import type { GlobalImportance } from '../importance.js';
 import { globalImportance } from '../importance.js';
 import type { ReasonReport } from '../reasons.js';
+import { esc } from '../report.js';
 import { renderSvg } from './render.js';
 import type { VegaLiteSpec } from './specs.js';
 import { beeswarmSpec, importanceSpec, waterfallSpec } from './specs.js';
@@ -177,8 +178,4 @@ function fmt(v: number): string {
 
 function signed(v: number): string {
   return `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v))}`;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

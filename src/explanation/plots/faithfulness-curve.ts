@@ -3,6 +3,7 @@
  * produced by whybox/testing's `evaluateFaithfulness`. Self-contained markup (no scripts,
  * no external assets): embed it in an HTML report, or write it to an .svg file.
  */
+import { esc } from '../report.js';
 
 /** Mean normalised curves at fractions k/n of the players (see `evaluateFaithfulness`). */
 export interface CurveSet {
@@ -92,8 +93,4 @@ function niceTicks(lo: number, hi: number): number[] {
 
 function fmtTick(t: number): string {
   return Number(t.toPrecision(3)).toString();
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -4,6 +4,7 @@
  * below it (as logomaker draws attribution logos). Self-contained SVG (no fonts to fetch,
  * no scripts).
  */
+import { esc } from '../report.js';
 
 /** Input of {@link sequenceLogoSvg}: an L × A matrix of letter heights (row-major). */
 export interface LogoData {
@@ -193,7 +194,4 @@ function r2(v: number): string {
 }
 function r4(v: number): string {
   return (Math.round(v * 10000) / 10000).toString();
-}
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
