@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { run } from '../helpers/cli.js';
 import { makeTempDir, type TempDir } from '../helpers/tmp.js';
 
 const DIR = fileURLToPath(new URL('../../datasets/credit-demo/', import.meta.url));
@@ -13,33 +13,6 @@ const RAW = `${DIR}applicants-raw.csv`;
 const MODEL = `${DIR}scorecard.onnx`;
 /** The first 60 training rows (written in beforeAll): a small background keeps the runs fast. */
 let BG = '';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-      isTTY: false,
-    },
-  });
-  return { code, stdout, stderr };
-}
 
 /** The credit flags on the ground-truth scorecard, small budget. */
 const base = (...extra: string[]) => [

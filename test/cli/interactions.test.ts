@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { encodeRecords, loadRawCsv } from '../../src/data/encoder.js';
 import { loadSchema, schemaPlayers } from '../../src/data/schema.js';
 import { InvalidOptionError } from '../../src/errors.js';
@@ -15,31 +14,11 @@ import { surrogateTree } from '../../src/estimators/surrogate-tree.js';
 import { explain } from '../../src/explain.js';
 import { loadReasonTemplates, reasonCodes } from '../../src/explanation/reasons.js';
 import { fromFunction } from '../../src/models/function-model.js';
+import { run } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CREDIT = join(ROOT, 'datasets/credit-demo');
 const MOTIFS = join(ROOT, 'datasets/motifs');
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-      isTTY: false,
-    },
-  });
-  return { code, stdout, stderr };
-}
 
 /** A bad input: exit code 2 and exactly one line on stderr. */
 function expectUsage(r: { code: number; stderr: string }, message: RegExp) {

@@ -2,35 +2,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { parseSequences } from '../../src/data/sequences.js';
+import { run } from '../helpers/cli.js';
 import { makeTempDir, type TempDir } from '../helpers/tmp.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(ROOT, 'datasets/motifs/model.onnx');
 const SINGLE = join(ROOT, 'datasets/motifs/single.fa');
 const BG = join(ROOT, 'datasets/motifs/background.fa');
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-      isTTY: false,
-    },
-  });
-  return { code, stdout, stderr };
-}
 
 let tmp: TempDir;
 let planted: number; // start of motif A in the first sequence (0-based)

@@ -1,22 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { loadCsv } from '../../src/data/csv.js';
 import { surrogateToJSON, surrogateTree } from '../../src/estimators/surrogate-tree.js';
 import { loadOnnx } from '../../src/models/onnx-model.js';
 import { Rng } from '../../src/sampling/rng.js';
+import { run } from '../helpers/cli.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { makeTempDir, type TempDir } from '../helpers/tmp.js';
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
-  });
-  return { code, stdout, stderr };
-}
 
 const LIN = fixturePath('linear');
 const LOG = fixturePath('logistic');
