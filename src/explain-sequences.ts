@@ -10,8 +10,8 @@ import { defaultBudget } from './estimators/kernel.js';
 import type { PartitionShapOptions } from './estimators/partition.js';
 import type { ExplainOptions } from './explain.js';
 import { checkMethodOptions, linkOf, paramsOf } from './explain.js';
-import type { Explanation } from './explanation/explanation.js';
 import { createExplanation } from './explanation/explanation.js';
+import type { SequenceExplanation, SequenceInfo, SequenceReference } from './explanation/sequence-explanation.js';
 import { resolveBatchRows } from './games/evaluator.js';
 import type { RegisteredMethod } from './methods/registry.js';
 import { allOptions, DEFAULT_METHOD, getMethod } from './methods/registry.js';
@@ -24,8 +24,7 @@ import { VERSION } from './version.js';
 /** Who the players are: every position, windows of `width` positions every `stride`, or positions in a hierarchy. */
 export type SequencePlayers = 'position' | 'hierarchy' | { readonly window: number; readonly stride?: number };
 
-/** What "absent" positions are replaced by. */
-export type SequenceReference = 'background' | 'shuffle' | 'uniform' | 'zeros';
+export type { SequenceReference } from './explanation/sequence-explanation.js';
 
 /** Sequence explanation methods. */
 export type SequenceMethod = 'kernel' | 'permutation' | 'partition' | 'exact' | 'ism';
@@ -85,28 +84,7 @@ export interface ExplainSequencesOptions
   budget?: number | 'auto';
 }
 
-/** What a sequence explanation adds to an {@link Explanation}. */
-export interface SequenceInfo {
-  readonly alphabet: string;
-  readonly letters: string;
-  readonly layout: SequenceLayout;
-  readonly length: number;
-  readonly ids: readonly string[];
-  readonly sequences: readonly string[];
-  readonly players: 'position' | 'window' | 'hierarchy';
-  /** Each player's positions `[start, end)` (0-based, end exclusive), in player order. */
-  readonly spans: readonly (readonly [number, number])[];
-  readonly reference: SequenceReference | 'none';
-  /** Overlapping windows: how many shifted tilings were explained. */
-  readonly tilings?: number;
-  /** ISM: the mean-centred L × A matrix per row (`nRows × L × A × nOutputs`). */
-  readonly hypothetical?: Float64Array;
-}
-
-/** A Shapley / Owen / ISM explanation of sequences, players in sequence order. */
-export interface SequenceExplanation extends Explanation {
-  readonly sequence: SequenceInfo;
-}
+export type { SequenceExplanation, SequenceInfo } from './explanation/sequence-explanation.js';
 
 /** Checks a {@link SequencePlayers} value. @throws {InvalidOptionError} naming `option`. */
 export function checkSequencePlayers(spec: unknown, option = 'players'): SequencePlayers {

@@ -19,7 +19,7 @@ import { DEFAULT_METHOD, getMethod, METHODS } from './methods/registry.js';
 import type { Model } from './models/model.js';
 import { checkModel } from './models/model.js';
 import type { Background, SummarizeOptions } from './sampling/background.js';
-import { LARGE_BACKGROUND_ROWS, SUMMARY_SEED, summarizeSeeded } from './sampling/background.js';
+import { LARGE_BACKGROUND_ROWS, summarizeSeeded } from './sampling/background.js';
 import { indexedStreams, randomSeed } from './sampling/rng.js';
 import { VERSION } from './version.js';
 
@@ -180,7 +180,10 @@ export function paramsOf(options: Record<string, unknown>): Record<string, unkno
 export async function explain(model: Model, rows: RowsInput, options: ExplainOptions): Promise<Explanation> {
   if (!options || typeof options !== 'object')
     throw new InvalidOptionError('options', 'an object with at least { background }', options);
-  const method = checkMethodOptions(getMethod(options.method ?? DEFAULT_METHOD), options as unknown as Record<string, unknown>);
+  const method = checkMethodOptions(
+    getMethod(options.method ?? DEFAULT_METHOD),
+    options as unknown as Record<string, unknown>,
+  );
   const own = ownOptions(method, options as unknown as Record<string, unknown>);
   if (method.run.explainRows) {
     checkModel(model);
@@ -323,7 +326,7 @@ async function explainGame(
       background: {
         rows: background.nRows,
         summary: background.summary,
-        ...(summarize ? { seed: summarize.seed ?? SUMMARY_SEED } : {}),
+        ...(background.seed !== undefined ? { seed: background.seed } : {}),
       },
       threads: run.threads,
       variant,

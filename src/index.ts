@@ -73,7 +73,7 @@ export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
-export { explain } from './explain.js';
+export { checkMethodOptions, explain } from './explain.js';
 export type {
   ExplainSequencesOptions,
   SequenceExplanation,
@@ -109,10 +109,18 @@ export type {
   Explanation,
   ExplanationJSON,
   ExplanationMeta,
+  ExplanationMetaJSON,
+  ExplanationParts,
   LimeDetails,
   Method,
 } from './explanation/explanation.js';
-export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
+export {
+  createExplanation,
+  efficiencyGap,
+  explanationFromJSON,
+  explanationToJSON,
+  valueAt,
+} from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
@@ -153,6 +161,13 @@ export {
 // games and estimators (for custom value functions)
 export type { Game, GameCost, Progress } from './games/game.js';
 export { functionGame } from './games/game.js';
+// the method registry
+export type { Claim } from './methods/claims.js';
+export { CLAIMS } from './methods/claims.js';
+export type { RegisteredMethod } from './methods/registry.js';
+export { DEFAULT_METHOD, getMethod, METHODS, methodNames } from './methods/registry.js';
+export type { MethodRun, ModelRequest } from './methods/run.js';
+export type { InputKind, MethodDescriptor, OptionKind, OptionSpec, SharedGroup } from './methods/types.js';
 export type { BatchFunction, FunctionModelOptions, RowFunction } from './models/function-model.js';
 export { fromFunction, fromModule } from './models/function-model.js';
 // models
@@ -167,7 +182,7 @@ export type { WorkerPoolOptions } from './parallel/pool.js';
 export { createWorkerPool, WorkerPool } from './parallel/pool.js';
 // sampling
 export type { Background, SummarizeOptions } from './sampling/background.js';
-export { createBackground, summarizeBackground } from './sampling/background.js';
+export { createBackground, SUMMARY_SEED, summarizeBackground, summarizeSeeded } from './sampling/background.js';
 export { dinucleotideCounts, dinucleotideShuffle } from './sampling/dinucleotide-shuffle.js';
 export type { LimeDiscretizer } from './sampling/lime-sampler.js';
 export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
-import { assertFinite } from '../data/dataset.js';
 import type { GroupSpec, Players } from '../data/players.js';
 import { closest, definePlayers } from '../data/players.js';
+import { checkRows, columnsOf, defaultNames } from '../data/rows.js';
 import { DataError, InvalidOptionError, ShapeError, throwIfAborted } from '../errors.js';
 import type { Explanation, LimeDetails } from '../explanation/explanation.js';
 import { playerColumnLists } from '../explanation/explanation.js';
@@ -129,12 +129,12 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
     throw new InvalidOptionError('options', 'an object with at least { training }', options);
   checkModel(model);
   const d = model.nInputs;
-  checkRows(rows, d, 'rows');
+  checkRows(rows, d, 'rows', '');
   if (!options.training)
     throw new InvalidOptionError('training', 'training rows (a Dataset or { data, nRows })', options.training);
-  checkRows(options.training, d, 'training');
-  const columns = namesOf(rows) ?? namesOf(options.training) ?? model.inputNames ?? defaultNames(d);
-  const trainingNames = namesOf(options.training);
+  checkRows(options.training, d, 'training', '');
+  const columns = columnsOf(rows) ?? columnsOf(options.training) ?? model.inputNames ?? defaultNames(d);
+  const trainingNames = columnsOf(options.training);
   if (trainingNames && !trainingNames.every((c, i) => c === columns[i]))
     throw new DataError(
       `the training columns (${trainingNames.slice(0, 4).join(', ')}...) differ from the rows' (${columns.slice(0, 4).join(', ')}...): both need the model's input columns in the same order`,
@@ -464,25 +464,4 @@ async function baseValues(
   for (let r = 0; r < nRows; r++) for (let o = 0; o < nOut; o++) values[o] += out[r * nOut + o];
   for (let o = 0; o < nOut; o++) values[o] /= nRows;
   return { values, rows: nRows, seconds };
-}
-
-function checkRows(rows: LimeRows, d: number, what: string): void {
-  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
-    throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
-  if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
-  if ('columns' in rows && rows.columns && rows.columns.length !== d)
-    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs`);
-  if (rows.data.length !== rows.nRows * d)
-    throw new ShapeError(
-      `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
-    );
-  assertFinite(rows.data, 'columns' in rows && rows.columns ? rows.columns : d, { what: `${what} value` });
-}
-
-function namesOf(rows: LimeRows): string[] | undefined {
-  return 'columns' in rows && Array.isArray(rows.columns) ? [...rows.columns] : undefined;
-}
-
-function defaultNames(d: number): string[] {
-  return Array.from({ length: d }, (_, i) => `x${i}`);
 }

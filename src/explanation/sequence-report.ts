@@ -1,9 +1,9 @@
 import { columnOf } from '../data/sequences.js';
-import type { SequenceExplanation } from '../explain-sequences.js';
 import type { ExplanationJSON } from './explanation.js';
 import { explanationToJSON } from './explanation.js';
 import { positionTrackSvg, sequenceLogoSvg } from './plots/sequence-logo.js';
 import { esc, fmt, sign } from './report.js';
+import type { SequenceExplanation } from './sequence-explanation.js';
 
 /** A run of consecutive players (positions or windows) of one sign. */
 export interface Segment {

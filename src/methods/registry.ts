@@ -45,7 +45,7 @@ export function methodNames(inputs?: InputKind): string[] {
 export function getMethod(name: unknown, inputs: InputKind = 'tabular', option = 'method'): RegisteredMethod {
   const m = METHODS.find((d) => d.name === name);
   const names = methodNames(inputs);
-  if (m && m.inputs.includes(inputs)) return m;
+  if (m?.inputs.includes(inputs)) return m;
   if (m)
     throw new InvalidOptionError(
       option,

@@ -295,11 +295,15 @@ function reviveError(e: { code?: string; name: string; message: string }): Error
   }
 }
 
-/** The compiled worker script (dist/parallel/worker.js), also when running from src/ in tests. */
+/**
+ * The worker script: dist/parallel/worker.js next to the compiled pool; when the pool runs
+ * from the TypeScript sources (tests, benchmarks under tsx), worker-dev.mjs, which loads
+ * src/parallel/worker.ts through tsx — workers then run the same code as their caller.
+ */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const file = here.endsWith('.ts')
-    ? fileURLToPath(new URL('../../dist/parallel/worker.js', import.meta.url))
+    ? fileURLToPath(new URL('./worker-dev.mjs', import.meta.url))
     : fileURLToPath(new URL('./worker.js', import.meta.url));
   if (!existsSync(file))
     throw new WorkerError(`worker script ${file} is missing; run \`npm run build\` (it compiles src/ to dist/)`);

@@ -14,6 +14,8 @@ export interface Background {
   readonly weights: Float64Array;
   /** How the rows were obtained, for reports ("all 1000 rows", "k-means medoids (k=50) of 1000 rows"). */
   readonly summary: string;
+  /** Seed of the summary, when the rows are one ({@link summarizeSeeded}). */
+  readonly seed?: number;
 }
 
 /** Rows above which a background triggers a warning: each coalition value costs one model row per background row. */
@@ -97,7 +99,8 @@ export const SUMMARY_SEED = 0;
 export function summarizeSeeded(bg: Background, options: SummarizeOptions = {}): Background {
   const seed = options.seed ?? SUMMARY_SEED;
   if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('summarize.seed', 'an integer', seed);
-  return summarizeBackground(bg, Rng.fromSeed(seed), options);
+  const out = summarizeBackground(bg, Rng.fromSeed(seed), options);
+  return out === bg ? bg : { ...out, seed };
 }
 
 /**

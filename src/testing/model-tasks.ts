@@ -5,9 +5,9 @@
  */
 import type { GroupSpec, Players } from '../data/players.js';
 import { definePlayers } from '../data/players.js';
+import { checkRows, toBackground } from '../data/rows.js';
 import { InvalidOptionError, ShapeError } from '../errors.js';
 import type { RowsInput } from '../explain.js';
-import { toBackground as backgroundOf, checkRows } from '../explain.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
 import { interventionalGame, prepareInterventional } from '../games/interventional-game.js';
@@ -107,13 +107,4 @@ export async function attributeTask(
   return res;
 }
 
-/** A background from rows or a prebuilt {@link Background}. */
-export function toBackground(
-  bg: RowsInput | Background,
-  weights: ArrayLike<number> | undefined,
-  d: number,
-): Background {
-  if (!bg || typeof bg !== 'object' || !(bg.data instanceof Float64Array))
-    throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
-  return backgroundOf(bg, weights, d);
-}
+export { toBackground };

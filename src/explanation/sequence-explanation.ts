@@ -1,0 +1,28 @@
+import type { SequenceLayout } from '../data/sequences.js';
+import type { Explanation } from './explanation.js';
+
+/** What "absent" positions are replaced by. */
+export type SequenceReference = 'background' | 'shuffle' | 'uniform' | 'zeros';
+
+/** What a sequence explanation adds to an {@link Explanation}. */
+export interface SequenceInfo {
+  readonly alphabet: string;
+  readonly letters: string;
+  readonly layout: SequenceLayout;
+  readonly length: number;
+  readonly ids: readonly string[];
+  readonly sequences: readonly string[];
+  readonly players: 'position' | 'window' | 'hierarchy';
+  /** Each player's positions `[start, end)` (0-based, end exclusive), in player order. */
+  readonly spans: readonly (readonly [number, number])[];
+  readonly reference: SequenceReference | 'none';
+  /** Overlapping windows: how many shifted tilings were explained. */
+  readonly tilings?: number;
+  /** ISM: the mean-centred L × A matrix per row (`nRows × L × A × nOutputs`). */
+  readonly hypothetical?: Float64Array;
+}
+
+/** A Shapley / Owen / ISM explanation of sequences, players in sequence order. */
+export interface SequenceExplanation extends Explanation {
+  readonly sequence: SequenceInfo;
+}
