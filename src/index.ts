@@ -58,6 +58,7 @@ export {
   BudgetError,
   DataError,
   InvalidOptionError,
+  MissingDependencyError,
   ModelError,
   ShapeError,
   WhyboxError,
@@ -114,7 +115,6 @@ export type {
   LimeDetails,
   Method,
 } from './explanation/explanation.js';
-
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
@@ -163,6 +163,8 @@ export type { InputType, Link, Model, ModelSpec, Rows } from './models/model.js'
 export { selectOutputs } from './models/model.js';
 export type { OnnxModel, OnnxModelOptions, OnnxTensorInfo } from './models/onnx-model.js';
 export { loadOnnx } from './models/onnx-model.js';
+export type { OptionalPart } from './optional-deps.js';
+export { INSTALL_COMMANDS, OPTIONAL_PACKAGES } from './optional-deps.js';
 // parallel
 export type { WorkerPoolOptions } from './parallel/pool.js';
 export { createWorkerPool, WorkerPool } from './parallel/pool.js';

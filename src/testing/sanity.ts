@@ -288,7 +288,7 @@ export async function randomizedModel(
   const nb = background.nRows;
   const f32 = model.inputType === 'float32';
   const bgOut = await model.predict(f32 ? Float32Array.from(background.data) : background.data, nb);
-  const options = { nInputs: d, batched: true, outputNames: model.outputNames, inputNames: model.inputNames };
+  const options = { nInputs: d, batched: true as const, outputNames: model.outputNames, inputNames: model.inputNames };
   if (kind === 'shuffle') {
     return fromFunction((rows: Float64Array, nRows: number) => {
       const out = new Float64Array(nRows * nOut);
