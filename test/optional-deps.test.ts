@@ -3,7 +3,7 @@
 // a real dynamic import of a package that does not exist, so the error is Node's own.
 import { describe, expect, it } from 'vitest';
 import { MissingDependencyError, WhyboxError } from '../src/errors.js';
-import { importOptional, INSTALL_COMMANDS, isMissingPackage } from '../src/optional-deps.js';
+import { INSTALL_COMMANDS, importOptional, isMissingPackage } from '../src/optional-deps.js';
 
 const absent = 'whybox-test-no-such-package';
 const importAbsent = () => import(/* @vite-ignore */ absent);
