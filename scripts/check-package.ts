@@ -152,7 +152,9 @@ async function main(): Promise<void> {
     }[];
     const tarball = join(work, info[0].filename);
     const shipped = info[0].files.map((f) => f.path);
-    ok(`npm pack: ${info[0].filename}, ${shipped.length} files, ${mb(info[0].size)} packed (${pack.seconds.toFixed(1)} s)`);
+    ok(
+      `npm pack: ${info[0].filename}, ${shipped.length} files, ${mb(info[0].size)} packed (${pack.seconds.toFixed(1)} s)`,
+    );
     for (const needed of ['LICENSE', 'CHANGELOG.md', 'README.md', 'datasets/credit-demo/model.onnx', 'bin/whybox.js'])
       if (!shipped.includes(needed)) fail(`the package ships ${needed}`);
     for (const map of shipped.filter((f) => f.endsWith('.map'))) {
@@ -320,7 +322,10 @@ async function checkServer(project: string, file: string, where: string): Promis
   });
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "Server listening" log line within 60 s\n${out}\n${err}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no "Server listening" log line within 60 s\n${out}\n${err}`)),
+        60_000,
+      );
       const poll = setInterval(() => {
         const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) {
@@ -351,7 +356,9 @@ await m.close();`,
     );
     if (truth.status !== 0) fail('P(bad) of the demo applicants from the ONNX model', truth.stderr);
     const pBad = JSON.parse(truth.stdout) as number[];
-    const schema = JSON.parse(readFileSync(join(project, 'node_modules/whybox/datasets/credit-demo/schema.json'), 'utf8')) as {
+    const schema = JSON.parse(
+      readFileSync(join(project, 'node_modules/whybox/datasets/credit-demo/schema.json'), 'utf8'),
+    ) as {
       attributes: { name: string; type: string }[];
     };
     const numeric = new Set(schema.attributes.filter((a) => a.type === 'numeric').map((a) => a.name));
