@@ -3,7 +3,7 @@
 // validator) and loads; files the loaders refuse for their structure are refused by the JSON
 // Schema too; a "$schema" key is accepted by every loader; the committed files are up to date.
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { JSON_SCHEMA_FILES, jsonSchemaDocument } from '../../src/data/json-schemas.js';
 import { parseSchema } from '../../src/data/schema.js';
