@@ -18,7 +18,7 @@
  * section must carry such a comment (so none can drift untested).
  *
  * Options: `--keep` keeps the temporary project; `--skip-offline` exits 0 with a message when the
- * npm registry cannot be reached.
+ * npm registry cannot be reached; `--no-build` packs the dist/ there is (no prepack build).
  */
 import { type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -142,7 +142,9 @@ async function main(): Promise<void> {
   const project = join(work, 'my-project');
   try {
     // 1. the tarball, as `npm publish` would upload it
-    const pack = run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, env: userEnv() });
+    // --no-build: dist/ was just built (CI runs this after npm test), skip prepack's build
+    const noBuild = process.argv.includes('--no-build') ? ['--ignore-scripts'] : [];
+    const pack = run('npm', ['pack', '--json', ...noBuild, '--pack-destination', work], { cwd: repo, env: userEnv() });
     if (pack.status !== 0) fail('npm pack', pack.stderr);
     const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as {
       filename: string;
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
 
     // 3. types, as a consumer's compiler sees them
     writeFileSync(
-      join(project, 'consumer-types.ts'),
+      join(project, 'consumer-types.mts'),
       `import { explain, fromFunction, type Explanation, MissingDependencyError } from 'whybox';
 import { assertClaims } from 'whybox/testing';
 import { createService, type ServiceConfig } from 'whybox/service';
@@ -236,7 +238,7 @@ export const checks: unknown[] = [explain, m, b, assertClaims, createService, Mi
 export type T = [Explanation, ServiceConfig];
 `,
     );
-    typecheck.push('consumer-types.ts');
+    typecheck.push('consumer-types.mts');
     for (const [module, resolution] of [
       ['nodenext', 'nodenext'],
       ['esnext', 'bundler'],
