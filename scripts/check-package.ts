@@ -196,7 +196,7 @@ async function main(): Promise<void> {
         if (!checkedMissing && b.code.includes(INSTALL_COMMANDS.onnx)) {
           checkMissingParts(project);
           checkedMissing = true;
-          sizes.push(`default install: ${mb(duBytes(join(project, 'node_modules')))}`);
+          sizes.push(`default install: files of ${mb(duBytes(join(project, 'node_modules')))}`);
         }
         // `npm install whybox` installs the tarball (the same package the registry would serve)
         const script = b.code.replace(/npm install whybox\b/g, `npm install ${JSON.stringify(tarball)}`);
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       } else if (b.attrs.run === 'server') await checkServer(project, b.attrs.file, where);
     }
     if (!checkedMissing) fail('the README section installs onnxruntime-node with the documented command');
-    sizes.push(`with every optional part: ${mb(duBytes(join(project, 'node_modules')))}`);
+    sizes.push(`with every optional part: files of ${mb(duBytes(join(project, 'node_modules')))}`);
 
     // 3. types, as a consumer's compiler sees them
     writeFileSync(
