@@ -267,7 +267,9 @@ export type T = [Explanation, ServiceConfig];
       );
       expectRun(`tsc --strict, moduleResolution ${resolution}: ${typecheck.join(', ')}`, r);
     }
-    console.log(`check-package: ${passed} checks passed; node_modules ${sizes.join(', ')}; project ${project}`);
+    console.log(
+      `check-package: ${passed} checks passed; node_modules ${sizes.join(', ')}${keep ? `; kept ${project}` : ''}`,
+    );
   } finally {
     if (!keep) rmSync(work, { recursive: true, force: true });
   }
