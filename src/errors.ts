@@ -6,7 +6,16 @@
  */
 
 /** Stable machine-readable error codes. */
-export type WhyboxErrorCode = 'INVALID_OPTION' | 'DATA' | 'SHAPE' | 'MODEL' | 'BUDGET' | 'ABORTED' | 'WORKER' | 'USAGE';
+export type WhyboxErrorCode =
+  | 'INVALID_OPTION'
+  | 'DATA'
+  | 'SHAPE'
+  | 'MODEL'
+  | 'BUDGET'
+  | 'ABORTED'
+  | 'WORKER'
+  | 'USAGE'
+  | 'DEPENDENCY';
 
 /** Base class of all whybox errors. `userError` is true when the caller's input is at fault. */
 export class WhyboxError extends Error {
@@ -91,6 +100,29 @@ export class WorkerError extends WhyboxError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('WORKER', message, options);
     this.name = 'WorkerError';
+  }
+}
+
+/**
+ * An optional package that a part of whybox needs (onnxruntime-node for ONNX models, fastify for
+ * the service, vega for rendered plots, fast-check for property tests) is not installed. The
+ * message names the package and the one command that installs it (also in `command`).
+ */
+export class MissingDependencyError extends WhyboxError {
+  /** The packages that are missing. */
+  readonly packages: readonly string[];
+  /** The shell command that installs them, as the message prints it. */
+  readonly command: string;
+  constructor(feature: string, packages: readonly string[], command: string, options?: { cause?: unknown }) {
+    const names = packages.join(' and ');
+    super(
+      'DEPENDENCY',
+      `${feature} needs the optional package${packages.length > 1 ? 's' : ''} ${names}, not installed in this project; install with: ${command}`,
+      options,
+    );
+    this.name = 'MissingDependencyError';
+    this.packages = packages;
+    this.command = command;
   }
 }
 

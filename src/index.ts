@@ -58,6 +58,7 @@ export {
   BudgetError,
   DataError,
   InvalidOptionError,
+  MissingDependencyError,
   ModelError,
   ShapeError,
   WhyboxError,
@@ -177,6 +178,8 @@ export type { OnnxModel, OnnxModelOptions, OnnxTensorInfo } from './models/onnx-
 export { loadOnnx } from './models/onnx-model.js';
 export type { FitTreeOptions, Tree, TreeTask } from './numerics/cart.js';
 export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './numerics/cart.js';
+export type { OptionalPart } from './optional-deps.js';
+export { INSTALL_COMMANDS, OPTIONAL_PACKAGES } from './optional-deps.js';
 // parallel
 export type { WorkerPoolOptions } from './parallel/pool.js';
 export { createWorkerPool, WorkerPool } from './parallel/pool.js';

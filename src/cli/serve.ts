@@ -3,9 +3,9 @@
  * Runs until SIGTERM / SIGINT, then shuts down gracefully (in-flight requests finish).
  */
 import { resolve } from 'node:path';
+import { importOptional } from '../optional-deps.js';
 import type { ServiceConfig } from '../service/config.js';
 import { checkServiceConfig, loadServiceConfig } from '../service/config.js';
-import { serviceFromConfig } from '../service/from-config.js';
 import { parseFlags, UsageError as ServeUsageError } from './args.js';
 
 /** Where `serve` writes its one-line messages (logs go to stdout as JSON lines). */
@@ -111,6 +111,8 @@ export async function runServe(args: readonly string[], io: ServeIO): Promise<nu
     flag('port') !== undefined ? int(flag('port') as string, '--port', 0, 65535) : (config.server?.port ?? 8080);
   const host = flag('host') ?? config.server?.host ?? '127.0.0.1';
 
+  // fastify and @fastify/swagger are optional peers: a clear error with the install command when missing
+  const { serviceFromConfig } = await importOptional('service', () => import('../service/from-config.js'));
   const service = await serviceFromConfig(config);
   let address: string;
   try {

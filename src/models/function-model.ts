@@ -42,6 +42,16 @@ export const FUNCTION_MODEL_DEFAULTS = {
  * const model = fromFunction((x) => 2 * x[0] - x[1], { nInputs: 2 });
  * await model.predict(new Float64Array([1, 1, 3, 0]), 2); // Float64Array [1, 6]
  */
+export function fromFunction(fn: RowFunction, options: FunctionModelOptions & { batched?: false }): Model;
+/**
+ * Wraps a batched function (`batched: true`): it gets `nRows × nInputs` values (row-major) and
+ * returns `nRows × nOutputs`.
+ *
+ * @example
+ * const diff = (rows: Float64Array, n: number) => Float64Array.from({ length: n }, (_, r) => rows[2 * r] - rows[2 * r + 1]);
+ * const model = fromFunction(diff, { nInputs: 2, batched: true });
+ */
+export function fromFunction(fn: BatchFunction, options: FunctionModelOptions & { batched: true }): Model;
 export function fromFunction(fn: RowFunction | BatchFunction, options: FunctionModelOptions): Model {
   return buildFunctionModel(fn, options, undefined);
 }

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describeFsError } from '../data/csv.js';
 import { InvalidOptionError, ModelError, throwIfAborted } from '../errors.js';
+import { importOptional } from '../optional-deps.js';
 import type { InputType, Link, Model, ModelSpec, Rows } from './model.js';
 import { applyLink, checkOutputs, checkRows, resolveLink, selectOutputs } from './model.js';
 
@@ -57,8 +58,12 @@ export interface OnnxModel extends Model {
 
 type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | undefined;
+/** onnxruntime-node, an optional peer dependency, loaded on first use (see `INSTALL_COMMANDS.onnx`). */
 function ort(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-node');
+  ortPromise ??= importOptional('onnx', () => import('onnxruntime-node')).catch((error: unknown) => {
+    ortPromise = undefined; // installed later in the same process: try again
+    throw error;
+  });
   return ortPromise;
 }
 
@@ -69,8 +74,13 @@ function ort(): Promise<Ort> {
  * reshaped to the input's shape (for example `[batch, 60, 4]`). Rows are fed as float32
  * (or float64 for double inputs); batches larger than `batchRows` are split.
  *
+ * onnxruntime-node is an optional peer dependency: add it with
+ * `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`.
+ *
  * @throws {ModelError} when the file is missing, is not an ONNX model, or has inputs/outputs
  *   that whybox cannot drive (several inputs, non-numeric inputs, no float output).
+ * @throws {MissingDependencyError} when onnxruntime-node is not installed (the message prints
+ *   the install command).
  * @example
  * const model = await loadOnnx('credit.onnx', { select: [1] }); // P(class 1)
  * const p = await model.predict(rows, nRows);

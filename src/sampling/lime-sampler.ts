@@ -1,3 +1,4 @@
+import { quantileSorted } from 'simple-statistics';
 import type { Players } from '../data/players.js';
 import { DataError, InvalidOptionError } from '../errors.js';
 import type { TruncatedNormal } from './normal.js';
@@ -119,12 +120,9 @@ function deciles(): number[] {
   return [10, 20, 30, 40, 50, 60, 70, 80, 90];
 }
 
-/** numpy's default (linear) percentile of sorted values. */
+/** numpy's default (linear, R type 7) percentile of sorted values: simple-statistics' quantileSorted. */
 function percentile(sorted: Float64Array, q: number): number {
-  const pos = ((sorted.length - 1) * q) / 100;
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return quantileSorted(sorted as unknown as number[], q / 100);
 }
 
 /** Bin of `x`: the number of edges strictly below it (numpy `searchsorted(edges, x)`, side left). */

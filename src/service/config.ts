@@ -136,6 +136,9 @@ export type ModelConfig = Static<typeof ModelConfigSchema>;
 /** The whole configuration file. */
 export const ServiceConfigSchema = Type.Object(
   {
+    $schema: Type.Optional(
+      Type.String({ description: 'JSON Schema of this file, for editors (whybox/schemas/whybox.config.schema.json)' }),
+    ),
     models: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), ModelConfigSchema, {
       minProperties: 1,
     }),

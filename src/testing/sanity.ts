@@ -27,6 +27,8 @@
  *   outputs (`spread`), and that spread divided by the mean |φ| over all players and rows
  *   (`relativeSpread`). Flagged when a player's relative spread exceeds `threshold`.
  */
+
+import { sampleRankCorrelation } from 'simple-statistics';
 import { createDataset } from '../data/dataset.js';
 import type { GroupSpec, Players } from '../data/players.js';
 import { definePlayers } from '../data/players.js';
@@ -288,7 +290,7 @@ export async function randomizedModel(
   const nb = background.nRows;
   const f32 = model.inputType === 'float32';
   const bgOut = await model.predict(f32 ? Float32Array.from(background.data) : background.data, nb);
-  const options = { nInputs: d, batched: true, outputNames: model.outputNames, inputNames: model.inputNames };
+  const options = { nInputs: d, batched: true as const, outputNames: model.outputNames, inputNames: model.inputNames };
   if (kind === 'shuffle') {
     return fromFunction((rows: Float64Array, nRows: number) => {
       const out = new Float64Array(nRows * nOut);
@@ -354,35 +356,14 @@ export async function randomizedModel(
   }, options);
 }
 
-function ranks(v: number[]): number[] {
-  const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
-  const r = new Array<number>(v.length);
-  let i = 0;
-  while (i < idx.length) {
-    let j = i;
-    while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
-    for (let k = i; k <= j; k++) r[idx[k]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman rank correlation (average ranks for ties); null when either side is constant. */
+/**
+ * Spearman rank correlation (average ranks for ties: simple-statistics' sampleRankCorrelation);
+ * null when either side is constant.
+ */
 export function spearman(a: number[], b: number[]): number | null {
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const n = a.length;
-  const ma = ra.reduce((x, y) => x + y, 0) / n;
-  const mb = rb.reduce((x, y) => x + y, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (ra[i] - ma) * (rb[i] - mb);
-    saa += (ra[i] - ma) ** 2;
-    sbb += (rb[i] - mb) ** 2;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : null;
+  const constant = (v: number[]) => v.every((x) => x === v[0]);
+  if (a.length < 2 || constant(a) || constant(b)) return null;
+  return sampleRankCorrelation(a, b);
 }
 
 /** Checks that explanations change when the model is randomised (see the module documentation). */

@@ -122,6 +122,9 @@ describe('model randomisation check', () => {
     expect(spearman([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1, 15);
     expect(spearman([1, 1, 1], [1, 2, 3])).toBeNull();
     expect(spearman([1, 2, 2, 3], [1, 2, 2, 3])).toBeCloseTo(1, 15);
+    // midranks [1,1,1,3,4] and [1,1,1,4,3]: Pearson 7 / sqrt(8 * 8) (scipy.stats.spearmanr gives 0.875)
+    expect(spearman([0, 0, 0, 1, 2], [0, 0, 0, 2, 1])).toBeCloseTo(0.875, 14);
+    expect(spearman([0, 0, 0, 2, 1], [0, 0, 0, 1, 2])).toBeCloseTo(0.875, 14); // order of ties does not matter
   });
 });
 
