@@ -10,15 +10,23 @@ describe('gaussLegendre', () => {
     expect(Array.from(r2.weights)).toEqual([expect.closeTo(1, 15), expect.closeTo(1, 15)]);
     const r3 = gaussLegendre(3);
     const s = Math.sqrt(3 / 5);
-    [-s, 0, s].forEach((t, i) => expect(r3.nodes[i]).toBeCloseTo(t, 15));
-    [5 / 9, 8 / 9, 5 / 9].forEach((w, i) => expect(r3.weights[i]).toBeCloseTo(w, 15));
+    [-s, 0, s].forEach((t, i) => {
+      expect(r3.nodes[i]).toBeCloseTo(t, 15);
+    });
+    [5 / 9, 8 / 9, 5 / 9].forEach((w, i) => {
+      expect(r3.weights[i]).toBeCloseTo(w, 15);
+    });
     const r5 = gaussLegendre(5);
     const a = (1 / 3) * Math.sqrt(5 - 2 * Math.sqrt(10 / 7));
     const b = (1 / 3) * Math.sqrt(5 + 2 * Math.sqrt(10 / 7));
     const wa = (322 + 13 * Math.sqrt(70)) / 900;
     const wb = (322 - 13 * Math.sqrt(70)) / 900;
-    [-b, -a, 0, a, b].forEach((t, i) => expect(r5.nodes[i]).toBeCloseTo(t, 14));
-    [wb, wa, 128 / 225, wa, wb].forEach((w, i) => expect(r5.weights[i]).toBeCloseTo(w, 14));
+    [-b, -a, 0, a, b].forEach((t, i) => {
+      expect(r5.nodes[i]).toBeCloseTo(t, 14);
+    });
+    [wb, wa, 128 / 225, wa, wb].forEach((w, i) => {
+      expect(r5.weights[i]).toBeCloseTo(w, 14);
+    });
   });
 
   it('integrates every monomial of degree <= 2n - 1 exactly and not degree 2n', () => {

@@ -51,7 +51,7 @@ async function meanError(model: Parameters<typeof modelPredictor>[0], rel: numbe
 
 describe('central differences: error against the closed-form logistic gradient', () => {
   it('float64 model: error ∝ h² until float64 rounding (floor near h = 1e-5, the default)', async () => {
-    const js = fromFunction((x) => sigmoid(x), { nInputs: 20 });
+    const js = fromFunction((x: Float64Array) => sigmoid(x), { nInputs: 20 });
     const e = new Map<number, number>();
     for (const rel of [1e-1, 1e-2, 1e-3, 1e-5, 1e-7]) e.set(rel, await meanError(js, rel));
     // truncation regime: 10× smaller step, ~100× smaller error (measured 1.85e-4 → 1.85e-6 → 1.85e-8)
@@ -100,7 +100,7 @@ describe('directional derivatives', () => {
     const players = [[0, 1, 2], [3], [4, 5, 6, 7, 8, 9], [10], [11, 12, 13, 14, 15, 16, 17, 18, 19]];
     const g = truth(x);
     const expected = players.map((cols) => cols.reduce((s, c) => s + g[c] * (x[c] - base[c]), 0));
-    const js = fromFunction((r) => sigmoid(r), { nInputs: 20 });
+    const js = fromFunction((r: Float64Array) => sigmoid(r), { nInputs: 20 });
     for (const [model, rel, tol] of [
       [js, 1e-5, 1e-8],
       [onnx, 1e-2, 2e-4],
@@ -116,7 +116,7 @@ describe('directional derivatives', () => {
   it('skips players equal to the baseline (0, no rows)', async () => {
     const x = Float64Array.of(1, 2, 3);
     const dirs = playerDirections(x, Float64Array.of(1, 0, 3), [[0], [1], [2]], stepSizes(x, [1, 1, 1], 1e-5));
-    const f = fromFunction((r) => r[0] * r[1] * r[2], { nInputs: 3 });
+    const f = fromFunction((r: Float64Array) => r[0] * r[1] * r[2], { nInputs: 3 });
     const fd = await directionalDerivatives(modelPredictor(f), x, 1, dirs);
     expect(fd.modelRows).toBe(2);
     expect(fd.values[0]).toBe(0);
