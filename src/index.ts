@@ -107,6 +107,24 @@ export type {
 export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
 export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
 export { createExplainer, Explainer } from './explainer.js';
+// local sensitivity methods (finite differences over any model)
+export type {
+  BaselineSpec,
+  GradientInputOptions,
+  GradientOptions,
+  IntegratedGradientsOptions,
+  IntegrationRule,
+  OcclusionOptions,
+  SensitivityRows,
+  SmoothGradOptions,
+} from './explainers/sensitivity/index.js';
+export {
+  gradient,
+  gradientInput,
+  integratedGradients,
+  occlusion,
+  smoothGrad,
+} from './explainers/sensitivity/index.js';
 export type {
   Explanation,
   ExplanationJSON,
@@ -114,7 +132,6 @@ export type {
   LimeDetails,
   Method,
 } from './explanation/explanation.js';
-
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
