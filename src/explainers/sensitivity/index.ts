@@ -41,3 +41,5 @@ export {
 } from './integrated-gradients.js';
 export type { OcclusionOptions } from './occlusion.js';
 export { OCCLUSION_DEFAULTS, occlusion, occlusionAt, occlusionWindows } from './occlusion.js';
+export type { OccludeSequencesOptions, OcclusionTrack, OneHotSequences } from './sequences.js';
+export { OCCLUDE_SEQUENCES_DEFAULTS, occludeSequences, positionPlayers } from './sequences.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { playersFromIndices } from '../../../src/data/players.js';
 import { occlusion, occlusionWindows } from '../../../src/explainers/sensitivity/occlusion.js';
+import { occludeSequences, positionPlayers } from '../../../src/explainers/sensitivity/sequences.js';
 import { explanationToJSON } from '../../../src/explanation/explanation.js';
 import { fromFunction } from '../../../src/models/function-model.js';
 import type { OnnxModel } from '../../../src/models/onnx-model.js';
@@ -133,5 +134,29 @@ describe('occlusion of sequences (seq-cnn fixture, windows of positions)', () =>
         }
       }
     }
+  });
+
+  it('occludeSequences gives the same track from the one-hot shape, in either layout', async () => {
+    const seqs = fixtureRows('seq-cnn').slice(0, 2);
+    const data = Float64Array.from(seqs.flat());
+    const players = positionPlayers(60, 4, 'NLC');
+    const viaRows = await occlusion(
+      cnn,
+      { data, nRows: 2 },
+      { players, baseline: new Float64Array(240).fill(0.25), window: 3 },
+    );
+    const viaSeq = await occludeSequences(
+      cnn,
+      { data, nRows: 2, length: 60, channels: 4, layout: 'NLC' },
+      { window: 3 },
+    );
+    expect(Array.from(viaSeq.track)).toEqual(Array.from(viaRows.values));
+    expect(Array.from(viaSeq.predictions)).toEqual(Array.from(viaRows.predictions));
+    expect(viaSeq.modelRows).toBe(viaRows.modelRows);
+    const ncl = positionPlayers(5, 4, 'NCL');
+    expect(Array.from(ncl.columns.subarray(ncl.offsets[2], ncl.offsets[3]))).toEqual([2, 7, 12, 17]);
+    await expect(
+      occludeSequences(cnn, { data, nRows: 2, length: 60, channels: 4, layout: 'NLC' }, { reference: 'gc' as never }),
+    ).rejects.toThrow(/reference must be 'zeros' or 'uniform'/);
   });
 });
