@@ -8,7 +8,7 @@ import type { GroupSpec, Players } from '../../data/players.js';
 import { definePlayers } from '../../data/players.js';
 import { DataError, InvalidOptionError, ShapeError, throwIfAborted } from '../../errors.js';
 import type { Explanation, Method, SensitivityDetails } from '../../explanation/explanation.js';
-import { playerColumnLists } from '../../explanation/explanation.js';
+import { createExplanation, playerColumnLists } from '../../explanation/explanation.js';
 import type { Model } from '../../models/model.js';
 import { checkModel } from '../../models/model.js';
 import type { Background } from '../../sampling/background.js';
@@ -192,7 +192,7 @@ export function sensitivityExplanation(
     ...a.details,
     ...(withSteps ? { stepsUsed: rows.map((row) => row.steps ?? 0) } : {}),
   };
-  return {
+  return createExplanation({
     method: a.method,
     players: setup.players.names,
     outputs: setup.outputs,
@@ -218,8 +218,10 @@ export function sensitivityExplanation(
         ? { rows: setup.background.nRows, summary: setup.background.summary }
         : { rows: 0, summary: 'none' },
       threads: 1,
+      method: a.method,
+      params: { ...a.details },
     },
-  };
+  });
 }
 
 /** Runs a per-row core over every row of the setup, reporting progress. */
