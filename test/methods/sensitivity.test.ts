@@ -3,6 +3,7 @@
  * exit 2 on a bad value) and the HTTP service give the explainers' own results.
  */
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCsv } from '../../src/data/csv.js';
 import type { Dataset } from '../../src/data/dataset.js';
@@ -19,6 +20,7 @@ import { getMethod } from '../../src/methods/registry.js';
 import { fromFunction } from '../../src/models/function-model.js';
 import type { WhyboxService } from '../../src/service/server.js';
 import { createService } from '../../src/service/server.js';
+import { claimedProperties, registeredMethods } from '../../src/testing/index.js';
 import { run } from '../helpers/cli.js';
 import type { TempDir } from '../helpers/tmp.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -80,6 +82,24 @@ describe('explain() with the sensitivity methods', () => {
     expect(ig.claims({ baselineRow: 2 })).toEqual(['dummy', 'linearity']);
     expect(getMethod('occlusion').claims({ window: 3 })).toEqual([]);
     for (const m of ['gradient', 'gradient-input', 'smoothgrad']) expect(getMethod(m).claims({})).toEqual([]);
+  });
+});
+
+describe('whybox/testing: registeredMethods() claims of the sensitivity methods hold', () => {
+  it('through explain() with the default options (IG and occlusion: dummy, symmetry, linearity)', async () => {
+    const mine = registeredMethods().filter((m) =>
+      ['gradient', 'gradient-input', 'smoothgrad', 'integrated-gradients', 'occlusion'].includes(m.name),
+    );
+    expect(mine.map((m) => [m.name, m.claims])).toEqual([
+      ['gradient', []],
+      ['gradient-input', []],
+      ['smoothgrad', []],
+      ['integrated-gradients', ['dummy', 'symmetry', 'linearity']],
+      ['occlusion', ['dummy', 'symmetry', 'linearity']],
+    ]);
+    for (const m of mine)
+      for (const [claim, property] of Object.entries(claimedProperties(m)))
+        await fc.assert(property, { numRuns: 10, seed: claim.length });
   });
 });
 
