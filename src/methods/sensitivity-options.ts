@@ -107,6 +107,7 @@ export function sensitivityInputs(req: ModelRequest): SensitivityInputOptions {
     groups: req.groups,
     players: req.players,
     batchRows: req.batchRows,
+    seed: req.seed,
     signal: req.signal,
     ...(progress ? { onProgress: (p) => progress({ ...p, done: 1, total: 1 }) } : {}),
   };

@@ -54,6 +54,11 @@ export interface SensitivityInputOptions {
   players?: Players;
   /** Rows per model call. @defaultValue 4096 */
   batchRows?: number;
+  /**
+   * Seed of the random draws (only SmoothGrad draws; the other methods are deterministic and
+   * record it in `meta.seed`). @defaultValue a random seed for SmoothGrad, else 0
+   */
+  seed?: number;
   signal?: AbortSignal;
   /** Called after each explained row. */
   onProgress?: (p: { rowsDone: number; rows: number }) => void;

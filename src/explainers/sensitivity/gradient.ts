@@ -153,7 +153,7 @@ export async function gradient(
     baseValues: new Float64Array(setup.nOut),
     sharedModelRows: 0,
     details: { relativeStep: rel },
-    seed: 0,
+    seed: options.seed ?? 0,
     budget: 2 * setup.d + 1,
   });
 }
@@ -185,7 +185,7 @@ export async function gradientInput(
     baseValues: fb.mean,
     sharedModelRows: fb.modelRows,
     details: { relativeStep: rel, baseline: baselines.description },
-    seed: 0,
+    seed: options.seed ?? 0,
     budget: 2 * setup.playerColumns.length * baselines.nRows + 1,
   });
 }

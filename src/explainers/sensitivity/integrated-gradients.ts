@@ -244,7 +244,7 @@ export async function integratedGradients(
       rule: settings.rule,
       ...(settings.tolerance === undefined ? {} : { tolerance: settings.tolerance }),
     },
-    seed: 0,
+    seed: options.seed ?? 0,
     budget: 2 * settings.steps * setup.playerColumns.length * baselines.nRows + 1,
   });
 }

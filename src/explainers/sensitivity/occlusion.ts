@@ -120,7 +120,7 @@ export async function occlusion(
     baseValues: fb.mean,
     sharedModelRows: fb.modelRows,
     details: { baseline: baselines.description, window, stride },
-    seed: 0,
+    seed: options.seed ?? 0,
     budget: 1 + occlusionWindows(n, window, stride).length * baselines.nRows,
   });
 }
