@@ -165,7 +165,7 @@ describe('CLI and service', () => {
       service = await createService({ models: { credit }, logger: false });
       const base = await service.listen({ port: 0, host: '127.0.0.1' });
       const x = Array.from(train.data.subarray(100 * 61, 101 * 61));
-      const body = { rows: [x], method: 'integrated-gradients', steps: 8, baseline: 'mean' };
+      const body = { rows: [x], method: 'integrated-gradients', steps: 8, baseline: 'mean', seed: 3 };
       const res = await fetch(`${base}/v1/models/credit/explain`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -174,7 +174,7 @@ describe('CLI and service', () => {
       const json = (await res.json()) as ExplanationJSON;
       expect(res.status).toBe(200);
       const lib = explanationToJSON(
-        await credit.explain([x], { method: 'integrated-gradients', steps: 8, baseline: 'mean' }),
+        await credit.explain([x], { method: 'integrated-gradients', steps: 8, baseline: 'mean', seed: 3 }),
       );
       expect(strip(json)).toEqual(strip(lib));
       expect(json.method).toBe('integrated-gradients');
