@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { definePlayers } from '../../../src/data/players.js';
 import { DataError, InvalidOptionError, ShapeError } from '../../../src/errors.js';
 import { resolveBaseline } from '../../../src/explainers/sensitivity/baseline.js';
+import { integratedGradients } from '../../../src/explainers/sensitivity/integrated-gradients.js';
 import { occlusion } from '../../../src/explainers/sensitivity/occlusion.js';
+import { explanationFromJSON, explanationToJSON } from '../../../src/explanation/explanation.js';
 import { fromFunction } from '../../../src/models/function-model.js';
 import { createBackground } from '../../../src/sampling/background.js';
 
@@ -56,5 +58,23 @@ describe('inputs of the sensitivity methods', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(occlusion(model, rows, { baseline: 'zeros', signal: ac.signal })).rejects.toThrow(/aborted/);
+  });
+
+  it('JSON round trip keeps the settings and the steps of each row', async () => {
+    const e = await integratedGradients(
+      model,
+      { data: Float64Array.of(1, 2, 3, -1, 0.5, 2), nRows: 2 },
+      {
+        baseline: 'zeros',
+        steps: 2,
+        rule: 'riemann-left',
+        tolerance: 1e-3,
+        maxSteps: 64,
+      },
+    );
+    const json = explanationToJSON(e);
+    expect(json.rows.map((r) => r.steps)).toEqual(e.sensitivity?.stepsUsed);
+    expect(json.sensitivity).toMatchObject({ steps: 2, rule: 'riemann-left', tolerance: 1e-3, baseline: 'zeros' });
+    expect(explanationToJSON(explanationFromJSON(JSON.parse(JSON.stringify(json))))).toEqual(json);
   });
 });
