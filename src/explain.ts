@@ -16,6 +16,7 @@ import { resolveBatchRows } from './games/evaluator.js';
 import { checkValue, isGiven, optionsOf, refuseInapplicable } from './methods/options.js';
 import type { RegisteredMethod } from './methods/registry.js';
 import { DEFAULT_METHOD, getMethod, METHODS } from './methods/registry.js';
+import type { SensitivityExplainOptions } from './methods/sensitivity-options.js';
 import type { Model } from './models/model.js';
 import { checkModel } from './models/model.js';
 import type { Background, SummarizeOptions } from './sampling/background.js';
@@ -34,7 +35,7 @@ export interface ExplainProgress {
 }
 
 /** Options of {@link explain}. */
-export interface ExplainOptions {
+export interface ExplainOptions extends SensitivityExplainOptions {
   /** Background (reference) rows for interventional masking. Required. */
   background: RowsInput | Background;
   /** Weight per background row (normalised). @defaultValue uniform */

@@ -92,6 +92,24 @@ export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './explai
 export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './explainers/lime.js';
 export type { FeatureSelection } from './explainers/lime-fit.js';
 export { FEATURE_SELECTIONS } from './explainers/lime-fit.js';
+// local sensitivity methods (finite differences over any model)
+export type {
+  BaselineSpec,
+  GradientInputOptions,
+  GradientOptions,
+  IntegratedGradientsOptions,
+  IntegrationRule,
+  OcclusionOptions,
+  SensitivityRows,
+  SmoothGradOptions,
+} from './explainers/sensitivity/index.js';
+export {
+  gradient,
+  gradientInput,
+  integratedGradients,
+  occlusion,
+  smoothGrad,
+} from './explainers/sensitivity/index.js';
 export type {
   SurrogateFidelity,
   SurrogateRows,

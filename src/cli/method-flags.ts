@@ -75,7 +75,7 @@ export function methodUsage(inputs: InputKind): string {
   ];
   for (const m of METHODS) {
     if (!m.inputs.includes(inputs)) continue;
-    lines.push(`  ${m.name.padEnd(13)}${m.summary}`);
+    lines.push(`  ${`${m.name} `.padEnd(13)}${m.summary}`);
     for (const spec of m.options) {
       const flag = flagOf(spec);
       if (!flag) continue;

@@ -8,6 +8,12 @@ import { DataError } from '../errors.js';
 export type Method = string;
 
 /**
+ * Methods whose values are local sensitivities without a completeness equation (no
+ * baseline): their explanations carry no efficiency gap and base values of 0.
+ */
+export const SENSITIVITY_ONLY_METHODS: readonly Method[] = ['gradient', 'smoothgrad'];
+
+/**
  * Shapley-value explanations of some rows: plain data (typed arrays with documented
  * strides), JSON-serialisable with {@link explanationToJSON}.
  *
@@ -52,7 +58,33 @@ export interface Explanation {
   readonly seconds: number;
   /** LIME's local models (method `'lime'` only; then `values` are the local model's weights). */
   readonly lime?: LimeDetails;
+  /** Settings of the sensitivity methods (gradient, smoothgrad, integrated gradients, occlusion). */
+  readonly sensitivity?: SensitivityDetails;
   readonly meta: ExplanationMeta;
+}
+
+/**
+ * Settings of a sensitivity explanation (src/explainers/sensitivity/). For the methods with
+ * a baseline (`gradient-input`, `integrated-gradients`, `occlusion`), `baseValues` is
+ * f(baseline) and each row's efficiency gap is its completeness gap
+ * |Σ φ − (f(x) − f(baseline))|.
+ */
+export interface SensitivityDetails {
+  /** Relative finite-difference step (gradient methods and integrated gradients). */
+  readonly relativeStep?: number;
+  /** The baseline (`'mean of 50 rows'`, `'zeros'`, ...), for the methods that have one. */
+  readonly baseline?: string;
+  /** Integrated gradients: requested steps, rule, tolerance and steps used per row. */
+  readonly steps?: number;
+  readonly rule?: string;
+  readonly tolerance?: number;
+  readonly stepsUsed?: readonly number[];
+  /** SmoothGrad: noise level (fraction of each column's scale) and samples per row. */
+  readonly noise?: number;
+  readonly samples?: number;
+  /** Occlusion: window (players) and stride. */
+  readonly window?: number;
+  readonly stride?: number;
 }
 
 /**
@@ -123,8 +155,14 @@ export interface ExplanationJSON {
     stderr?: number[][];
     exact: boolean;
     converged?: boolean;
-    /** |Σ values − (prediction − base)|; absent for LIME (its weights do not add up to the prediction). */
+    /**
+     * |Σ values − (prediction − base)|; absent for LIME (its weights do not add up to the
+     * prediction) and for gradient and smoothgrad (no baseline). For integrated gradients,
+     * gradient × input and occlusion: the completeness gap against f(baseline).
+     */
     efficiencyGap?: number;
+    /** Integrated gradients: the steps used for this row (after refinement). */
+    steps?: number;
     /** LIME: intercept, local prediction and weighted R² per output, readable conditions per player. */
     intercept?: number[];
     localPrediction?: number[];
@@ -143,6 +181,8 @@ export interface ExplanationJSON {
   version: string;
   /** Every parameter that shaped the result. */
   meta?: ExplanationMetaJSON;
+  /** Sensitivity methods: the settings used. */
+  sensitivity?: SensitivityDetailsJSON;
   /** LIME: the settings used. */
   lime?: {
     kernelWidth: number;
@@ -217,6 +257,9 @@ export function createExplanation(parts: ExplanationParts): Explanation {
   };
 }
 
+/** {@link SensitivityDetails} in JSON (without the per-row steps, which sit in each row). */
+export type SensitivityDetailsJSON = Omit<SensitivityDetails, 'stepsUsed'>;
+
 /** Number of players, outputs. */
 export function dims(e: Explanation): { nPlayers: number; nOutputs: number } {
   return { nPlayers: e.players.length, nOutputs: e.outputs.length };
@@ -252,6 +295,7 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
     let gap = 0;
     for (let o = 0; o < nOutputs; o++) gap = Math.max(gap, efficiencyGap(e, r, o));
     const lime = e.lime;
+    const noGap = lime !== undefined || SENSITIVITY_ONLY_METHODS.includes(e.method);
     const per = (a: Float64Array) => Array.from(a.subarray(r * nOutputs, (r + 1) * nOutputs));
     return {
       index: e.rowIndices[r],
@@ -270,7 +314,10 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
             conditions: [...lime.conditions[r]],
             selected: lime.selected[r].map((s) => [...s]),
           }
-        : { efficiencyGap: gap }),
+        : noGap
+          ? {}
+          : { efficiencyGap: gap }),
+      ...(e.sensitivity?.stepsUsed ? { steps: e.sensitivity.stepsUsed[r] } : {}),
     };
   });
   const m = e.meta;
@@ -303,6 +350,7 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
       threads: m.threads,
       version: m.version,
     },
+    ...(e.sensitivity ? { sensitivity: sensitivityJSON(e.sensitivity) } : {}),
     ...(e.lime
       ? {
           lime: {
@@ -317,6 +365,11 @@ export function explanationToJSON(e: Explanation): ExplanationJSON {
         }
       : {}),
   };
+}
+
+function sensitivityJSON(s: SensitivityDetails): SensitivityDetailsJSON {
+  const { stepsUsed: _, ...rest } = s;
+  return { ...rest };
 }
 
 /**
@@ -392,6 +445,14 @@ export function explanationFromJSON(json: unknown): Explanation {
     modelRows: j.modelRows,
     seconds: j.seconds,
     ...(lime ? { lime } : {}),
+    ...(j.sensitivity
+      ? {
+          sensitivity: {
+            ...j.sensitivity,
+            ...(j.rows.some((r) => r.steps !== undefined) ? { stepsUsed: j.rows.map((r) => r.steps ?? 0) } : {}),
+          },
+        }
+      : {}),
     meta: {
       version: j.version,
       seed: j.seed,

@@ -70,7 +70,7 @@ export function formatTable(e: Explanation, options: ReportOptions = {}): string
   const out: string[] = [];
   const methodText = `${e.method}${e.variant ? ` (${e.variant})` : ''}`;
   out.push(
-    `whybox ${methodText}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
+    `whybox ${methodText}: ${e.nRows} row(s), ${e.players.length} players, ${e.sensitivity ? '' : `${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, `}${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
   );
   for (let r = 0; r < e.nRows; r++) {
     for (let o = 0; o < nOutputs; o++) {
@@ -133,7 +133,7 @@ td.bar{width:240px}td.bar div{height:12px}
 section{margin-bottom:2em}
 </style></head><body>
 <h1>whybox explanation</h1>
-<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.</p>
+<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.sensitivity ? '' : `${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, `}${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.</p>
 ${sections.join('\n')}
 </body></html>
 `;

@@ -8,13 +8,18 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { exactMethod } from './exact.js';
+import { gradientMethod } from './gradient.js';
+import { gradientInputMethod } from './gradient-input.js';
+import { integratedGradientsMethod } from './integrated-gradients.js';
 import { ismMethod } from './ism.js';
 import { kernelMethod } from './kernel.js';
 import { limeMethod } from './lime.js';
+import { occlusionMethod } from './occlusion.js';
 import { optionsOf } from './options.js';
 import { partitionMethod } from './partition.js';
 import { permutationMethod } from './permutation.js';
 import type { MethodRun } from './run.js';
+import { smoothgradMethod } from './smoothgrad.js';
 import type { InputKind, MethodDescriptor, OptionSpec } from './types.js';
 
 /** A registered method. */
@@ -28,6 +33,11 @@ export const METHODS: readonly RegisteredMethod[] = [
   partitionMethod,
   limeMethod,
   ismMethod,
+  gradientMethod,
+  gradientInputMethod,
+  smoothgradMethod,
+  integratedGradientsMethod,
+  occlusionMethod,
 ];
 
 /** The default method of tabular explanations. */

@@ -97,3 +97,5 @@ export {
   spearman,
   stabilityCheck,
 } from './sanity.js';
+export type { SensitivityMethodName, SensitivityMethodOptions } from './sensitivity-methods.js';
+export { sensitivityMethod } from './sensitivity-methods.js';

@@ -1,0 +1,43 @@
+import { SMOOTHGRAD_DEFAULTS, smoothGrad } from '../explainers/sensitivity/gradient.js';
+import type { MethodRun } from './run.js';
+import { RELATIVE_STEP_OPTION, sensitivityInputs } from './sensitivity-options.js';
+import type { MethodDescriptor } from './types.js';
+
+/** `smoothgrad`: the gradient averaged over noisy copies of each row (seeded). Claims none of the Shapley axioms. */
+export const smoothgradMethod: MethodDescriptor<MethodRun> = {
+  name: 'smoothgrad',
+  summary: 'SmoothGrad: the finite-difference gradient averaged over Gaussian-noised copies of each row',
+  kind: 'model',
+  options: [
+    RELATIVE_STEP_OPTION,
+    {
+      name: 'noise',
+      kind: 'number',
+      min: 0,
+      help: "noise sd as a fraction of each column's scale (background sd)",
+      default: String(SMOOTHGRAD_DEFAULTS.noise),
+    },
+    {
+      name: 'samples',
+      kind: 'integer',
+      min: 1,
+      max: 100_000,
+      help: 'noisy copies per row',
+      default: String(SMOOTHGRAD_DEFAULTS.samples),
+    },
+  ],
+  shared: ['inputs'],
+  inputs: ['tabular'],
+  background: 'required',
+  claims: () => [],
+  run: {
+    explainRows: (model, rows, req) =>
+      smoothGrad(model, rows, {
+        ...sensitivityInputs(req),
+        relativeStep: req.options.relativeStep as number | undefined,
+        noise: req.options.noise as number | undefined,
+        samples: req.options.samples as number | undefined,
+        seed: req.seed,
+      }),
+  },
+};
