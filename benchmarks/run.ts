@@ -17,6 +17,7 @@ const ALL = [
   'quality',
   'service',
   'kernel-scale',
+  'tree',
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];

@@ -175,3 +175,9 @@ export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';
 export { Rng } from './sampling/rng.js';
 
 export { VERSION } from './version.js';
+
+// tree ensembles read from ONNX graphs, and TreeSHAP (method 'tree')
+export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
+export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
+export type { PostTransform, TreeEnsemble, TreeMode } from './models/tree-ensemble.js';
+export { predictMargin, readTreeEnsemble, TREE_MODES } from './models/tree-ensemble.js';
