@@ -62,8 +62,9 @@ const rows = { columns, data: applicants.data, nRows: applicants.nRows };
 /** TreeSHAP seconds per row (prepare included, amortised over the rows), median of `reps`. */
 function timeTree(e: TreeEnsemble, bg: ReturnType<typeof createBackground>, reps: number): number {
   const times: number[] = [];
-  treeShapRows(prepareTreeShap(e, bg, players), rows.data, 1); // warm-up
+  treeShapRows(prepareTreeShap(e, bg, players), rows.data, rows.nRows); // warm-up (JIT)
   for (let r = 0; r < reps; r++) {
+    (globalThis as { gc?: () => void }).gc?.();
     const s = performance.now();
     treeShapRows(prepareTreeShap(e, bg, players), rows.data, rows.nRows);
     times.push((performance.now() - s) / 1000 / rows.nRows);
@@ -127,25 +128,30 @@ printTable(
   ],
 );
 
-// 3: scaling of tree
-const scaling: { what: string; value: number; leaves: number; seconds: number }[] = [];
-for (const k of [25, 50, 100, 200]) {
-  if (k > main.trees.length) continue;
-  const e = await readTreeEnsemble(onnxBytes(main, k));
-  scaling.push({ what: 'trees', value: k, leaves: leaves(e), seconds: timeTree(e, bg100, quick ? 1 : 9) });
-}
+// 3: scaling of tree: every configuration timed once per round, rounds interleaved, medians
+type Config = { what: string; value: number; e: TreeEnsemble; bg: ReturnType<typeof createBackground> };
+const configs: Config[] = [];
+for (const k of [25, 50, 100, 200])
+  if (k <= main.trees.length)
+    configs.push({ what: 'trees', value: k, e: await readTreeEnsemble(onnxBytes(main, k)), bg: bg100 });
 for (const depth of quick ? [3, 8] : [3, 6, 8]) {
   const e = depth === 6 ? ens : await readTreeEnsemble(onnxBytes(train_(100, depth)));
-  scaling.push({ what: 'depth', value: depth, leaves: leaves(e), seconds: timeTree(e, bg100, quick ? 1 : 9) });
+  configs.push({ what: 'depth', value: depth, e, bg: bg100 });
 }
-for (const n of [25, 50, 100, 200, 400]) {
-  scaling.push({
-    what: 'background rows',
-    value: n,
-    leaves: leaves(ens),
-    seconds: timeTree(ens, createBackground(bgRows(n)), quick ? 1 : 9),
+for (const n of [25, 50, 100, 200, 400])
+  configs.push({ what: 'background rows', value: n, e: ens, bg: createBackground(bgRows(n)) });
+const configTimes = configs.map(() => [] as number[]);
+for (let round = 0; round < (quick ? 1 : 9); round++)
+  configs.forEach((c, i) => {
+    configTimes[i].push(timeTree(c.e, c.bg, 1));
   });
-}
+const scaling = configs.map((c, i) => ({
+  what: c.what,
+  value: c.value,
+  leaves: leaves(c.e),
+  seconds: median(configTimes[i]),
+  runs: configTimes[i],
+}));
 printTable(
   ['varied', 'value', 'leaves', 'ms/row', 'µs per leaf × bg row'],
   scaling.map((s) => {
