@@ -17,6 +17,9 @@
  *                             on a categorical column, all modes, NaN tracking, 2 targets
  *  - scaled-v3.onnx           Scaler before the ensemble (refused by the reader)
  *  - max-v3.onnx              aggregate MAX (refused by the reader)
+ *  - binary2-v3.onnx          binary classifier whose leaves score both classes (two margins)
+ *  - binary2-base-v3.onnx     the same with two base_values (refused: onnxruntime does not add
+ *                             them per class)
  *
  * Seeded: running it twice gives byte-identical files.
  * Usage: npx tsx scripts/make-tree-fixtures.ts
@@ -374,6 +377,64 @@ const fixtures: Fixture[] = [];
     expect: (row) => [(Math.fround(row[0]) - 1) * 2 <= 0 ? 1 : 2],
     output: 'y',
   });
+  // binary, both classes scored by the leaves: read as two margins; with two base values refused
+  const both: WTree = [
+    { mode: 'BRANCH_LEQ', feature: 0, threshold: 0, trueId: 1, falseId: 2, missingTrue: false },
+    { mode: 'BRANCH_GT', feature: 1, threshold: 0.5, trueId: 3, falseId: 4, missingTrue: true },
+    {
+      weights: [
+        [0, -0.5],
+        [1, 0.5],
+      ],
+    },
+    {
+      weights: [
+        [0, 0.25],
+        [1, -0.75],
+      ],
+    },
+    {
+      weights: [
+        [0, 1],
+        [1, 0.125],
+      ],
+    },
+  ];
+  const bothScores = (row: Float64Array) => {
+    const a = Math.fround(row[0]);
+    const b = Math.fround(row[1]);
+    if (!(a <= 0)) return [-0.5, 0.5];
+    return b > 0.5 || Number.isNaN(b) ? [0.25, -0.75] : [1, 0.125];
+  };
+  for (const withBase of [false, true])
+    fixtures.push({
+      name: withBase ? 'binary2-base-v3' : 'binary2-v3',
+      bytes: buildTreeModel({
+        name: withBase ? 'binary2-base-v3' : 'binary2-v3',
+        inputs: [valueInfo('x', 'float', ['batch', 2])],
+        outputs: [valueInfo('label', 'int64', ['batch']), valueInfo('probabilities', 'float', ['batch', 2])],
+        nodes: [
+          treeNodeV3('classifier', [both, both], 'x', ['label', 'probabilities'], {
+            nTargets: 2,
+            postTransform: 'SOFTMAX',
+            classLabels: [0, 1],
+            baseValues: withBase ? [0.1, 0.2] : undefined,
+          }),
+        ],
+        mlOpset: 3,
+      }),
+      nFeatures: 2,
+      inputType: 'float32',
+      expect: withBase
+        ? null
+        : (row) => {
+            const m = bothScores(row).map((v) => 2 * v);
+            const mx = Math.max(...m);
+            const e = m.map((v) => Math.exp(v - mx));
+            return e.map((v) => v / (e[0] + e[1]));
+          },
+      output: 'probabilities',
+    });
   fixtures.push({
     name: 'max-v3',
     bytes: buildTreeModel({

@@ -169,7 +169,7 @@ export function treeEnsembleFromGraph(graph: OnnxGraph, label = 'the ONNX model'
   }
   const opset = graph.opsets.get(ML) ?? 1;
   const dim = input.dims[1];
-  const parsed = node.opType === 'TreeEnsemble' ? parseV5(node, label) : parseV3(node, label);
+  const parsed = node.opType === 'TreeEnsemble' ? parseV5(node, label) : parseV3(node, label, suggest);
   let nFeatures = typeof dim === 'number' && dim > 0 ? dim : 0;
   for (let k = 0; k < parsed.feature.length; k++) {
     const f = parsed.feature[k];
@@ -243,7 +243,7 @@ function postTransformOf(node: OnnxNode, label: string): PostTransform {
 }
 
 /** TreeEnsembleRegressor / TreeEnsembleClassifier (ai.onnx.ml opsets 1–3). */
-function parseV3(node: OnnxNode, label: string): Parsed {
+function parseV3(node: OnnxNode, label: string, suggest: string): Parsed {
   const classifier = node.opType === 'TreeEnsembleClassifier';
   const treeIds = required(ints(node, 'nodes_treeids'), node, 'nodes_treeids', label);
   const n = treeIds.length;
@@ -297,6 +297,11 @@ function parseV3(node: OnnxNode, label: string): Parsed {
       targetOf = () => 0;
       outputNames = ['margin[1]'];
     } else {
+      if (nClasses === 2 && base.length === 2)
+        // onnxruntime then scores class 1 as base_values[1] + (class-0 sum) and class 0 as its negative
+        throw new ModelError(
+          `${label}: a binary TreeEnsembleClassifier whose leaves score both classes and that has two base_values is combined by onnxruntime in a way that is not the per-class sum of its leaves, so its margins are ambiguous; ${suggest}, or export it with one class scored (class_ids all 0) or without base_values`,
+        );
       nTargets = nClasses;
       baseValues = new Float64Array(nClasses);
       for (let k = 0; k < Math.min(base.length, nClasses); k++) baseValues[k] = base[k];

@@ -24,6 +24,7 @@ const CASES: Record<string, { groups: number[][]; categorical?: number; nan?: bo
   'forest-v3': { groups: [[0], [1], [2], [3]] },
   'gbdt-sigmoid-v3': { groups: [[0, 1], [2], [3]] },
   'random-v5': { groups: [[0], [1], [2], [3]], categorical: 3, nan: true },
+  'binary2-v3': { groups: [[0], [1]], nan: true },
 };
 
 function draw(rng: Rng, d: number, n: number, categorical?: number, nan = false): Float64Array {

@@ -27,6 +27,7 @@ const CASES: Record<string, { transform: (m: number[]) => number[]; categorical?
   'forest-v3': { transform: (m) => m },
   'gbdt-sigmoid-v3': { transform: ([m]) => [sigmoid(m)] },
   'random-v5': { transform: (m) => m, categorical: 3 },
+  'binary2-v3': { transform: softmax },
 };
 
 /**
@@ -144,6 +145,14 @@ describe('readTreeEnsemble + predictMargin', () => {
     const err = await readTreeEnsemble(`${DIR}max-v3.onnx`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);
     expect((err as Error).message).toMatch(/aggregate_function MAX is not additive/);
+  });
+
+  it('refuses a binary classifier scoring both classes with two base_values (onnxruntime does not add them per class)', async () => {
+    const err = await readTreeEnsemble(`${DIR}binary2-base-v3.onnx`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as Error).message).toMatch(/two base_values/);
+    const ok = await readTreeEnsemble(`${DIR}binary2-v3.onnx`);
+    expect(ok.outputNames).toEqual(['margin[0]', 'margin[1]']);
   });
 
   it('refuses a model without a tree ensemble, and bytes that are not ONNX', async () => {
