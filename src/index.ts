@@ -93,6 +93,8 @@ export {
   surrogateToJSON,
   surrogateTree,
 } from './estimators/surrogate-tree.js';
+export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
+export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
@@ -114,7 +116,6 @@ export type {
   LimeDetails,
   Method,
 } from './explanation/explanation.js';
-
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
@@ -163,6 +164,8 @@ export type { InputType, Link, Model, ModelSpec, Rows } from './models/model.js'
 export { selectOutputs } from './models/model.js';
 export type { OnnxModel, OnnxModelOptions, OnnxTensorInfo } from './models/onnx-model.js';
 export { loadOnnx } from './models/onnx-model.js';
+export type { PostTransform, TreeEnsemble, TreeMode } from './models/tree-ensemble.js';
+export { predictMargin, readTreeEnsemble, TREE_MODES } from './models/tree-ensemble.js';
 // parallel
 export type { WorkerPoolOptions } from './parallel/pool.js';
 export { createWorkerPool, WorkerPool } from './parallel/pool.js';
@@ -173,11 +176,4 @@ export { dinucleotideCounts, dinucleotideShuffle } from './sampling/dinucleotide
 export type { LimeDiscretizer } from './sampling/lime-sampler.js';
 export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';
 export { Rng } from './sampling/rng.js';
-
 export { VERSION } from './version.js';
-
-// tree ensembles read from ONNX graphs, and TreeSHAP (method 'tree')
-export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
-export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
-export type { PostTransform, TreeEnsemble, TreeMode } from './models/tree-ensemble.js';
-export { predictMargin, readTreeEnsemble, TREE_MODES } from './models/tree-ensemble.js';
