@@ -43,7 +43,7 @@ export function treesOfModel(model: Model): Promise<ModelTrees> {
 
 async function read(model: Model): Promise<ModelTrees> {
   const spec = model.spec;
-  if (!spec || spec.kind !== 'onnx')
+  if (spec?.kind !== 'onnx')
     throw new ModelError(
       "method 'tree' reads the tree ensemble out of an ONNX model (loadOnnx, or --model FILE.onnx); this model is not an ONNX model — use method 'exact' (up to 24 players) or 'kernel'",
     );

@@ -48,7 +48,7 @@ describe('treesOfModel', () => {
   });
 
   it('refuses a model that is not an ONNX model', async () => {
-    const f = fromFunction((x) => x[0], { nInputs: 2 });
+    const f = fromFunction((x: ArrayLike<number>) => x[0], { nInputs: 2 });
     await expect(treesOfModel(f)).rejects.toBeInstanceOf(ModelError);
     await expect(treesOfModel(f)).rejects.toThrow(/not an ONNX model.*'exact'/);
   });
