@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { definePlayers, type Players, playersFromIndices } from '../../src/data/players.js';
 import { InvalidOptionError, ShapeError } from '../../src/errors.js';
@@ -178,4 +179,95 @@ describe('treeShap (interventional)', () => {
       }),
     ).toThrow(InvalidOptionError);
   });
+});
+
+/** A random ensemble (every mode, NaN tracking, 1–2 targets) from a seed, built directly in flat arrays. */
+function randomEnsemble(seed: number, d: number, nTargets: number): TreeEnsemble {
+  const rng = Rng.fromSeed(seed);
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const mode: number[] = [];
+  const trueChild: number[] = [];
+  const falseChild: number[] = [];
+  const missingTrue: number[] = [];
+  const memberOffsets = [0];
+  const memberValues: number[] = [];
+  const leafOffsets = [0];
+  const leafTarget: number[] = [];
+  const leafWeight: number[] = [];
+  const grow = (depth: number): number => {
+    if (depth >= 4 || (depth > 0 && rng.float() < 0.3)) {
+      for (let t = 0; t < nTargets; t++)
+        if (t === 0 || rng.float() < 0.5) {
+          leafTarget.push(t);
+          leafWeight.push(rng.normal());
+        }
+      leafOffsets.push(leafTarget.length);
+      return -(leafOffsets.length - 1);
+    }
+    const k = feature.length;
+    feature.push(rng.int(d));
+    const m = rng.int(7);
+    mode.push(m);
+    threshold.push(m >= 4 ? rng.int(3) : rng.int(3) - 0.5 + (rng.float() < 0.5 ? 0.5 : 0));
+    missingTrue.push(rng.float() < 0.5 ? 1 : 0);
+    if (m === 6) for (let v = 0; v < 3; v++) if (rng.float() < 0.5) memberValues.push(v);
+    memberOffsets.push(memberValues.length);
+    trueChild.push(0);
+    falseChild.push(0);
+    trueChild[k] = grow(depth + 1);
+    falseChild[k] = grow(depth + 1);
+    return k;
+  };
+  const roots = Array.from({ length: 1 + rng.int(4) }, () => grow(0));
+  return {
+    nFeatures: d,
+    nTargets,
+    roots: Int32Array.from(roots),
+    feature: Int32Array.from(feature),
+    threshold: Float64Array.from(threshold),
+    mode: Uint8Array.from(mode),
+    trueChild: Int32Array.from(trueChild),
+    falseChild: Int32Array.from(falseChild),
+    missingTrue: Uint8Array.from(missingTrue),
+    memberOffsets: Int32Array.from(memberOffsets),
+    memberValues: Float64Array.from(memberValues),
+    leafOffsets: Int32Array.from(leafOffsets),
+    leafTarget: Int32Array.from(leafTarget),
+    leafWeight: Float64Array.from(leafWeight),
+    baseValues: Float64Array.from({ length: nTargets }, () => rng.normal()),
+    splitPrecision: 'float64',
+    outputNames: Array.from({ length: nTargets }, (_, t) => `margin[${t}]`),
+    postTransform: 'NONE',
+    operator: 'random',
+    opset: 0,
+    after: [],
+    folded: [],
+  };
+}
+
+describe('treeShap on random ensembles (property)', () => {
+  test.prop(
+    [fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 2 }), fc.integer(), fc.integer({ min: 1, max: 5 })],
+    {
+      numRuns: 60,
+      seed: 23,
+    },
+  )(
+    'equals brute force on random trees, groups, weighted backgrounds with ties and NaN (1e-9)',
+    (d, nTargets, seed, nb) => {
+      const e = randomEnsemble(seed, d, nTargets);
+      const rng = Rng.fromSeed(seed ^ 0x5bd1e995);
+      // values on a small grid (ties with thresholds and set members) plus NaN
+      const value = () => (rng.float() < 0.15 ? Number.NaN : rng.int(4) - 0.5 * rng.int(2));
+      const bg = background(Float64Array.from({ length: nb * d }, value), nb, d, rng);
+      // random partition of the columns into players
+      const nPlayers = 1 + rng.int(d);
+      const groups: number[][] = Array.from({ length: nPlayers }, (_, p) => [p]);
+      for (let c = nPlayers; c < d; c++) groups[rng.int(nPlayers)].push(c);
+      const x = Float64Array.from({ length: d }, value);
+      const res = treeShap(e, x, bg, playersFromIndices(d, groups));
+      expect(maxAbsDiff(res.values, reference(e, x, bg, groups).flat())).toBeLessThan(1e-9);
+    },
+  );
 });
