@@ -63,36 +63,14 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
-export type { FitTreeOptions, Tree, TreeTask } from './estimators/cart.js';
-export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './estimators/cart.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
-export type { IsmOptions, IsmResult, OneHotInput } from './estimators/ism.js';
-export { inSilicoMutagenesis } from './estimators/ism.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
 export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.js';
-export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './estimators/lime.js';
-export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './estimators/lime.js';
-export type { FeatureSelection } from './estimators/lime-fit.js';
-export { FEATURE_SELECTIONS } from './estimators/lime-fit.js';
 export type { PartitionShapOptions } from './estimators/partition.js';
 export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
-export type {
-  SurrogateFidelity,
-  SurrogateRows,
-  SurrogateRule,
-  SurrogateTree,
-  SurrogateTreeOptions,
-} from './estimators/surrogate-tree.js';
-export {
-  surrogateImportance,
-  surrogateRules,
-  surrogateRulesText,
-  surrogateToJSON,
-  surrogateTree,
-} from './estimators/surrogate-tree.js';
 export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
 export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
 // explanations
@@ -106,9 +84,29 @@ export type {
   SequencePlayers,
   SequenceReference,
 } from './explain-sequences.js';
-export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
+export { checkSequencePlayers, explainSequences } from './explain-sequences.js';
 export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
 export { createExplainer, Explainer } from './explainer.js';
+export type { IsmOptions, IsmResult, OneHotInput } from './explainers/ism.js';
+export { inSilicoMutagenesis } from './explainers/ism.js';
+export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './explainers/lime.js';
+export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './explainers/lime.js';
+export type { FeatureSelection } from './explainers/lime-fit.js';
+export { FEATURE_SELECTIONS } from './explainers/lime-fit.js';
+export type {
+  SurrogateFidelity,
+  SurrogateRows,
+  SurrogateRule,
+  SurrogateTree,
+  SurrogateTreeOptions,
+} from './explainers/surrogate-tree.js';
+export {
+  surrogateImportance,
+  surrogateRules,
+  surrogateRulesText,
+  surrogateToJSON,
+  surrogateTree,
+} from './explainers/surrogate-tree.js';
 export type {
   Explanation,
   ExplanationJSON,
@@ -166,6 +164,8 @@ export type { OnnxModel, OnnxModelOptions, OnnxTensorInfo } from './models/onnx-
 export { loadOnnx } from './models/onnx-model.js';
 export type { PostTransform, TreeEnsemble, TreeMode } from './models/tree-ensemble.js';
 export { predictMargin, readTreeEnsemble, TREE_MODES } from './models/tree-ensemble.js';
+export type { FitTreeOptions, Tree, TreeTask } from './numerics/cart.js';
+export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './numerics/cart.js';
 // parallel
 export type { WorkerPoolOptions } from './parallel/pool.js';
 export { createWorkerPool, WorkerPool } from './parallel/pool.js';
