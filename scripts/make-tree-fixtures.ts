@@ -15,6 +15,7 @@
  *  - gbdt-sigmoid-v3.onnx     a binary GBDT as a regressor followed by a Sigmoid node
  *  - random-v5.onnx           TreeEnsemble (opset 5), random trees with EQ/NEQ/MEMBER splits
  *                             on a categorical column, all modes, NaN tracking, 2 targets
+ *  - credit-gbdt-v3.onnx      binary GBDT (30 rounds, depth 3) on datasets/credit-demo (61 columns)
  *  - scaled-v3.onnx           Scaler before the ensemble (refused by the reader)
  *  - max-v3.onnx              aggregate MAX (refused by the reader)
  *  - binary2-v3.onnx          binary classifier whose leaves score both classes (two margins)
@@ -24,7 +25,7 @@
  * Seeded: running it twice gives byte-identical files.
  * Usage: npx tsx scripts/make-tree-fixtures.ts
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { boost, forest, predictSimple, type SimpleTree } from './lib/gbdt.js';
@@ -344,6 +345,44 @@ const fixtures: Fixture[] = [];
       return out;
     },
     output: 'y',
+  });
+}
+
+// credit: a binary GBDT on the bundled credit data (61 one-hot columns), for the CLI's --schema / --reasons
+{
+  const demo = fileURLToPath(new URL('../datasets/credit-demo/', import.meta.url));
+  const lines = readFileSync(`${demo}train.csv`, 'utf8').trim().split('\n');
+  const d = lines[0].split(',').length;
+  const X = Float64Array.from(lines.slice(1).flatMap((l) => l.split(',').map((v) => Math.fround(Number(v)))));
+  const n = lines.length - 1;
+  const y = readFileSync(`${demo}labels.csv`, 'utf8').trim().split('\n').slice(1).map(Number);
+  const rng = createRandom(707);
+  const b = boost(X, n, d, y, 'binary', { rounds: 30, maxDepth: 3, learningRate: 0.2 }, rng);
+  const trees = b.trees.map((r) => r[0]);
+  const wtrees = trees.map((t) => fromSimpleTree(t, (v) => [[0, v[0]]]));
+  fixtures.push({
+    name: 'credit-gbdt-v3',
+    bytes: buildTreeModel({
+      name: 'credit-gbdt-v3',
+      inputs: [valueInfo('x', 'float', ['batch', d])],
+      outputs: [valueInfo('label', 'int64', ['batch']), valueInfo('probabilities', 'float', ['batch', 2])],
+      nodes: [
+        treeNodeV3('classifier', wtrees, 'x', ['label', 'probabilities'], {
+          nTargets: 2,
+          baseValues: [b.base[0]],
+          postTransform: 'LOGISTIC',
+          classLabels: [0, 1],
+        }),
+      ],
+      mlOpset: 3,
+    }),
+    nFeatures: d,
+    inputType: 'float32',
+    expect: (row) => {
+      const p = sigmoid(b.base[0] + treeSum(trees, row, d));
+      return [1 - p, p];
+    },
+    output: 'probabilities',
   });
 }
 

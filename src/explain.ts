@@ -180,15 +180,21 @@ export function paramsOf(options: Record<string, unknown>): Record<string, unkno
 export async function explain(model: Model, rows: RowsInput, options: ExplainOptions): Promise<Explanation> {
   if (!options || typeof options !== 'object')
     throw new InvalidOptionError('options', 'an object with at least { background }', options);
-  const method = checkMethodOptions(getMethod(options.method ?? DEFAULT_METHOD), options as unknown as Record<string, unknown>);
+  const method = checkMethodOptions(
+    getMethod(options.method ?? DEFAULT_METHOD),
+    options as unknown as Record<string, unknown>,
+  );
   const own = ownOptions(method, options as unknown as Record<string, unknown>);
   if (method.run.explainRows) {
     checkModel(model);
     if (!options.background)
       throw new InvalidOptionError('background', `background rows (method '${method.name}')`, options.background);
+    // explainers of the interventional game (tree) get the weighted, summarised background
+    const interventional = method.shared.includes('interventional');
+    const bg = interventional ? toBackground(options.background, options.backgroundWeights, model.nInputs) : undefined;
     const exp = await method.run.explainRows(model, rows, {
       options: own,
-      background: options.background,
+      background: bg && options.summarize ? summarizeSeeded(bg, options.summarize) : (bg ?? options.background),
       groups: options.groups,
       players: options.players,
       seed: options.seed ?? randomSeed(),

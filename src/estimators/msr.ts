@@ -1,5 +1,5 @@
-import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { boostBinary, MSR_TREES } from '../numerics/boosted-trees.js';
+import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import type { RegressionFit } from '../numerics/regression.js';
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 

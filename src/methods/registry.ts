@@ -15,6 +15,7 @@ import { optionsOf } from './options.js';
 import { partitionMethod } from './partition.js';
 import { permutationMethod } from './permutation.js';
 import type { MethodRun } from './run.js';
+import { treeMethod } from './tree.js';
 import type { InputKind, MethodDescriptor, OptionSpec } from './types.js';
 
 /** A registered method. */
@@ -28,6 +29,7 @@ export const METHODS: readonly RegisteredMethod[] = [
   partitionMethod,
   limeMethod,
   ismMethod,
+  treeMethod,
 ];
 
 /** The default method of tabular explanations. */

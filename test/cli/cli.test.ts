@@ -24,6 +24,7 @@ interface JsonOut {
   evaluations: number;
   modelRows: number;
   seconds: number;
+  meta?: Record<string, unknown>;
   seed: number;
   threads: number;
 }
