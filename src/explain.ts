@@ -190,9 +190,12 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     checkModel(model);
     if (!options.background)
       throw new InvalidOptionError('background', `background rows (method '${method.name}')`, options.background);
+    // explainers of the interventional game (tree) get the weighted, summarised background
+    const interventional = method.shared.includes('interventional');
+    const bg = interventional ? toBackground(options.background, options.backgroundWeights, model.nInputs) : undefined;
     const exp = await method.run.explainRows(model, rows, {
       options: own,
-      background: options.background,
+      background: bg && options.summarize ? summarizeSeeded(bg, options.summarize) : (bg ?? options.background),
       groups: options.groups,
       players: options.players,
       seed: options.seed ?? randomSeed(),

@@ -72,6 +72,8 @@ export type { PartitionShapOptions } from './estimators/partition.js';
 export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
+export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
+export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { checkMethodOptions, explain } from './explain.js';
@@ -194,6 +196,8 @@ export type { InputType, Link, Model, ModelSpec, Rows } from './models/model.js'
 export { selectOutputs } from './models/model.js';
 export type { OnnxModel, OnnxModelOptions, OnnxTensorInfo } from './models/onnx-model.js';
 export { loadOnnx } from './models/onnx-model.js';
+export type { PostTransform, TreeEnsemble, TreeMode } from './models/tree-ensemble.js';
+export { predictMargin, readTreeEnsemble, TREE_MODES } from './models/tree-ensemble.js';
 export type { FitTreeOptions, Tree, TreeTask } from './numerics/cart.js';
 export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './numerics/cart.js';
 export type { OptionalPart } from './optional-deps.js';
@@ -208,5 +212,4 @@ export { dinucleotideCounts, dinucleotideShuffle } from './sampling/dinucleotide
 export type { LimeDiscretizer } from './sampling/lime-sampler.js';
 export { LIME_DISCRETIZERS } from './sampling/lime-sampler.js';
 export { Rng } from './sampling/rng.js';
-
 export { VERSION } from './version.js';

@@ -273,6 +273,13 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
             link,
           )
         : undefined;
+    if (credit && method.name === 'tree' && link !== 'logit')
+      throw new InvalidOptionError(
+        '--link',
+        'logit with --method tree and --schema',
+        link,
+        "TreeSHAP explains the trees' margin, the log-odds of P(class 1): --link logit puts --threshold on that scale",
+      );
     // the score of a decision: the last column left by --output (P(class 1) of two-class probabilities)
     if (credit && model.outputNames.length > 1) model = selectOutputs(model, model.outputNames.length - 1);
     const data = credit ? credit.data : await readCsvFor(dataPath, model, '--data');

@@ -94,6 +94,8 @@ export interface MethodDescriptor<R = unknown> {
   readonly background: 'required' | 'none';
   /** Most players it accepts (exact: 24). */
   readonly maxPlayers?: number;
+  /** What the model must be when not any model (method 'tree': an ONNX tree ensemble); suites over any model skip such methods. */
+  readonly requires?: string;
   /** What its values guarantee for these (resolved) options. */
   claims(options: Record<string, unknown>): readonly Claim[];
   /** Cross-option checks after each option passed its own (`tolerance` needs `budget: 'auto'`...). */

@@ -144,10 +144,12 @@ export function shapleyMethod(name: ShapleyMethodName, options: ShapleyMethodOpt
 /**
  * Every registered tabular method as an {@link AttributionMethod} with the registry's
  * claims: game methods through {@link shapleyMethod}, explainers over a model (LIME...)
- * through {@link fromExplain} — the list the contract suites run over.
+ * through {@link fromExplain} — the list the contract suites run over. Methods that need a
+ * particular kind of model (`requires`, such as `'tree'`) are left out: they cannot explain
+ * the suites' arbitrary models.
  */
 export function registeredMethods(): AttributionMethod[] {
-  return METHODS.filter((m) => m.inputs.includes('tabular')).map((m) =>
+  return METHODS.filter((m) => m.inputs.includes('tabular') && !m.requires).map((m) =>
     m.run.estimate
       ? shapleyMethod(m.name)
       : fromExplain({ name: m.name, explain: { method: m.name }, claims: m.claims({}) }),
