@@ -17,11 +17,8 @@ const ALL = [
   'quality',
   'service',
   'kernel-scale',
-<<<<<<< HEAD
   'sensitivity',
-=======
   'tree',
->>>>>>> tree
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];

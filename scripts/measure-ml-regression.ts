@@ -9,7 +9,7 @@
  * mask and solves by Cholesky. Interleaved runs, medians.
  */
 import MLR from 'ml-regression-multivariate-linear';
-import { cholesky, choleskySolve, normalEquations, symmetrize } from '../src/estimators/linear-algebra.js';
+import { cholesky, choleskySolve, normalEquations, symmetrize } from '../src/numerics/linear-algebra.js';
 import { Rng } from '../src/sampling/rng.js';
 
 const n = 60;

@@ -19,11 +19,8 @@ import { optionsOf } from './options.js';
 import { partitionMethod } from './partition.js';
 import { permutationMethod } from './permutation.js';
 import type { MethodRun } from './run.js';
-<<<<<<< HEAD
 import { smoothgradMethod } from './smoothgrad.js';
-=======
 import { treeMethod } from './tree.js';
->>>>>>> tree
 import type { InputKind, MethodDescriptor, OptionSpec } from './types.js';
 
 /** A registered method. */
@@ -37,15 +34,12 @@ export const METHODS: readonly RegisteredMethod[] = [
   partitionMethod,
   limeMethod,
   ismMethod,
-<<<<<<< HEAD
   gradientMethod,
   gradientInputMethod,
   smoothgradMethod,
   integratedGradientsMethod,
   occlusionMethod,
-=======
   treeMethod,
->>>>>>> tree
 ];
 
 /** The default method of tabular explanations. */
