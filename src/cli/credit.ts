@@ -56,7 +56,7 @@ export interface CreditContext {
 }
 
 /** Statement used for attributes when no `--reasons` file is given. */
-const GENERIC_TEMPLATES = { default: '{label} ({value})', reasons: {} };
+const GENERIC_TEMPLATES = { default: '{label}: {value}', reasons: {} };
 
 /** Loads the schema, templates and raw rows, and validates the credit flags. */
 export async function loadCredit(

@@ -81,7 +81,7 @@ Credit decisions (raw records in, decisions and reasons out):
   --schema SCHEMA.json     raw attributes -> model columns; --data is then a CSV of raw records
                            (header = attribute names; an "id" column names the applicants);
                            each attribute is one player; --background may be raw or encoded
-  --reasons TEMPLATES.json reason statements per attribute (default: "label (value)")
+  --reasons TEMPLATES.json reason statements per attribute (default: "label: value")
   --top K                  at most K reasons per adverse decision (default 4)
   --threshold T            decision threshold on the score (default 0.5; a probability with
                            --link logit)
