@@ -18,7 +18,17 @@ import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
 import { emit, int, oneLine, parseFlags, parseRowList, readCsvFor, UsageError, warner } from './args.js';
 import { runCheck } from './check.js';
-import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
+import type { CreditExtras } from './credit.js';
+import {
+  CREDIT_FLAG_NAMES,
+  CREDIT_FLAGS,
+  CREDIT_USAGE,
+  explainCredit,
+  formatDecisions,
+  loadCredit,
+  loadCreditBackground,
+  renderCredit,
+} from './credit.js';
 import { runEvaluate } from './evaluate.js';
 import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
 import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
@@ -86,7 +96,7 @@ Credit decisions (raw records in, decisions and reasons out):
   --threshold T            decision threshold on the score (default 0.5; a probability with
                            --link logit)
   --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
-  With --schema, the score is the last column of the output chosen by --output (default:
+${CREDIT_USAGE}  With --schema, the score is the last column of the output chosen by --output (default:
   the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per
   row "decisionScore", "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions"
   and "importance"; --format html writes a self-contained report (waterfalls, importance,
@@ -147,6 +157,7 @@ const EXPLAIN_OPTIONS = {
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...LIME_FLAGS,
+  ...CREDIT_FLAGS,
 } as const;
 
 type Flags = {
@@ -225,7 +236,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         throw new UsageError(`--${f} is fixed by the demo; use "whybox explain" for your own files`);
   } else {
     if (flags.schema === undefined)
-      for (const f of ['reasons', 'top', 'threshold', 'adverse'] as const)
+      for (const f of ['reasons', 'top', 'threshold', 'adverse', ...CREDIT_FLAG_NAMES] as const)
         if (flags[f] !== undefined)
           throw new UsageError(`--${f} needs --schema SCHEMA.json (see whybox explain --help)`);
     if (!flags.model) throw new UsageError('missing --model FILE.onnx (see whybox explain --help)');
@@ -342,19 +353,24 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       onWarning: warner(io, quiet),
     };
     let exp: Explanation;
+    let credited: { report: Awaited<ReturnType<typeof explainCredit>>['report']; extras: CreditExtras } | undefined;
     try {
-      exp = await explain(model, rowsToExplain, options);
+      if (credit) {
+        const c = await explainCredit(model, rowsToExplain, options, credit, background, rowIndices);
+        exp = c.exp;
+        credited = c;
+      } else exp = await explain(model, rowsToExplain, options);
     } finally {
       progress.stop();
     }
     if (rowIndices) exp = { ...exp, rowIndices };
     let text: string;
-    if (credit) {
-      const reasons = await creditReport(exp, credit, background);
+    if (credit && credited) {
+      const { report: reasons, extras } = credited;
       text =
         demo && format === 'table'
-          ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit)}`
-          : await renderCredit(exp, reasons, credit, format);
+          ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit, extras)}`
+          : await renderCredit(exp, reasons, credit, format, extras);
     } else text = render(exp, format, demo);
     await emit(text, flags.out, io);
     return 0;

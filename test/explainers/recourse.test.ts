@@ -212,7 +212,7 @@ fcTest.prop([world], { numRuns: 40, seed: 19 })(
     const schema = parseSchema(file, 'fuzz');
     const d = schema.columns.length;
     const model = fromFunction(
-      (x) => {
+      (x: Float64Array) => {
         let s = 0;
         for (let j = 0; j < d; j++) s += weights[j % weights.length] * x[j];
         return s;
@@ -287,7 +287,7 @@ describe('schema recourse fields', () => {
 
   it('a mutable numeric attribute without min/max needs background rows for its range', async () => {
     const schema = parseSchema({ attributes: [{ name: 'x', type: 'numeric', integer: true }] });
-    const model = fromFunction((x) => x[0], { nInputs: 1 });
+    const model = fromFunction((x: Float64Array) => x[0], { nInputs: 1 });
     const rows = encodeRecords(schema, [{ x: 3 }]);
     await expect(recourse(model, rows, { schema, threshold: 0 })).rejects.toThrow(/background rows/);
     const rep = await recourse(model, rows, {
