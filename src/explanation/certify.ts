@@ -274,7 +274,12 @@ function settle(
   }
   const push = (p: number) => sign * exp.values[at(p)];
   const tie = new Set<number>();
-  const separated = (p: number, q: number) => push(p) - push(q) > z * Math.hypot(se(p), se(q));
+  // differences at rounding level (1e-10 of the row's total attribution) are ties, whatever the errors
+  const eps = 1e-10 * total;
+  const separated = (p: number, q: number) => {
+    const gap = push(p) - push(q);
+    return gap > eps && gap > z * Math.hypot(se(p), se(q));
+  };
   for (let k = 0; k + 1 < listed.length; k++)
     if (!separated(listed[k], listed[k + 1])) {
       tie.add(listed[k]);
