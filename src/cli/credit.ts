@@ -17,7 +17,7 @@ import { explain } from '../explain.js';
 import type { RecourseReport } from '../explainers/recourse.js';
 import { RECOURSE_DEFAULTS, recourse } from '../explainers/recourse.js';
 import type { RowCertification } from '../explanation/certify.js';
-import { CERTIFY_Z, certifyReasons } from '../explanation/certify.js';
+import { CERTIFY_Z, certifiedRowJSON, certifyReasons } from '../explanation/certify.js';
 import type { Explanation } from '../explanation/explanation.js';
 import { explanationToJSON } from '../explanation/explanation.js';
 import { globalImportance } from '../explanation/importance.js';
@@ -236,22 +236,7 @@ export async function explainCredit(
 
 /** Per-row JSON fields of the extras (merged into the rows of `--format json`). */
 export function extrasRowJSON(extras: CreditExtras | undefined, r: number): Record<string, unknown> {
-  if (!extras) return {};
-  const out: Record<string, unknown> = {};
-  const c = extras.certification?.[r];
-  if (c) {
-    out.reasonsStable = c.reasonsStable;
-    out.stability = c.stability;
-    if (c.tie) out.tie = c.tie;
-    out.reasonsBudget = c.budget;
-  }
-  const rec = extras.recourse?.rows[r];
-  if (rec) {
-    out.recourse = rec.recourse;
-    out.recourseStatus = rec.status;
-    out.recourseEvaluations = rec.evaluations;
-  }
-  return out;
+  return extras ? certifiedRowJSON(extras, r) : {};
 }
 
 /**

@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../errors.js';
 import { defaultBudget } from '../estimators/kernel.js';
 import type { ExplainOptions, RowsInput } from '../explain.js';
 import { explain } from '../explain.js';
+import type { RecourseReport } from '../explainers/recourse.js';
 import type { Model } from '../models/model.js';
 import type { Explanation } from './explanation.js';
 import type { ReasonOptions, ReasonReport } from './reasons.js';
@@ -299,4 +300,26 @@ function settle(
   }
   const names = [...tie].sort((p, q) => push(q) - push(p) || p - q).map((p) => exp.players[p]);
   return { settled: tie.size === 0, tie: names, noReasons: false };
+}
+
+/** Per-row JSON fields of a certification and a recourse report (`--format json`, the service): `reasonsStable`, `stability`, `tie`, `reasonsBudget`, `recourse`, `recourseStatus`, `recourseEvaluations`. */
+export function certifiedRowJSON(
+  res: { certification?: RowCertification[]; recourse?: RecourseReport },
+  r: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const c = res.certification?.[r];
+  if (c) {
+    out.reasonsStable = c.reasonsStable;
+    out.stability = c.stability;
+    if (c.tie) out.tie = c.tie;
+    out.reasonsBudget = c.budget;
+  }
+  const rec = res.recourse?.rows[r];
+  if (rec) {
+    out.recourse = rec.recourse;
+    out.recourseStatus = rec.status;
+    out.recourseEvaluations = rec.evaluations;
+  }
+  return out;
 }
