@@ -108,13 +108,34 @@ export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
 export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
 export { createExplainer, Explainer } from './explainer.js';
 export type {
+  Counterfactual,
+  RecourseChange,
+  RecourseOptions,
+  RecourseReport,
+  RowRecourse,
+} from './explainers/recourse.js';
+export { RECOURSE_DEFAULTS, recourse, recourseViolations } from './explainers/recourse.js';
+export type {
+  CertifiedReasons,
+  CertifyOptions,
+  CertifySettings,
+  ExplainReasonsOptions,
+  RowCertification,
+} from './explanation/certify.js';
+export {
+  CERTIFY_MAX_FACTOR,
+  CERTIFY_Z,
+  certifiedRowJSON,
+  certifyReasons,
+  explainReasons,
+} from './explanation/certify.js';
+export type {
   Explanation,
   ExplanationJSON,
   ExplanationMeta,
   LimeDetails,
   Method,
 } from './explanation/explanation.js';
-
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
@@ -139,6 +160,7 @@ export type {
 } from './explanation/reasons.js';
 export {
   backgroundBaselines,
+  categoryLabel,
   loadReasonTemplates,
   parseReasonTemplates,
   REASON_TOLERANCE,
