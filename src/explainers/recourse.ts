@@ -247,13 +247,16 @@ export async function recourse(
       buf.set(x, at);
       for (const [l, v] of set) encodeInto(levers[l].attr, v, buf, at);
     };
+    // evaluations kept for the final verifying call on the reported rows
+    const reserve = Math.min(count, budget - 1);
+    const limit = budget - reserve;
     /** Scores the sets not seen yet (within the budget); returns each set's score (NaN when over budget). */
     const evaluate = async (sets: ChangeSet[]): Promise<number[]> => {
       const fresh: { set: ChangeSet; k: string }[] = [];
       const keys = sets.map(key);
       const pending = new Set<string>();
       keys.forEach((k, i) => {
-        if (!seen.has(k) && !pending.has(k) && fresh.length < budget - used) {
+        if (!seen.has(k) && !pending.has(k) && fresh.length < limit - used) {
           pending.add(k);
           fresh.push({ set: sets[i], k });
         }
@@ -296,7 +299,7 @@ export async function recourse(
       .map((set, i) => ({ set, m: margin(singleScores[i]) }))
       .filter((s) => !Number.isNaN(s.m) && s.m < 0)
       .sort((p, q) => q.m - p.m);
-    for (let depth = 2; depth <= maxChanges && used < budget && found.size < 4 * count; depth++) {
+    for (let depth = 2; depth <= maxChanges && used < limit && found.size < 4 * count; depth++) {
       const next: ChangeSet[] = [];
       const width = RECOURSE_DEFAULTS.beamWidth;
       // one state per distinct attribute set keeps the beam diverse
@@ -327,7 +330,7 @@ export async function recourse(
 
     // 3. seeded random search over change sets (DiCE's random sampler), while few are found
     const helpful = order.filter((li) => gain[li] > 0 || ranked[li].length > 0);
-    const share = Math.floor((budget - used) / 2);
+    const share = Math.floor((limit - used) / 2);
     const stopAt = used + share;
     while (used < stopAt && found.size < 2 * count && helpful.length > 0) {
       const batch: ChangeSet[] = [];
@@ -360,7 +363,7 @@ export async function recourse(
       .slice(0, 4 * count);
     const improved = new Map<string, { set: ChangeSet; score: number }>();
     for (const c of candidates) {
-      if (used >= budget) {
+      if (used >= limit) {
         improved.set(key(c.set), c);
         continue;
       }
@@ -420,7 +423,7 @@ export async function recourse(
       let sc = s;
       // drop changes that are not needed (largest cost first)
       let dropped = true;
-      while (dropped && set.size > 1 && used < budget) {
+      while (dropped && set.size > 1 && used < limit) {
         dropped = false;
         const one = (li: number) => costOf(new Map([[li, set.get(li) as string | number]]));
         const byCost = [...set.keys()].sort((p, q) => one(q) - one(p) || p - q);
@@ -445,7 +448,7 @@ export async function recourse(
         const to = set.get(li) as number;
         let good = Math.round((to - from) / l.step); // steps of the favourable value
         let bad = 0; // the applicant's own value is not enough (the other changes alone failed)
-        while (Math.abs(good - bad) > 1 && used < budget) {
+        while (Math.abs(good - bad) > 1 && used < limit) {
           const mid = Math.trunc((good + bad) / 2);
           const t = new Map(set);
           t.set(li, snap(l.attr, from + mid * l.step));
