@@ -256,9 +256,13 @@ const certResults: Record<string, unknown> = {};
     `\ncertified reasons (demo MLP, its ${adverse.nRows} adverse applicants, ${SEEDS} seeds, background 20 k-means medoids, z 3, cap 16x the start; 1 thread):`,
   );
   console.log(
-    'start budget   marked stable  stable with identical top-4 over seeds  rows identical over seeds  median budget / default  uncertified rows identical  seconds',
+    'method        start budget   marked stable  stable with identical top-4 over seeds  rows identical over seeds  median budget / default  uncertified rows identical  seconds',
   );
-  for (const start of [defaultBudget, 256]) {
+  for (const [method, start] of [
+    ['kernel', defaultBudget],
+    ['kernel', 256],
+    ['permutation', 256],
+  ] as const) {
     const sets: string[][] = [];
     const stable: boolean[][] = [];
     const budgets: number[] = [];
@@ -266,9 +270,9 @@ const certResults: Record<string, unknown> = {};
     const t0 = performance.now();
     for (let seed = 0; seed < SEEDS; seed++) {
       const res = await certifyReasons(
-        (r, budget) => explain(model, r, { background: certBackground, players, seed, budget, threads: 1 }),
+        (r, budget) => explain(model, r, { background: certBackground, players, seed, budget, method, threads: 1 }),
         adverse,
-        { schema, templates, background: certBackground, budget: start },
+        { schema, templates, background: certBackground, budget: start, method },
       );
       const key = (d: { reasons: { attribute: string }[] }) =>
         d.reasons
@@ -284,6 +288,7 @@ const certResults: Record<string, unknown> = {};
           players,
           seed,
           budget: start,
+          method,
           threads: 1,
         });
         plain.push(reasonCodes(e, { schema, templates, background: certBackground }).decisions.map(key));
@@ -304,6 +309,7 @@ const certResults: Record<string, unknown> = {};
     budgets.sort((a, b) => a - b);
     const median = budgets[Math.floor(budgets.length / 2)];
     const row = {
+      method,
       startBudget: start,
       rows: adverse.nRows,
       seeds: SEEDS,
@@ -316,9 +322,9 @@ const certResults: Record<string, unknown> = {};
       uncertifiedRowsIdentical: plain.length > 0 ? plainIdentical / adverse.nRows : undefined,
       seconds,
     };
-    certResults[`start ${start}`] = row;
+    certResults[`${method} start ${start}`] = row;
     console.log(
-      `${String(start).padEnd(13)}  ${`${(row.markedStable * 100).toFixed(1)}%`.padStart(13)}  ${`${(row.stableIdentical * 100).toFixed(1)}%`.padStart(38)}  ${`${(row.rowsIdentical * 100).toFixed(1)}%`.padStart(25)}  ${row.medianBudgetOverDefault.toFixed(2).padStart(23)}  ${row.uncertifiedRowsIdentical === undefined ? '(= certified start)'.padStart(26) : `${(row.uncertifiedRowsIdentical * 100).toFixed(1)}%`.padStart(26)}  ${seconds.toFixed(0).padStart(7)}`,
+      `${method.padEnd(12)}  ${String(start).padEnd(13)}  ${`${(row.markedStable * 100).toFixed(1)}%`.padStart(13)}  ${`${(row.stableIdentical * 100).toFixed(1)}%`.padStart(38)}  ${`${(row.rowsIdentical * 100).toFixed(1)}%`.padStart(25)}  ${row.medianBudgetOverDefault.toFixed(2).padStart(23)}  ${row.uncertifiedRowsIdentical === undefined ? '(= certified start)'.padStart(26) : `${(row.uncertifiedRowsIdentical * 100).toFixed(1)}%`.padStart(26)}  ${seconds.toFixed(0).padStart(7)}`,
     );
   }
   await model.close();
