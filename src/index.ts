@@ -94,6 +94,14 @@ export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './explai
 export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './explainers/lime.js';
 export type { FeatureSelection } from './explainers/lime-fit.js';
 export { FEATURE_SELECTIONS } from './explainers/lime-fit.js';
+export type {
+  Counterfactual,
+  RecourseChange,
+  RecourseOptions,
+  RecourseReport,
+  RowRecourse,
+} from './explainers/recourse.js';
+export { RECOURSE_DEFAULTS, recourse, recourseViolations } from './explainers/recourse.js';
 // local sensitivity methods (finite differences over any model)
 export type {
   BaselineSpec,
@@ -126,6 +134,20 @@ export {
   surrogateToJSON,
   surrogateTree,
 } from './explainers/surrogate-tree.js';
+export type {
+  CertifiedReasons,
+  CertifyOptions,
+  CertifySettings,
+  ExplainReasonsOptions,
+  RowCertification,
+} from './explanation/certify.js';
+export {
+  CERTIFY_MAX_FACTOR,
+  CERTIFY_Z,
+  certifiedRowJSON,
+  certifyReasons,
+  explainReasons,
+} from './explanation/certify.js';
 export type {
   Explanation,
   ExplanationJSON,
@@ -165,6 +187,7 @@ export type {
 } from './explanation/reasons.js';
 export {
   backgroundBaselines,
+  categoryLabel,
   loadReasonTemplates,
   parseReasonTemplates,
   REASON_TOLERANCE,

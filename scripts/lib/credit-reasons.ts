@@ -31,7 +31,29 @@ export const NUMERIC_RANGES: Readonly<Record<string, readonly [number, number]>>
  */
 export const PROTECTED = ['personal_status', 'age', 'foreign_worker'] as const;
 
-/** The schema file: every attribute, with its label, range and protection. */
+/**
+ * Recourse settings of the schema: attributes an applicant cannot change (the past, time,
+ * circumstances) are `mutable: false`; protected ones are never changed anyway. Numeric
+ * attributes that may move one way only carry a `direction`; the credit amount moves in 50 DM steps.
+ */
+export const RECOURSE_FIELDS: Readonly<Record<string, Record<string, unknown>>> = {
+  credit_history: { mutable: false },
+  employment: { mutable: false },
+  residence_since: { mutable: false },
+  property: { mutable: false },
+  housing: { mutable: false },
+  job: { mutable: false },
+  people_liable: { mutable: false },
+  credit_amount: { direction: 'decrease', step: 50 },
+  existing_credits: { direction: 'decrease' },
+};
+
+/** A readable label of a level name (`real_estate` → `real estate`, `a/b` → `a or b`). */
+export function levelLabel(level: string): string {
+  return level.replace(/_/g, ' ').replace(/\//g, ' or ');
+}
+
+/** The schema file: every attribute, with its label, range, protection and recourse settings. */
 export function demoSchema(
   attrs: readonly DemoAttr[],
   columns: readonly string[],
@@ -44,9 +66,18 @@ export function demoSchema(
     attributes: attrs.map((a) => {
       const label = a.meaning.charAt(0).toUpperCase() + a.meaning.slice(1);
       const prot = (PROTECTED as readonly string[]).includes(a.name) ? { protected: true } : {};
-      if (a.kind === 'categorical') return { name: a.name, type: 'categorical', label, categories: a.labels, ...prot };
+      const rec = RECOURSE_FIELDS[a.name] ?? {};
+      if (a.kind === 'categorical')
+        return {
+          name: a.name,
+          type: 'categorical',
+          label,
+          categories: (a.labels ?? []).map((l) => (levelLabel(l) === l ? l : { value: l, label: levelLabel(l) })),
+          ...prot,
+          ...rec,
+        };
       const [min, max] = ranges[a.name];
-      return { name: a.name, type: 'numeric', label, min, max, integer: true, ...prot };
+      return { name: a.name, type: 'numeric', label, min, max, integer: true, ...prot, ...rec };
     }),
     columns,
     policy: { unknownCategory: 'error', missing: 'error', outOfRange: 'error' },

@@ -18,7 +18,17 @@ import { loadOnnx } from '../models/onnx-model.js';
 import { VERSION } from '../version.js';
 import { emit, int, oneLine, parseFlags, parseRowList, readCsvFor, UsageError, warner } from './args.js';
 import { runCheck } from './check.js';
-import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
+import type { CreditExtras } from './credit.js';
+import {
+  CREDIT_FLAG_NAMES,
+  CREDIT_FLAGS,
+  CREDIT_USAGE,
+  explainCredit,
+  formatDecisions,
+  loadCredit,
+  loadCreditBackground,
+  renderCredit,
+} from './credit.js';
 import { runEvaluate } from './evaluate.js';
 import { methodFlagConfig, methodOptionsFromFlags, methodUsage } from './method-flags.js';
 import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
@@ -75,12 +85,12 @@ Credit decisions (raw records in, decisions and reasons out):
   --schema SCHEMA.json     raw attributes -> model columns; --data is then a CSV of raw records
                            (header = attribute names; an "id" column names the applicants);
                            each attribute is one player; --background may be raw or encoded
-  --reasons TEMPLATES.json reason statements per attribute (default: "label (value)")
+  --reasons TEMPLATES.json reason statements per attribute (default: "label: value")
   --top K                  at most K reasons per adverse decision (default 4)
   --threshold T            decision threshold on the score (default 0.5; a probability with
                            --link logit)
   --adverse higher|lower   which side of the threshold is adverse (default higher: P(bad))
-  With --schema, the score is the last column of the output chosen by --output (default:
+${CREDIT_USAGE}  With --schema, the score is the last column of the output chosen by --output (default:
   the probability output, i.e. P(class 1) of a two-class classifier). --format json adds per
   row "decisionScore", "decision", "reasons" and "audit", and top-level "baseline", "reasonOptions"
   and "importance"; --format html writes a self-contained report (waterfalls, importance,
@@ -133,6 +143,7 @@ const EXPLAIN_OPTIONS = {
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...methodFlagConfig(),
+  ...CREDIT_FLAGS,
 } as const;
 
 type Flags = {
@@ -211,7 +222,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         throw new UsageError(`--${f} is fixed by the demo; use "whybox explain" for your own files`);
   } else {
     if (flags.schema === undefined)
-      for (const f of ['reasons', 'top', 'threshold', 'adverse'] as const)
+      for (const f of ['reasons', 'top', 'threshold', 'adverse', ...CREDIT_FLAG_NAMES] as const)
         if (flags[f] !== undefined)
           throw new UsageError(`--${f} needs --schema SCHEMA.json (see whybox explain --help)`);
     if (!flags.model) throw new UsageError('missing --model FILE.onnx (see whybox explain --help)');
@@ -318,19 +329,24 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       onWarning: warner(io, quiet),
     };
     let exp: Explanation;
+    let credited: { report: Awaited<ReturnType<typeof explainCredit>>['report']; extras: CreditExtras } | undefined;
     try {
-      exp = await explain(model, rowsToExplain, options);
+      if (credit) {
+        const c = await explainCredit(model, rowsToExplain, options, credit, background, rowIndices);
+        exp = c.exp;
+        credited = c;
+      } else exp = await explain(model, rowsToExplain, options);
     } finally {
       progress.stop();
     }
     if (rowIndices) exp = { ...exp, rowIndices };
     let text: string;
-    if (credit) {
-      const reasons = await creditReport(exp, credit, background);
+    if (credit && credited) {
+      const { report: reasons, extras } = credited;
       text =
         demo && format === 'table'
-          ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit)}`
-          : await renderCredit(exp, reasons, credit, format);
+          ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit, extras)}`
+          : await renderCredit(exp, reasons, credit, format, extras);
     } else text = render(exp, format, demo);
     await emit(text, flags.out, io);
     return 0;

@@ -54,11 +54,20 @@ export type AttributeFile =
       impute?: number;
       protected?: boolean;
       label?: string;
+      /** Recourse may change it (a `protected` attribute never is). @defaultValue true */
+      mutable?: boolean;
+      /** Recourse: which way it may change. @defaultValue 'any' */
+      direction?: 'increase' | 'decrease' | 'any';
+      /** Recourse: changes are multiples of this. @defaultValue 1 for `integer` attributes, else (max − min) / 100, else `std` / 10 */
+      step?: number;
+      /** Recourse: the cost of a change is |to − from| / scale. @defaultValue the background's median absolute deviation (as DiCE), else `std` */
+      scale?: number;
     }
   | {
       name: string;
       type: 'categorical';
-      categories: (string | number | boolean)[];
+      /** Category values, or `{ "value", "label" }` objects (the label is shown in reason statements and reports). */
+      categories: (string | number | boolean | { value: string | number | boolean; label: string })[];
       /**
        * One-hot columns, one per category in order (or per non-reference category).
        * @defaultValue `"<name>=<category>"`
@@ -70,6 +79,8 @@ export type AttributeFile =
       impute?: string | number | boolean;
       protected?: boolean;
       label?: string;
+      /** Recourse may change it (a `protected` attribute never is). @defaultValue true */
+      mutable?: boolean;
     };
 
 /**
@@ -118,6 +129,14 @@ export interface NumericAttribute {
   readonly max?: number;
   readonly integer: boolean;
   readonly impute?: number;
+  /** Recourse may change it: the file's `mutable` (default true), and never when `protected`. */
+  readonly mutable: boolean;
+  /** Recourse: which way it may change. */
+  readonly direction: 'increase' | 'decrease' | 'any';
+  /** Recourse: granularity of changes, when the schema gives one. */
+  readonly step?: number;
+  /** Recourse: cost scale of changes, when the schema gives one. */
+  readonly scale?: number;
   /** Index of its column in `schema.columns`. */
   readonly columnIndices: readonly number[];
 }
@@ -130,6 +149,10 @@ export interface CategoricalAttribute {
   readonly protected: boolean;
   /** Categories as strings (numbers and booleans in the file are stringified). */
   readonly categories: readonly string[];
+  /** Display label per category (the category itself unless the schema gives a label). */
+  readonly categoryLabels: readonly string[];
+  /** Recourse may change it: the file's `mutable` (default true), and never when `protected`. */
+  readonly mutable: boolean;
   /** The model columns of the attribute (one per category, or per non-reference category). */
   readonly columns: readonly string[];
   /** Per category: index into `columns`, or -1 for the reference category. */
@@ -211,7 +234,19 @@ export function parseSchema(json: string | SchemaFile | unknown, source = 'schem
       fail(`${here}.protected`, `must be true or false; got ${describe(o.protected)}`);
     if (o.label !== undefined && typeof o.label !== 'string')
       fail(`${here}.label`, `must be a string; got ${describe(o.label)}`);
-    const common = { name, label: (o.label as string | undefined) ?? name, protected: o.protected === true };
+    if (o.mutable !== undefined && typeof o.mutable !== 'boolean')
+      fail(`${here}.mutable`, `must be true or false; got ${describe(o.mutable)}`);
+    if (o.mutable === true && o.protected === true)
+      fail(
+        `${here}.mutable`,
+        'is true but the attribute is protected: recourse never changes a protected attribute; drop "mutable" or set it to false',
+      );
+    const common = {
+      name,
+      label: (o.label as string | undefined) ?? name,
+      protected: o.protected === true,
+      mutable: o.mutable !== false && o.protected !== true,
+    };
     const claim = (col: string, field: string) => {
       const prev = columnOwner.get(col);
       if (prev !== undefined)
@@ -237,6 +272,10 @@ export function parseSchema(json: string | SchemaFile | unknown, source = 'schem
           'protected',
           'label',
           'description',
+          'mutable',
+          'direction',
+          'step',
+          'scale',
         ],
         here,
         fail,
@@ -259,6 +298,16 @@ export function parseSchema(json: string | SchemaFile | unknown, source = 'schem
       const max = numField('max');
       if (min !== undefined && max !== undefined && min > max) fail(here, `has min ${min} above max ${max}`);
       const impute = numField('impute') ?? (o.mean !== undefined ? mean : undefined);
+      if (o.direction !== undefined && !['increase', 'decrease', 'any'].includes(o.direction as string))
+        fail(`${here}.direction`, `must be "increase", "decrease" or "any"; got ${describe(o.direction)}`);
+      const step = numField('step');
+      if (step !== undefined && !(step > 0))
+        fail(`${here}.step`, `must be > 0 (the granularity of changes); got ${step}`);
+      if (step !== undefined && o.integer === true && !Number.isInteger(step))
+        fail(`${here}.step`, `must be a whole number for an integer attribute; got ${step}`);
+      const scale = numField('scale');
+      if (scale !== undefined && !(scale > 0))
+        fail(`${here}.scale`, `must be > 0 (a change costs |to - from| / scale); got ${scale}`);
       const column = (o.column as string | undefined) ?? name;
       claim(column, 'column');
       partial.push({
@@ -271,19 +320,50 @@ export function parseSchema(json: string | SchemaFile | unknown, source = 'schem
         max,
         integer: o.integer === true,
         impute,
+        direction: (o.direction as 'increase' | 'decrease' | 'any' | undefined) ?? 'any',
+        ...(step !== undefined ? { step } : {}),
+        ...(scale !== undefined ? { scale } : {}),
       });
     } else if (o.type === 'categorical') {
       checkKeys(
         o,
-        ['name', 'type', 'categories', 'columns', 'reference', 'impute', 'protected', 'label', 'description'],
+        [
+          'name',
+          'type',
+          'categories',
+          'columns',
+          'reference',
+          'impute',
+          'protected',
+          'label',
+          'description',
+          'mutable',
+        ],
         here,
         fail,
       );
       if (!Array.isArray(o.categories) || o.categories.length === 0)
         fail(`${here}.categories`, `must be a non-empty array of category names; got ${describe(o.categories)}`);
+      const isValue = (c: unknown) =>
+        typeof c === 'string' || typeof c === 'boolean' || (typeof c === 'number' && Number.isFinite(c));
+      const categoryLabels: string[] = [];
       const categories = (o.categories as unknown[]).map((c, k) => {
-        if (typeof c !== 'string' && typeof c !== 'boolean' && !(typeof c === 'number' && Number.isFinite(c)))
-          fail(`${here}.categories[${k}]`, `must be a string (or a number/boolean); got ${describe(c)}`);
+        if (isObject(c)) {
+          const e = c as Record<string, unknown>;
+          checkKeys(e, ['value', 'label'], `${here}.categories[${k}]`, fail);
+          if (!isValue(e.value))
+            fail(`${here}.categories[${k}].value`, `must be a string (or a number/boolean); got ${describe(e.value)}`);
+          if (typeof e.label !== 'string' || e.label === '')
+            fail(`${here}.categories[${k}].label`, `must be a non-empty string; got ${describe(e.label)}`);
+          categoryLabels.push(e.label as string);
+          return String(e.value);
+        }
+        if (!isValue(c))
+          fail(
+            `${here}.categories[${k}]`,
+            `must be a string (or a number/boolean, or {"value", "label"}); got ${describe(c)}`,
+          );
+        categoryLabels.push(String(c));
         return String(c);
       });
       const dup = categories.find((c, k) => categories.indexOf(c) !== k);
@@ -318,7 +398,16 @@ export function parseSchema(json: string | SchemaFile | unknown, source = 'schem
       });
       let k = 0;
       const categoryColumn = categories.map((c) => (c === reference ? -1 : k++));
-      partial.push({ ...common, type: 'categorical', categories, columns, categoryColumn, reference, impute });
+      partial.push({
+        ...common,
+        type: 'categorical',
+        categories,
+        categoryLabels,
+        columns,
+        categoryColumn,
+        reference,
+        impute,
+      });
     } else fail(`${here}.type`, `must be "numeric" or "categorical"; got ${describe(o.type)}`);
   });
 

@@ -426,13 +426,23 @@ function render(
       { file: templates.source },
     );
   const values: Record<string, string> = {
-    value: showValue(value),
-    baseline: baseline === undefined ? '' : showValue(baseline),
+    value: showValue(categoryLabel(a, value)),
+    baseline: baseline === undefined ? '' : showValue(categoryLabel(a, baseline)),
     label: a.label,
     attribute: a.name,
     code: entry?.code ?? '',
   };
   return t.replace(/\{([^{}]*)\}/g, (_, k: string) => values[k] ?? `{${k}}`);
+}
+
+/**
+ * The display form of a raw value: a categorical attribute's category label (schema
+ * `categories: [{ "value", "label" }]`), else the value itself.
+ */
+export function categoryLabel(a: Attribute, value: string | number | null): string | number | null {
+  if (a.type !== 'categorical' || typeof value !== 'string') return value;
+  const k = a.categories.indexOf(value);
+  return k >= 0 ? (a.categoryLabels?.[k] ?? value) : value;
 }
 
 function showValue(v: string | number | null): string {

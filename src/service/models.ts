@@ -40,7 +40,7 @@ export interface ServedModel {
 }
 
 /** Statements for attributes without templates (the CLI's generic ones). */
-const GENERIC_TEMPLATES = { default: '{label} ({value})', reasons: {} };
+const GENERIC_TEMPLATES = { default: '{label}: {value}', reasons: {} };
 
 /** Loads every configured model (sharing `pool`); closes what was loaded when one fails. */
 export async function loadModels(

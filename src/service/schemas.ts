@@ -119,6 +119,27 @@ export function explainBody(limits: Limits) {
         }),
       ),
       ...options,
+      certify: Type.Optional(
+        Type.Boolean({ description: 'with top: raise the budget until the reasons are settled, or report the tie' }),
+      ),
+      recourse: Type.Optional(
+        Type.Union(
+          [
+            Type.Boolean(),
+            Type.Object(
+              {
+                count: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+                maxChanges: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+                budget: Type.Optional(Type.Integer({ minimum: 2, maximum: 20000 })),
+              },
+              { additionalProperties: false },
+            ),
+          ],
+          {
+            description: 'with top: verified counterfactuals per adverse row (true, or { count, maxChanges, budget })',
+          },
+        ),
+      ),
     },
     { additionalProperties: false },
   );
@@ -132,6 +153,8 @@ export type ExplainBodyT = {
   output?: number | string;
   top?: number;
   timeoutMs?: number;
+  certify?: boolean;
+  recourse?: boolean | { count?: number; maxChanges?: number; budget?: number };
 } & Record<string, unknown>;
 
 /** Body of POST /v1/models/{name}/predict. */
@@ -194,6 +217,30 @@ export const ExplanationSchema = Type.Object(
           ),
         ),
         audit: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with top: audit record' })),
+        reasonsStable: Type.Optional(Type.Boolean({ description: 'with certify' })),
+        stability: Type.Optional(Type.String({ description: 'with certify: exact | separated | tie | no-reasons' })),
+        tie: Type.Optional(Type.Array(Type.String(), { description: 'with certify: attributes left tied' })),
+        reasonsBudget: Type.Optional(Type.Integer({ description: 'with certify: budget the reasons come from' })),
+        recourse: Type.Optional(
+          Type.Array(
+            Type.Object({
+              changes: Type.Array(
+                Type.Object({
+                  attribute: Type.String(),
+                  from: Type.Union([Type.String(), Type.Number(), Type.Null()]),
+                  to: Type.Union([Type.String(), Type.Number()]),
+                }),
+              ),
+              score: Type.Number(),
+              cost: Type.Number(),
+            }),
+            { description: 'with recourse: verified counterfactuals (each scored by the model)' },
+          ),
+        ),
+        recourseStatus: Type.Optional(
+          Type.String({ description: 'with recourse: found | none-within-budget | not-needed' }),
+        ),
+        recourseEvaluations: Type.Optional(Type.Integer()),
       }),
     ),
     baseline: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with top' })),

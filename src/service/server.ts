@@ -14,6 +14,7 @@ import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import { defaultBudget } from '../estimators/kernel.js';
 import { checkMethodOptions } from '../explain.js';
 import type { Explainer, ExplainerCallOptions, ExplainerRows } from '../explainer.js';
+import { certifiedRowJSON } from '../explanation/certify.js';
 import { explanationToJSON } from '../explanation/explanation.js';
 import { globalImportance } from '../explanation/importance.js';
 import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
@@ -22,6 +23,7 @@ import type { WorkerPool } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
 import { resolveLimits } from './config.js';
+import { creditExplain } from './credit-extras.js';
 import { Metrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { QueueFullError, WorkQueue } from './queue.js';
@@ -313,6 +315,13 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
             : `top: model ${JSON.stringify(served.name)} has no schema, so no reason codes (they name raw attributes); configure "schema" and "reasons"`,
           'top',
         );
+      if ((body.certify !== undefined || body.recourse !== undefined) && body.top === undefined)
+        throw new HttpError(
+          400,
+          'VALIDATION',
+          'certify and recourse need top (they extend the reason codes of a schema model)',
+          body.certify !== undefined ? 'certify' : 'recourse',
+        );
       if (body.top !== undefined && body.output !== undefined)
         throw new HttpError(
           400,
@@ -350,6 +359,33 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           );
       }
       const timeoutMs = body.timeoutMs ?? limits.timeoutMs;
+      if ((body.certify || body.recourse) && reasons && body.top !== undefined) {
+        const top = body.top;
+        const input =
+          'records' in rows
+            ? ex.encode(rows.records)
+            : { data: Float64Array.from((rows as number[][]).flat()), nRows: (rows as number[][]).length };
+        const res = await guarded(reply, timeoutMs, (signal) =>
+          creditExplain(
+            ex,
+            reasons,
+            input,
+            { ...(given as ExplainerCallOptions), method: method.name, seed: body.seed, signal },
+            { top, certify: body.certify, recourse: body.recourse },
+            limits.maxBudget,
+          ),
+        );
+        metrics.observeModelRows(served.name, res.exp.modelRows, res.exp.nRows);
+        const json = reasonsToJSON(explanationToJSON(res.exp), res.report);
+        json.rows = json.rows.map((row, r) => ({ ...row, ...certifiedRowJSON(res, r) }));
+        return reply.type('application/json').send(
+          JSON.stringify({
+            ...json,
+            ...(res.recourse ? { recourseOptions: res.recourse.options } : {}),
+            importance: globalImportance(res.exp),
+          }),
+        );
+      }
       const exp = await guarded(reply, timeoutMs, (signal) =>
         ex.explain(rows, {
           ...(given as ExplainerCallOptions),

@@ -218,3 +218,130 @@ describe('whybox demo shows reason codes', () => {
     }
   });
 });
+
+describe('whybox explain --schema --recourse / --certify', () => {
+  interface RecourseJson {
+    rows: {
+      index: number;
+      decision: string;
+      decisionScore: number;
+      recourse?: {
+        changes: { attribute: string; from: unknown; to: string | number }[];
+        score: number;
+        cost: number;
+      }[];
+      recourseStatus?: string;
+      recourseEvaluations?: number;
+      reasonsStable?: boolean;
+      stability?: string;
+      tie?: string[];
+      reasonsBudget?: number;
+      reasons: { attribute: string; statement: string; value: unknown }[];
+    }[];
+    recourseOptions?: { count: number; maxChanges: number; budget: number };
+    certify?: { z: number };
+  }
+
+  it('--recourse: every counterfactual of every adverse applicant re-scores favourable with the scorecard, inside the schema', async () => {
+    const { loadSchema } = await import('../../src/data/schema.js');
+    const { encodeRecords, loadRawCsv } = await import('../../src/data/encoder.js');
+    const { loadOnnx } = await import('../../src/models/onnx-model.js');
+    const schema = await loadSchema(SCHEMA);
+    const table = await loadRawCsv(RAW);
+    const model = await loadOnnx(MODEL, { select: [1] });
+    try {
+      const r = await run(
+        ...base('--recourse', '--recourse-count', '2', '--max-changes', '2', '--format', 'json', '--rows', '1,0,4'),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as RecourseJson;
+      expect(j.recourseOptions).toMatchObject({ count: 2, maxChanges: 2, budget: 2000 });
+      expect(j.rows.map((x) => x.index)).toEqual([1, 0, 4]);
+      const adverse = j.rows.filter((x) => x.decision === 'adverse');
+      expect(adverse.length).toBeGreaterThan(0);
+      for (const row of j.rows) {
+        expect(row.recourseStatus).toBe(row.decision === 'adverse' ? 'found' : 'not-needed');
+        for (const cf of row.recourse ?? []) {
+          expect(cf.changes.length).toBeLessThanOrEqual(2);
+          const rec: Record<string, string | number> = { ...table.records[row.index] };
+          for (const ch of cf.changes) {
+            const a = schema.attributes.find((x) => x.name === ch.attribute);
+            expect(a?.mutable).toBe(true);
+            expect(String(ch.from)).toBe(rec[ch.attribute]);
+            rec[ch.attribute] = ch.to;
+          }
+          const [s] = await model.predict(encodeRecords(schema, [rec]).data, 1);
+          expect(s).toBeCloseTo(cf.score, 12);
+          expect(s).toBeLessThanOrEqual(0.5);
+        }
+      }
+      const text = await run(...base('--recourse', '--rows', '0'));
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/what would change the decision \(each verified by the model\):\n {4}a\) /);
+      const html = await tmp.write('r.html', '');
+      expect((await run(...base('--recourse', '--format', 'html', '--out', html))).code).toBe(0);
+      const page = await readFile(html, 'utf8');
+      expect(page).toMatch(/<div class="recourse" data-recourse="\d">/);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('--certify: per row reasonsStable, stability and the budget used; same seed, same output', async () => {
+    const a = await run(...base('--certify', '--format', 'json'));
+    expect(a.code, a.stderr).toBe(0);
+    const j = JSON.parse(a.stdout) as RecourseJson;
+    expect(j.certify).toEqual({ z: 3 });
+    for (const row of j.rows) {
+      expect(typeof row.reasonsStable).toBe('boolean');
+      expect(row.reasonsBudget).toBeGreaterThanOrEqual(300);
+      expect(row.reasonsBudget).toBeLessThanOrEqual(16 * 300);
+      if (row.decision === 'favorable') expect(row.stability).toBe('no-reasons');
+      else expect(row.reasonsStable).toBe(row.stability !== 'tie');
+      if (row.stability === 'tie') expect(row.tie?.length).toBeGreaterThan(0);
+    }
+    const b = await run(...base('--certify', '--format', 'json'));
+    const strip = (s: string) => s.replace(/"seconds": [\d.e-]+/g, '');
+    expect(strip(b.stdout)).toBe(strip(a.stdout));
+    const text = await run(...base('--certify', '--rows', '0'));
+    expect(text.stdout).toMatch(/reasons stable: (yes|NO)/);
+  });
+
+  it('generic statements use the schema labels of categories', async () => {
+    const argv = base('--format', 'json').filter((x, i, all) => x !== '--reasons' && all[i - 1] !== '--reasons');
+    const r = await run(...argv);
+    expect(r.code, r.stderr).toBe(0);
+    const { loadSchema } = await import('../../src/data/schema.js');
+    const schema = await loadSchema(SCHEMA);
+    let categorical = 0;
+    for (const row of (JSON.parse(r.stdout) as RecourseJson).rows)
+      for (const reason of row.reasons) {
+        const a = schema.attributes.find((x) => x.name === reason.attribute);
+        if (a?.type !== 'categorical') continue;
+        const label = a.categoryLabels[a.categories.indexOf(reason.value as string)];
+        expect(reason.statement).toBe(`${a.label}: ${label}`);
+        if (label !== reason.value) categorical++;
+      }
+    expect(categorical).toBeGreaterThan(0);
+  });
+
+  it('bad recourse / certify flags exit 2 with one clear line', async () => {
+    const cases: [string[], RegExp][] = [
+      [base('--max-changes', '2'), /--max-changes needs --recourse/],
+      [base('--recourse-count', '2'), /--recourse-count needs --recourse/],
+      [base('--recourse', '--recourse-count', '0'), /--recourse-count must be an integer >= 1/],
+      [base('--recourse', '--max-changes', 'x'), /--max-changes must be an integer/],
+      [base('--certify-z', '2'), /--certify-z needs --certify/],
+      [base('--certify', '--certify-z', '-1'), /--certify-z must be a number > 0/],
+      [base('--certify', '--budget', 'auto'), /--budget must be a number \(or unset\) with --certify/],
+      [base('--certify', '--method', 'partition'), /method must be 'kernel', 'permutation' or 'exact' with certify/],
+      [['explain', '--model', MODEL, '--data', `${DIR}applicants.csv`, '--recourse'], /--recourse needs --schema/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^whybox: [^\n]+\n$/);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});

@@ -1,10 +1,13 @@
 import { decodeValue } from '../../data/encoder.js';
 import type { Schema } from '../../data/schema.js';
+import type { RecourseReport } from '../../explainers/recourse.js';
 import type { Link } from '../../models/model.js';
+import type { RowCertification } from '../certify.js';
 import type { Explanation } from '../explanation.js';
 import type { GlobalImportance } from '../importance.js';
 import { globalImportance } from '../importance.js';
 import type { ReasonReport } from '../reasons.js';
+import { categoryLabel } from '../reasons.js';
 import { esc } from '../report.js';
 import { renderSvg } from './render.js';
 import type { VegaLiteSpec } from './specs.js';
@@ -21,6 +24,10 @@ export interface CreditHtmlOptions {
   link?: Link;
   /** Decisions drawn as waterfalls (adverse ones first, then in row order). @defaultValue 10 */
   maxWaterfalls?: number;
+  /** Recourse of the same rows ({@link recourse}), shown next to the reasons. @defaultValue none */
+  recourse?: RecourseReport;
+  /** Certification of the reasons ({@link certifyReasons}), shown next to them. @defaultValue none */
+  certification?: readonly RowCertification[];
 }
 
 /**
@@ -96,9 +103,42 @@ ${svgs.get(id)}
                   `<li data-attribute="${esc(x.attribute)}" data-contribution="${x.contribution}">${x.code ? `<span class="code">${esc(x.code)}</span> ` : ''}${esc(x.statement)} <span class="contrib">${esc(signed(x.contribution))}</span></li>`,
               )
               .join('')}</ol>`;
+      const cert = options.certification?.[r];
+      const stability =
+        cert && cert.stability !== 'no-reasons'
+          ? `<p class="stability" data-stable="${cert.reasonsStable}">${
+              cert.stability === 'exact'
+                ? 'Reasons stable: exact values.'
+                : cert.reasonsStable
+                  ? `Reasons stable: set and order separated by their standard errors (budget ${cert.budget}).`
+                  : `Reasons <b>not settled</b>: tie between ${esc((cert.tie ?? []).map(label).join(', '))} (budget ${cert.budget}).`
+            }</p>`
+          : '';
+      const rec = options.recourse?.rows[r];
+      const recourse =
+        rec && rec.decision === 'adverse'
+          ? rec.recourse.length === 0
+            ? `<p class="recourse none" data-recourse="0">No change of at most ${options.recourse?.options.maxChanges} attributes found that makes the decision favourable (${rec.evaluations} model evaluations).</p>`
+            : `<div class="recourse" data-recourse="${rec.recourse.length}"><p>What would change the decision (each verified by the model):</p><ol>${rec.recourse
+                .map(
+                  (cf) =>
+                    `<li data-score="${cf.score}" data-cost="${cf.cost}">${cf.changes
+                      .map((ch) => {
+                        const a = schema.attributes.find((x) => x.name === ch.attribute);
+                        const show = (v: string | number | null) => showValue(a ? categoryLabel(a, v) : v);
+                        return `<span class="change" data-attribute="${esc(ch.attribute)}">${esc(label(ch.attribute))}: ${esc(show(ch.from))} → <b>${esc(show(ch.to))}</b></span>`;
+                      })
+                      .join(
+                        '; ',
+                      )} <span class="contrib">(score ${esc(fmt(cf.score))}${esc(prob(cf.score))})</span></li>`,
+                )
+                .join('')}</ol></div>`
+          : '';
       return `<section class="decision ${dec.decision}" id="decision-${r}" data-row="${dec.index}" data-decision="${dec.decision}" data-score="${dec.decisionScore}">
 <h3>${esc(who(dec.index))}: <span class="verdict">${dec.decision === 'adverse' ? 'ADVERSE' : 'favorable'}</span> — score ${esc(fmt(dec.decisionScore))}${esc(prob(dec.decisionScore))}</h3>
 ${reasons}
+${stability}
+${recourse}
 ${waterfallRows.has(r) ? figure(`waterfall-${r}`, exp.lime ? `Waterfall of the LIME local model: from its intercept by the weights of the attributes, largest first, to its local prediction (weighted R² ${fmt(exp.lime.score[r * exp.outputs.length])}); LIME weights do not add up to the score.` : 'Waterfall: from the base value (expected score over the background) to this score, largest contributions first.') : ''}
 </section>`;
     })
@@ -131,6 +171,8 @@ ${waterfallRows.has(r) ? figure(`waterfall-${r}`, exp.lime ? `Waterfall of the L
     decisions: report.decisions,
     baseline: report.baseline,
     importance,
+    ...(options.recourse ? { recourse: options.recourse.rows } : {}),
+    ...(options.certification ? { certification: options.certification } : {}),
   };
   const nAdverse = report.decisions.filter((x) => x.decision === 'adverse').length;
   return `<!doctype html>
