@@ -93,6 +93,9 @@ export {
   surrogateToJSON,
   surrogateTree,
 } from './estimators/surrogate-tree.js';
+export { AUTO_MAX_DEPTH, FIDELITY_THRESHOLDS, fidelityWarning } from './estimators/surrogate-tree.js';
+export type { PruningStep } from './estimators/tree-pruning.js';
+export { pruneTree, pruningPath } from './estimators/tree-pruning.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
@@ -124,7 +127,8 @@ export { renderSvg } from './explanation/plots/render.js';
 export type { LogoData, LogoOptions } from './explanation/plots/sequence-logo.js';
 export { positionTrackSvg, sequenceLogoSvg } from './explanation/plots/sequence-logo.js';
 export type { VegaLiteSpec, WaterfallBar, WaterfallOptions } from './explanation/plots/specs.js';
-export { beeswarmSpec, importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
+export { importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
+export * from './explanation/plots/index.js';
 export type {
   AdverseDirection,
   AuditRecord,
