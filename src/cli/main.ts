@@ -355,7 +355,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         demo && format === 'table'
           ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit)}`
           : await renderCredit(exp, reasons, credit, format);
-    } else text = render(exp, format, demo);
+    } else text = format === 'html' ? await formatHtml(exp) : render(exp, format, demo);
     await emit(text, flags.out, io);
     return 0;
   } finally {
@@ -365,7 +365,6 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
 
 function render(e: Explanation, format: string, demo: boolean): string {
   if (format === 'json') return `${JSON.stringify(explanationToJSON(e), null, 2)}\n`;
-  if (format === 'html') return formatHtml(e);
   if (!demo) return formatTable(e);
   const lines = [
     'whybox demo: synthetic credit applicants (datasets/credit-demo), MLP 61 inputs -> P(bad)',
