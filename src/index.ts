@@ -87,13 +87,15 @@ export type {
   SurrogateTreeOptions,
 } from './estimators/surrogate-tree.js';
 export {
+  AUTO_MAX_DEPTH,
+  FIDELITY_THRESHOLDS,
+  fidelityWarning,
   surrogateImportance,
   surrogateRules,
   surrogateRulesText,
   surrogateToJSON,
   surrogateTree,
 } from './estimators/surrogate-tree.js';
-export { AUTO_MAX_DEPTH, FIDELITY_THRESHOLDS, fidelityWarning } from './estimators/surrogate-tree.js';
 export type { PruningStep } from './estimators/tree-pruning.js';
 export { pruneTree, pruningPath } from './estimators/tree-pruning.js';
 // explanations
@@ -123,12 +125,12 @@ export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
 export { formatCreditHtml } from './explanation/plots/credit-report.js';
+export * from './explanation/plots/index.js';
 export { renderSvg } from './explanation/plots/render.js';
 export type { LogoData, LogoOptions } from './explanation/plots/sequence-logo.js';
 export { positionTrackSvg, sequenceLogoSvg } from './explanation/plots/sequence-logo.js';
 export type { VegaLiteSpec, WaterfallBar, WaterfallOptions } from './explanation/plots/specs.js';
 export { importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
-export * from './explanation/plots/index.js';
 export type {
   AdverseDirection,
   AuditRecord,

@@ -144,6 +144,8 @@ const EXPLAIN_OPTIONS = {
   reference: { type: 'string' },
   shuffles: { type: 'string' },
   orders: { type: 'string' },
+  'output-names': { type: 'string' },
+  'position-offset': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...LIME_FLAGS,

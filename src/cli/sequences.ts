@@ -46,6 +46,8 @@ export const SEQUENCE_ONLY_FLAGS = [
   'reference',
   'shuffles',
   'orders',
+  'output-names',
+  'position-offset',
 ] as const;
 /** Flags of `whybox explain` that the sequence mode refuses (tabular only). */
 const TABULAR_ONLY_FLAGS = [
@@ -83,6 +85,11 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   --orders K               partition: average K sampled hierarchy orders instead of every
                            context (much cheaper for long sequences; e.g. 16 for L = 1000)
   --format json|table|html table: top segments marked under the sequence; html: sequence logos
+                           and the mean attribution profile per class
+  --output-names A,B,C     names of the explained outputs (classes) in the reports and JSON,
+                           e.g. EI,IE,N (default: the model's output names)
+  --position-offset K      number positions from an anchor: the first letter is K+1, skipping
+                           0 when negative (-30: -30..-1, 1..30; default 0: 1..L)
   Also: --seed, --output, --link, --threads, --out, --rows, --batch-rows, --quiet.
 `;
 
@@ -128,6 +135,18 @@ export async function runSequences(
   const batchRows = flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1);
   const link = resolveLink(flags.link, '--link');
   const quiet = flags.quiet === true;
+  const outputNames =
+    typeof flags['output-names'] === 'string' ? flags['output-names'].split(',').map((x) => x.trim()) : undefined;
+  if (outputNames?.some((x) => x === ''))
+    throw new InvalidOptionError(
+      '--output-names',
+      'comma-separated non-empty names, e.g. EI,IE,N',
+      flags['output-names'],
+    );
+  const positionOffset =
+    flags['position-offset'] === undefined
+      ? undefined
+      : int(String(flags['position-offset']), '--position-offset', Number.MIN_SAFE_INTEGER);
 
   let onnx: OnnxModel | undefined;
   try {
@@ -197,12 +216,20 @@ export async function runSequences(
     } finally {
       bar?.stop();
     }
+    if (outputNames && outputNames.length !== exp.outputs.length)
+      throw new InvalidOptionError(
+        '--output-names',
+        `${exp.outputs.length} names, one per explained output (${exp.outputs.join(', ')})`,
+        flags['output-names'],
+      );
+    if (outputNames) exp = { ...exp, outputs: outputNames };
+    const report = { positionOffset };
     const text =
       format === 'json'
         ? `${JSON.stringify(sequenceExplanationToJSON(exp), null, 2)}\n`
         : format === 'html'
-          ? formatSequenceHtml(exp)
-          : formatSequenceText(exp);
+          ? await formatSequenceHtml(exp, report)
+          : formatSequenceText(exp, report);
     await emit(text, flags.out, io);
     return 0;
   } finally {

@@ -89,7 +89,11 @@ export async function runSurrogate(args: readonly string[], io: Io, signal: Abor
   const options: SurrogateTreeOptions = {
     task,
     maxDepth:
-      flags['max-depth'] === undefined ? 4 : flags['max-depth'] === 'auto' ? 'auto' : int(flags['max-depth'], '--max-depth', 1),
+      flags['max-depth'] === undefined
+        ? 4
+        : flags['max-depth'] === 'auto'
+          ? 'auto'
+          : int(flags['max-depth'], '--max-depth', 1),
     ccpAlpha: flags['ccp-alpha'] === undefined ? undefined : nonNegative(flags['ccp-alpha'], '--ccp-alpha'),
     augment: flags.augment === undefined ? undefined : int(flags.augment, '--augment', 1),
     threshold: flags.threshold === undefined ? undefined : finite(flags.threshold, '--threshold'),

@@ -284,7 +284,10 @@ export async function surrogateTree(
     y2.set(ytrain);
     for (let k = 0; k < augment; k++) y2[nTrain + k] = targetOf(sout, k, nOut, task, outIndex);
     const w2 = wTrain
-      ? Float64Array.from({ length: nTrain + augment }, (_, i) => (wTrain as Float64Array)[i < nTrain ? i : synth.parent[i - nTrain]])
+      ? Float64Array.from(
+          { length: nTrain + augment },
+          (_, i) => (wTrain as Float64Array)[i < nTrain ? i : synth.parent[i - nTrain]],
+        )
       : undefined;
     const withAug = fitPruned(X2, y2, w2, nTrain, d, fitOptions, {
       auto,
@@ -295,7 +298,14 @@ export async function surrogateTree(
     });
     augmentation = {
       rows: augment,
-      fidelityWithout: fidelityOf(tree, nHold > 0 ? Xhold : Xtrain, nHold > 0 ? yhold : ytrain, nHold > 0 ? nHold : nTrain, classes, threshold),
+      fidelityWithout: fidelityOf(
+        tree,
+        nHold > 0 ? Xhold : Xtrain,
+        nHold > 0 ? yhold : ytrain,
+        nHold > 0 ? nHold : nTrain,
+        classes,
+        threshold,
+      ),
     };
     tree = withAug.tree;
     pruning = withAug.pruning;
@@ -461,13 +471,17 @@ function fitPruned(
       else if (i < nReal) valid.push(i);
     }
     const Xk = new Float64Array(train.length * d);
-    train.forEach((i, j) => Xk.set(X.subarray(i * d, (i + 1) * d), j * d));
+    train.forEach((i, j) => {
+      Xk.set(X.subarray(i * d, (i + 1) * d), j * d);
+    });
     const yk = Float64Array.from(train, (i) => y[i]);
     const wk = w ? Float64Array.from(train, (i) => (w as Float64Array)[i]) : undefined;
     const tk = fitTree(Xk, train.length, d, yk, { ...fit, sampleWeights: wk });
     const pk = pruningPath(tk);
     const Xv = new Float64Array(valid.length * d);
-    valid.forEach((i, j) => Xv.set(X.subarray(i * d, (i + 1) * d), j * d));
+    valid.forEach((i, j) => {
+      Xv.set(X.subarray(i * d, (i + 1) * d), j * d);
+    });
     cands.forEach((a, c) => {
       const pred = treePredict(pruneTree(tk, a, pk), Xv, valid.length);
       valid.forEach((i, j) => {
@@ -528,7 +542,12 @@ export function fidelityOf(
       if (pred[i] >= threshold === y[i] >= threshold) same++;
       if (y[i] >= threshold) above++;
     }
-    return { rows: n, r2, rmse: Math.sqrt(sse / n), decision: { threshold, agreement: same / n, modelAbove: above / n } };
+    return {
+      rows: n,
+      r2,
+      rmse: Math.sqrt(sse / n),
+      decision: { threshold, agreement: same / n, modelAbove: above / n },
+    };
   }
   const K = tree.nValues;
   const support = new Float64Array(K);

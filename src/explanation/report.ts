@@ -162,9 +162,14 @@ ${rows}
       const imp = globalImportance(e, o);
       const what = e.lime ? 'LIME weight' : 'contribution';
       const figs = [
-        await makeFigure(`bar-${o}`, 'bar', importanceSpec(imp, { title: `Mean |${what}| to ${e.outputs[o]} over ${e.nRows} rows` }), {
-          caption: `Mean |${what}| per player over the rows.`,
-        }),
+        await makeFigure(
+          `bar-${o}`,
+          'bar',
+          importanceSpec(imp, { title: `Mean |${what}| to ${e.outputs[o]} over ${e.nRows} rows` }),
+          {
+            caption: `Mean |${what}| per player over the rows.`,
+          },
+        ),
         await makeFigure(`beeswarm-${o}`, 'beeswarm', beeswarmSpec(e, imp, { o }), {
           caption: `One dot per row at its ${what}; numeric players coloured by value (blue low, red high), categorical (one-hot) players by category ordered by mean effect.`,
         }),
@@ -181,13 +186,16 @@ ${rows}
       if (!e.lime)
         figs.push(
           await makeFigure(`decision-${o}`, 'decision', decisionSpec(e, imp, { o }), {
-            caption: 'Each line is one row: from the base value (bottom) through the cumulative contributions to its prediction (top).',
+            caption:
+              'Each line is one row: from the base value (bottom) through the cumulative contributions to its prediction (top).',
           }),
         );
-      overall.push(`<section class="overall"><h2>Over all ${e.nRows} rows — ${esc(e.outputs[o])}</h2>\n${figs.map(figureHtml).join('\n')}</section>`);
+      overall.push(
+        `<section class="overall"><h2>Over all ${e.nRows} rows — ${esc(e.outputs[o])}</h2>\n${figs.map(figureHtml).join('\n')}</section>`,
+      );
     }
   const limeNote = e.lime
-    ? ' LIME weights are the local linear model\'s coefficients; they do not add up to prediction − base value.'
+    ? " LIME weights are the local linear model's coefficients; they do not add up to prediction − base value."
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>whybox explanation</title>

@@ -103,7 +103,8 @@ export async function formatCreditHtml(
   if (exp.nRows >= 5)
     globals.push(
       await makeFigure('dependence', 'dependence', dependenceSpec(exp, importance, many), {
-        caption: 'Contribution against value for the four most important attributes, coloured by the attribute that interacts most with each.',
+        caption:
+          'Contribution against value for the four most important attributes, coloured by the attribute that interacts most with each.',
       }),
       await makeFigure('decision', 'decision', decisionSpec(exp, importance, { ...many, threshold }), {
         caption: `Each line is one applicant (up to 200): from the base value at the bottom, adding the contributions of the attributes from the least to the most important, to its score at the top.`,

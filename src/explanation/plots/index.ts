@@ -1,8 +1,9 @@
 /** The plotting module: every report's plots, as Vega-Lite specs and SVG (see figure.ts). */
-export type { Figure, PlotKind } from './figure.js';
-export { figureHtml, jsonForHtml, makeFigure, PLOT_KINDS, plotSvg, REPORT_CSS, tagSvg } from './figure.js';
+
 export type { FeatureOptions, PlayerFeature } from './features.js';
 export { midRanks, playerFeature, strongestInteraction, swarm } from './features.js';
+export type { Figure, PlotKind } from './figure.js';
+export { figureHtml, jsonForHtml, makeFigure, PLOT_KINDS, plotSvg, REPORT_CSS, tagSvg } from './figure.js';
 export type { LimeBar } from './lime-plot.js';
 export { limeBars, limeSpec } from './lime-plot.js';
 export type {

@@ -180,7 +180,11 @@ export interface DependencePanel {
 }
 
 /** The panels of {@link dependenceSpec}: per top player, its value and contribution per row, coloured by its strongest interaction. */
-export function dependencePanels(e: Explanation, imp: GlobalImportance, options: DependenceOptions = {}): DependencePanel[] {
+export function dependencePanels(
+  e: Explanation,
+  imp: GlobalImportance,
+  options: DependenceOptions = {},
+): DependencePanel[] {
   const o = options.o ?? 0;
   const features: PlayerFeature[] = e.players.map((_, p) => playerFeature(e, p, options));
   return imp.players.slice(0, options.players ?? 4).map((name) => {
@@ -224,7 +228,13 @@ export function dependenceSpec(e: Explanation, imp: GlobalImportance, options: D
         x:
           f === 'numeric'
             ? { field: 'x', type: 'quantitative', title: 'value', scale: { zero: false } }
-            : { field: 'x', type: 'nominal', sort: order, title: 'category (by mean effect)', axis: { labelAngle: -40, labelLimit: 120 } },
+            : {
+                field: 'x',
+                type: 'nominal',
+                sort: order,
+                title: 'category (by mean effect)',
+                axis: { labelAngle: -40, labelLimit: 120 },
+              },
         y: { field: 'contribution', type: 'quantitative', title: `contribution to ${e.outputs[o]}` },
         color: {
           field: 't',
@@ -251,7 +261,9 @@ export function dependenceSpec(e: Explanation, imp: GlobalImportance, options: D
   });
   return {
     $schema: SCHEMA_URL,
-    title: options.title ?? `Dependence: contribution against value for the top ${panels.length} players (colour: the strongest interacting player)`,
+    title:
+      options.title ??
+      `Dependence: contribution against value for the top ${panels.length} players (colour: the strongest interacting player)`,
     columns: 2,
     concat: panels,
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
@@ -353,7 +365,11 @@ export function heatmapSpec(e: Explanation, imp: GlobalImportance, options: Heat
         width,
         height: 22 * shown.length,
         data: { values: cells },
-        transform: [{ calculate: 'datum.k + 1', as: 'k2' }, { calculate: 'datum.rank - 0.5', as: 'y1' }, { calculate: 'datum.rank + 0.5', as: 'y2' }],
+        transform: [
+          { calculate: 'datum.k + 1', as: 'k2' },
+          { calculate: 'datum.rank - 0.5', as: 'y1' },
+          { calculate: 'datum.rank + 0.5', as: 'y2' },
+        ],
         mark: { type: 'rect', aria: false },
         encoding: {
           x: { ...x, axis: { title: 'rows', labels: false, ticks: false, grid: false } },
@@ -404,7 +420,8 @@ export function decisionSpec(e: Explanation, imp: GlobalImportance, options: Dec
   const rest = imp.players.slice(maxPlayers);
   // bottom to top: (the rest), least important ... most important
   const steps: { name: string; players: number[] }[] = [];
-  if (rest.length) steps.push({ name: `(${rest.length} other players)`, players: rest.map((n) => e.players.indexOf(n)) });
+  if (rest.length)
+    steps.push({ name: `(${rest.length} other players)`, players: rest.map((n) => e.players.indexOf(n)) });
   for (const n of [...top].reverse()) steps.push({ name: n, players: [e.players.indexOf(n)] });
   const nRows = Math.min(e.nRows, options.maxRows ?? 200);
   const points: { row: number; j: number; x: number; prediction: number }[] = [];
@@ -421,7 +438,10 @@ export function decisionSpec(e: Explanation, imp: GlobalImportance, options: Dec
       hi = Math.max(hi, at);
     });
   }
-  const labels = ['base value', ...steps.map((s) => (options.labels && !s.name.startsWith('(') ? options.labels(s.name) : s.name))];
+  const labels = [
+    'base value',
+    ...steps.map((s) => (options.labels && !s.name.startsWith('(') ? options.labels(s.name) : s.name)),
+  ];
   const base = e.baseValues[o];
   const rules = [
     { what: `base value ${fmt(base)}`, x: base, j: 0 },
@@ -441,7 +461,12 @@ export function decisionSpec(e: Explanation, imp: GlobalImportance, options: Dec
         data: { values: points },
         mark: { type: 'line', strokeWidth: 1, opacity: 0.7 },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: e.outputs[o], scale: { domain: [x0, x1], nice: false, zero: false } },
+          x: {
+            field: 'x',
+            type: 'quantitative',
+            title: e.outputs[o],
+            scale: { domain: [x0, x1], nice: false, zero: false },
+          },
           y: {
             field: 'j',
             type: 'quantitative',
@@ -456,7 +481,10 @@ export function decisionSpec(e: Explanation, imp: GlobalImportance, options: Dec
             scale: { domain: [Math.min(...preds), Math.max(...preds)], range: [DOWN, '#7c3cbd', UP] },
             legend: { title: e.outputs[o], orient: 'bottom', direction: 'horizontal', gradientLength: 160 },
           },
-          tooltip: [{ field: 'row', type: 'quantitative' }, { field: 'prediction', type: 'quantitative', format: '.4g' }],
+          tooltip: [
+            { field: 'row', type: 'quantitative' },
+            { field: 'prediction', type: 'quantitative', format: '.4g' },
+          ],
         },
       },
       {
@@ -467,7 +495,11 @@ export function decisionSpec(e: Explanation, imp: GlobalImportance, options: Dec
       {
         data: { values: rules },
         mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, color: '#333' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'j', type: 'quantitative' }, text: { field: 'what' } },
+        encoding: {
+          x: { field: 'x', type: 'quantitative' },
+          y: { field: 'j', type: 'quantitative' },
+          text: { field: 'what' },
+        },
       },
     ],
   };
@@ -496,12 +528,24 @@ export function forceSegments(e: Explanation, r: number, options: FeatureOptions
   const out: ForceSegment[] = [];
   let at = pred;
   for (const p of byAbs.filter((q) => phi[q] > 0)) {
-    out.push({ player: e.players[p], label: `${e.players[p]} = ${valueText(e, r, p, options.schema)}`, contribution: phi[p], start: at - phi[p], end: at });
+    out.push({
+      player: e.players[p],
+      label: `${e.players[p]} = ${valueText(e, r, p, options.schema)}`,
+      contribution: phi[p],
+      start: at - phi[p],
+      end: at,
+    });
     at -= phi[p];
   }
   at = pred;
   for (const p of byAbs.filter((q) => phi[q] < 0)) {
-    out.push({ player: e.players[p], label: `${e.players[p]} = ${valueText(e, r, p, options.schema)}`, contribution: phi[p], start: at, end: at - phi[p] });
+    out.push({
+      player: e.players[p],
+      label: `${e.players[p]} = ${valueText(e, r, p, options.schema)}`,
+      contribution: phi[p],
+      start: at,
+      end: at - phi[p],
+    });
     at -= phi[p];
   }
   return out;
@@ -534,7 +578,8 @@ export function forceSpec(e: Explanation, r: number, options: FeatureOptions & {
   const xEnc = { type: 'quantitative', scale: { domain: [x0, x1], nice: false, zero: false } };
   return {
     $schema: SCHEMA_URL,
-    title: options.title ?? `Force plot, row ${e.rowIndices[r]}: ${e.outputs[o]} ${fmt(pred)} from base value ${fmt(base)}`,
+    title:
+      options.title ?? `Force plot, row ${e.rowIndices[r]}: ${e.outputs[o]} ${fmt(pred)} from base value ${fmt(base)}`,
     width: 640,
     height: 110,
     layer: [
@@ -546,7 +591,12 @@ export function forceSpec(e: Explanation, r: number, options: FeatureOptions & {
           x2: { field: 'end' },
           y: { value: 28 },
           y2: { value: 52 },
-          color: { field: 'direction', type: 'nominal', scale: { domain: ['raises', 'lowers'], range: [UP, DOWN] }, legend: { title: 'contribution', orient: 'bottom', direction: 'horizontal' } },
+          color: {
+            field: 'direction',
+            type: 'nominal',
+            scale: { domain: ['raises', 'lowers'], range: [UP, DOWN] },
+            legend: { title: 'contribution', orient: 'bottom', direction: 'horizontal' },
+          },
           tooltip: [
             { field: 'label', type: 'nominal', title: 'player' },
             { field: 'contribution', type: 'quantitative' },
@@ -556,7 +606,12 @@ export function forceSpec(e: Explanation, r: number, options: FeatureOptions & {
       {
         data: { values: labelled },
         mark: { type: 'text', angle: 35, align: 'left', baseline: 'top', fontSize: 9, dy: 4 },
-        encoding: { x: { field: 'mid', ...xEnc }, y: { value: 54 }, text: { field: 'label' }, color: { value: '#333' } },
+        encoding: {
+          x: { field: 'mid', ...xEnc },
+          y: { value: 54 },
+          text: { field: 'label' },
+          color: { value: '#333' },
+        },
       },
       {
         data: { values: rules },

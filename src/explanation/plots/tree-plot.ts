@@ -149,7 +149,12 @@ export function treeSpec(s: SurrogateTree, options: { title?: string } = {}): Ve
       {
         data: { values: boxes },
         mark: { type: 'text', fontSize: 10, lineBreak: '\n', baseline: 'middle', limit: slot - 8 },
-        encoding: { x: { field: 'x', ...x }, y: { field: 'y', ...y }, text: { field: 'text' }, color: { value: '#111' } },
+        encoding: {
+          x: { field: 'x', ...x },
+          y: { field: 'y', ...y },
+          text: { field: 'text' },
+          color: { value: '#111' },
+        },
       },
     ],
   };
