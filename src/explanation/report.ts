@@ -3,7 +3,7 @@ import { dims } from './explanation.js';
 import { globalImportance } from './importance.js';
 import { figureHtml, makeFigure, REPORT_CSS } from './plots/figure.js';
 import { limeSpec } from './plots/lime-plot.js';
-import { beeswarmSpec, decisionSpec, dependenceSpec, heatmapSpec } from './plots/shapley-plots.js';
+import { beeswarmSpec, decisionSpec, dependenceSpec, forceSpec, heatmapSpec } from './plots/shapley-plots.js';
 import { importanceSpec, waterfallSpec } from './plots/specs.js';
 
 /** Options of {@link formatTable} and {@link formatHtml}. */
@@ -106,6 +106,8 @@ export function formatTable(e: Explanation, options: ReportOptions = {}): string
 export interface HtmlReportOptions extends ReportOptions {
   /** Rows that get their own plot (waterfall, or LIME's weights), in row order. @defaultValue 50 */
   maxRowPlots?: number;
+  /** Rows (the first ones) that also get a force plot (Shapley values only). @defaultValue 5 */
+  maxForcePlots?: number;
   /** Outputs that get the plots over all rows (bar, beeswarm, dependence, heatmap, decision). @defaultValue 3 */
   maxOutputs?: number;
 }
@@ -113,7 +115,7 @@ export interface HtmlReportOptions extends ReportOptions {
 /**
  * A self-contained HTML report (inline SVG and CSS, no network): per row and output a table
  * of the players and a plot — a waterfall (Shapley values) or LIME's weights with their
- * conditions and the local fit's R² — and, over all rows, per output the importance bars, a
+ * conditions and the local fit's R², plus a force plot for the first rows — and, over all rows, per output the importance bars, a
  * beeswarm, dependence plots, a heatmap and a decision plot (see `plots/`). Each plot's root
  * is `<svg data-plot="KIND">`, with its Vega-Lite spec embedded next to it.
  */
@@ -147,6 +149,8 @@ export async function formatHtml(e: Explanation, options: HtmlReportOptions = {}
               { row: r },
             );
         plot = figureHtml(f);
+        if (!e.lime && r < (options.maxForcePlots ?? 5))
+          plot += `\n${figureHtml(await makeFigure(`force-${r}-${o}`, 'force', forceSpec(e, r, { o }), { row: r }))}`;
       }
       sections.push(`<section class="row" id="row-${r}-${o}"><h2>Row ${e.rowIndices[r]} — ${esc(e.outputs[o])}</h2>
 <p>${esc(headline(e, r, o, digits))}</p>

@@ -20,7 +20,7 @@ export interface CreditHtmlOptions {
   ids?: readonly string[];
   /** The link of the explained output (a logit link also shows probabilities). @defaultValue 'identity' */
   link?: Link;
-  /** Decisions drawn as waterfalls (adverse ones first, then in row order). @defaultValue 200 */
+  /** Decisions drawn as waterfalls (adverse ones first, then in row order). @defaultValue 100 */
   maxWaterfalls?: number;
 }
 
@@ -66,7 +66,7 @@ export async function formatCreditHtml(
         a.r - b.r,
     );
   // waterfalls for the first decisions in that order (adverse ones first)
-  const waterfallRows = new Set(order.slice(0, options.maxWaterfalls ?? 200).map((x) => x.r));
+  const waterfallRows = new Set(order.slice(0, options.maxWaterfalls ?? 100).map((x) => x.r));
   const figures = new Map<string, Figure>();
   const labelled = (p: number) => label(exp.players[p]);
   for (const { r } of order) {

@@ -22,7 +22,7 @@ export interface ManyRowsOptions extends FeatureOptions {
 
 /** Colour scale of the value colour bar: blue (low) to red (high), shap's ramp. */
 const VALUE_SCALE = { domain: [0, 1], range: [DOWN, '#7c3cbd', UP] };
-const LABEL_LIMIT = 360;
+const LABEL_LIMIT = 600;
 
 /** An axis over integer positions 0..n-1 labelled with `names`. */
 function indexAxis(names: readonly string[], title: string | null = null) {
@@ -219,7 +219,12 @@ export function dependenceSpec(e: Explanation, imp: GlobalImportance, options: D
     const f = panel.kind;
     const order = f === 'categorical' ? playerFeatureOrder(e, panel.player, options) : undefined;
     return {
-      title: { text: label(panel.player), fontSize: 12, limit: LABEL_LIMIT },
+      title: {
+        text: label(panel.player),
+        fontSize: 12,
+        limit: LABEL_LIMIT,
+        ...(panel.colorBy ? { subtitle: `colour: ${label(panel.colorBy)}`, subtitleLimit: LABEL_LIMIT } : {}),
+      },
       width: 300,
       height: 200,
       data: { values: panel.points },
@@ -233,7 +238,7 @@ export function dependenceSpec(e: Explanation, imp: GlobalImportance, options: D
                 type: 'nominal',
                 sort: order,
                 title: 'category (by mean effect)',
-                axis: { labelAngle: -40, labelLimit: 120 },
+                axis: { labelAngle: -40, labelLimit: 240 },
               },
         y: { field: 'contribution', type: 'quantitative', title: `contribution to ${e.outputs[o]}` },
         color: {
@@ -242,8 +247,7 @@ export function dependenceSpec(e: Explanation, imp: GlobalImportance, options: D
           scale: VALUE_SCALE,
           legend: panel.colorBy
             ? {
-                title: `${label(panel.colorBy)}`,
-                titleLimit: 200,
+                title: null,
                 values: [0, 1],
                 labelExpr: "datum.value < 0.5 ? 'low' : 'high'",
                 gradientLength: 120,

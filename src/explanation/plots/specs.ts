@@ -191,7 +191,7 @@ export function importanceSpec(
     data: { values },
     mark: { type: 'bar', color: UP },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: { field: 'rank' }, title: null, axis: { labelLimit: 400 } },
+      y: { field: 'label', type: 'nominal', sort: { field: 'rank' }, title: null, axis: { labelLimit: 600 } },
       x: { field: 'meanAbs', type: 'quantitative', title: 'mean |contribution|' },
       tooltip: [
         { field: 'attribute', type: 'nominal' },

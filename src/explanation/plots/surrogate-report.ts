@@ -60,7 +60,7 @@ export async function formatSurrogateHtml(s: SurrogateTree): Promise<string> {
 <style>${REPORT_CSS}
 figure#tree{overflow-x:auto}figure#tree svg{max-width:none}</style></head><body>
 <h1>whybox surrogate tree</h1>
-<p>A ${s.task} tree of <b>${esc(s.target)}</b> fitted on ${s.trainRows} rows${s.pruning ? `, pruned at cost-complexity α ${fmt(s.pruning.alpha)}${s.pruning.method === 'cross-validation' ? ' (chosen by cross-validation)' : ''}` : ''} (seed ${s.seed}). ${esc(fidelitySentence(s))}.</p>
+<p>A ${s.task} tree of <b>${esc(s.target)}</b> fitted on ${s.trainRows} rows${s.pruning ? `, pruned at cost-complexity α ${fmt(s.pruning.alpha)}${s.pruning.method === 'cross-validation' ? ' (chosen by cross-validation)' : ''}` : ''} (seed ${s.seed}). ${esc(fidelitySentence(s).replace(/^f/, 'F'))}.</p>
 ${s.warning ? `<p class="warning" id="fidelity-warning"><b>Warning:</b> ${esc(s.warning)}</p>` : ''}
 ${decision}${perClass}${augmentation}
 ${figs.map(figureHtml).join('\n')}

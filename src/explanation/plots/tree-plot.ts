@@ -89,7 +89,7 @@ export function fidelitySentence(s: SurrogateTree): string {
  */
 export function treeSpec(s: SurrogateTree, options: { title?: string } = {}): VegaLiteSpec {
   const { nodes, edges, leaves, depth } = treeLayout(s);
-  const slot = 120;
+  const slot = 128;
   const level = 86;
   const width = Math.max(260, leaves * slot);
   const height = (depth + 1) * level;
@@ -148,7 +148,7 @@ export function treeSpec(s: SurrogateTree, options: { title?: string } = {}): Ve
       },
       {
         data: { values: boxes },
-        mark: { type: 'text', fontSize: 10, lineBreak: '\n', baseline: 'middle', limit: slot - 8 },
+        mark: { type: 'text', fontSize: 9.5, lineBreak: '\n', baseline: 'middle' },
         encoding: {
           x: { field: 'x', ...x },
           y: { field: 'y', ...y },
