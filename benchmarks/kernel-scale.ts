@@ -15,8 +15,9 @@
  *
  * Run: npm run bench -- kernel-scale [--quick]   (--quick: 2 background rows, no n = 1000)
  */
-import { PairedRegression } from '../src/estimators/regression.js';
+
 import { explain, fromFunction, Rng } from '../src/index.js';
+import { PairedRegression } from '../src/numerics/regression.js';
 import { PairedSampler } from '../src/sampling/coalitions.js';
 import { factorizeLu } from './baselines/paired-regression-lu.js';
 import { fmt, median, printTable, saveResult } from './lib/common.js';

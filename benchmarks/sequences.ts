@@ -14,7 +14,7 @@
  */
 
 import { generateMotifSequences, scannerModel } from '../scripts/lib/motifs.js';
-import type { SequenceMethod } from '../src/explain-sequences.js';
+import type { SequenceMethod, SequencePlayers } from '../src/explain-sequences.js';
 import { explainSequences, loadOnnx } from '../src/index.js';
 import { fmt, printTable, saveResult } from './lib/common.js';
 
@@ -74,14 +74,14 @@ if (parts.has('precision')) {
   const starts = pos.map((s) => s.startA);
   const rows: (string | number)[][] = [];
   const out: Record<string, unknown>[] = [];
-  const runs: { players: string; method: SequenceMethod; budgets: (number | undefined)[] }[] = [
+  const runs: { players: SequencePlayers; method: SequenceMethod; budgets: (number | undefined)[] }[] = [
     { players: 'position', method: 'ism', budgets: [undefined] },
     { players: 'hierarchy', method: 'partition', budgets: [64, 128, 256, 512, 1024] },
     { players: 'position', method: 'permutation', budgets: [400, 800, 1600, 3200] },
     { players: 'position', method: 'kernel', budgets: [400, 800, 1600, 3200] },
-    { players: 'window:10', method: 'partition', budgets: [16, 32, 64] },
-    { players: 'window:10', method: 'permutation', budgets: [64, 128, 256] },
-    { players: 'window:10', method: 'kernel', budgets: [64, 128, 256] },
+    { players: { window: 10 }, method: 'partition', budgets: [16, 32, 64] },
+    { players: { window: 10 }, method: 'permutation', budgets: [64, 128, 256] },
+    { players: { window: 10 }, method: 'kernel', budgets: [64, 128, 256] },
   ];
   for (const run of runs)
     for (const budget of run.budgets) {
@@ -91,15 +91,15 @@ if (parts.has('precision')) {
         players: run.players,
         budget,
         seed: 1,
-        threads: 1,
-        ...(run.method === 'ism' ? {} : { reference: 'shuffle', shuffles: SHUFFLES }),
+        ...(run.method === 'ism' ? {} : { threads: 1, reference: 'shuffle', shuffles: SHUFFLES }),
       });
       const sec = (performance.now() - t0) / 1000 / seqs.length;
-      const isWindow = run.players.startsWith('window');
+      const label = typeof run.players === 'object' ? `window:${run.players.window}` : run.players;
+      const isWindow = typeof run.players === 'object';
       const pr = isWindow ? undefined : precision(e.values, L, e.nRows, starts, 6);
       const wh = isWindow ? windowHit(e.values, e.sequence.spans, e.nRows, starts) : undefined;
       const rec = {
-        players: run.players,
+        players: label,
         method: run.method,
         budget: budget ?? `${3 * L} mutants`,
         precisionAt6: pr?.p,
@@ -111,7 +111,7 @@ if (parts.has('precision')) {
       out.push(rec);
       if (process.env.BENCH_VERBOSE) console.log(JSON.stringify(rec));
       rows.push([
-        run.players,
+        label,
         run.method,
         String(rec.budget),
         pr ? fmt(pr.p, 3) : '',
@@ -156,8 +156,7 @@ if (parts.has('length')) {
         method: c.method,
         budget: c.budget,
         seed: 2,
-        threads: 1,
-        ...(c.method === 'ism' ? {} : { reference: 'shuffle', shuffles: SHUFFLES }),
+        ...(c.method === 'ism' ? {} : { threads: 1, reference: 'shuffle', shuffles: SHUFFLES }),
       });
       const sec = (performance.now() - t0) / 1000 / use;
       const pr = precision(e.values, L, e.nRows, starts, 6);

@@ -79,7 +79,7 @@ async function run(): Promise<void> {
       const exp = await explainSequences(
         model,
         picked.map((r) => r.seq),
-        { ...cfg, seed: 1, threads: 1, ...(cfg.method === 'ism' ? {} : { reference: 'shuffle', shuffles: 10 }) },
+        { ...cfg, seed: 1, ...(cfg.method === 'ism' ? {} : { threads: 1, reference: 'shuffle', shuffles: 10 }) },
       );
       const c = concentration(exp.values, exp.nRows, o, [di[0], di[1]]);
       const rec = {

@@ -1,16 +1,22 @@
 import type { Hierarchy } from './data/hierarchy.js';
-import { balancedHierarchy } from './data/hierarchy.js';
 import type { Players } from './data/players.js';
 import { playersFromIndices } from './data/players.js';
 import type { Alphabet, OneHotRows, SequenceLayout, SequenceSet } from './data/sequences.js';
 import { columnOf, detectLayout, oneHot, resolveAlphabet } from './data/sequences.js';
+import type { GameEstimator, Plan } from './engine/interventional.js';
+import { runInterventional } from './engine/interventional.js';
 import { DataError, InvalidOptionError, ShapeError } from './errors.js';
-import { inSilicoMutagenesis } from './estimators/ism.js';
+import { defaultBudget } from './estimators/kernel.js';
 import type { PartitionShapOptions } from './estimators/partition.js';
 import type { ExplainOptions } from './explain.js';
-import { explain } from './explain.js';
+import { checkMethodOptions, linkOf, paramsOf } from './explain.js';
 import type { Explanation } from './explanation/explanation.js';
+import { createExplanation } from './explanation/explanation.js';
+import { resolveBatchRows } from './games/evaluator.js';
+import type { RegisteredMethod } from './methods/registry.js';
+import { allOptions, DEFAULT_METHOD, getMethod } from './methods/registry.js';
 import type { Model } from './models/model.js';
+import { createBackground } from './sampling/background.js';
 import { dinucleotideShuffle } from './sampling/dinucleotide-shuffle.js';
 import { indexedStreams, randomSeed } from './sampling/rng.js';
 import { VERSION } from './version.js';
@@ -28,7 +34,18 @@ export type SequenceMethod = 'kernel' | 'permutation' | 'partition' | 'exact' | 
 export interface ExplainSequencesOptions
   extends Pick<
     ExplainOptions,
-    'variant' | 'seed' | 'threads' | 'pool' | 'batchRows' | 'signal' | 'onProgress' | 'onWarning'
+    | 'variant'
+    | 'tolerance'
+    | 'maxBudget'
+    | 'topK'
+    | 'antithetic'
+    | 'seed'
+    | 'threads'
+    | 'pool'
+    | 'batchRows'
+    | 'signal'
+    | 'onProgress'
+    | 'onWarning'
   > {
   /** @defaultValue 'ACGT' (IUPAC codes spread uniformly: N = 0.25 each) */
   alphabet?: string | Alphabet;
@@ -39,8 +56,8 @@ export interface ExplainSequencesOptions
    * (`[L, A]` → NLC, `[A, L]` → NCL) when the model has one and it is unambiguous, else 'NLC'
    */
   layout?: SequenceLayout;
-  /** Players: `'position'`, `'hierarchy'`, `{ window, stride }` or the CLI strings (`window:8:4`). @defaultValue 'position' */
-  players?: SequencePlayers | string;
+  /** Players: `'position'`, `'hierarchy'` or `{ window, stride }`. @defaultValue 'position' */
+  players?: SequencePlayers;
   /**
    * The reference that replaces absent positions: `'background'` sequences (interventional,
    * needs `background`), `'shuffle'` (dinucleotide-shuffled copies of each sequence),
@@ -64,8 +81,8 @@ export interface ExplainSequencesOptions
    * {@link PartitionShapOptions.orders}. @defaultValue every context (exact Owen values at full budget)
    */
   orders?: number;
-  /** Coalition values per sequence (not used by ism). @defaultValue 2 · players + 2048 */
-  budget?: number;
+  /** Coalition values per sequence, or 'auto' (kernel). @defaultValue 2 · players + 2048 */
+  budget?: number | 'auto';
 }
 
 /** What a sequence explanation adds to an {@link Explanation}. */
@@ -91,20 +108,29 @@ export interface SequenceExplanation extends Explanation {
   readonly sequence: SequenceInfo;
 }
 
-/** Parses `position`, `hierarchy`, `window:W` or `window:W:STRIDE`. */
-export function parseSequencePlayers(spec: SequencePlayers | string | undefined, option = 'players'): SequencePlayers {
+/** Checks a {@link SequencePlayers} value. @throws {InvalidOptionError} naming `option`. */
+export function checkSequencePlayers(spec: unknown, option = 'players'): SequencePlayers {
   if (spec === undefined) return 'position';
-  if (typeof spec === 'object' && spec !== null && 'window' in spec) {
-    checkWindow(spec.window, spec.stride ?? spec.window, option);
-    return spec;
-  }
   if (spec === 'position' || spec === 'hierarchy') return spec;
-  const m = typeof spec === 'string' ? /^window:(\d+)(?::(\d+))?$/.exec(spec.trim()) : null;
-  if (!m) throw new InvalidOptionError(option, "'position', 'hierarchy', 'window:W' or 'window:W:STRIDE'", spec);
-  const window = Number(m[1]);
-  const stride = m[2] === undefined ? window : Number(m[2]);
-  checkWindow(window, stride, option);
-  return { window, stride };
+  if (typeof spec === 'object' && spec !== null && 'window' in spec) {
+    const w = spec as { window: number; stride?: number };
+    checkWindow(w.window, w.stride ?? w.window, option);
+    return { window: w.window, stride: w.stride ?? w.window };
+  }
+  throw new InvalidOptionError(option, "'position', 'hierarchy' or { window, stride? }", spec);
+}
+
+/**
+ * The options of `explainSequences` that the method registry knows (the method's own and
+ * the shared ones), for the same refusal and checks as `explain()`. `background` and
+ * `players` mean sequences and positions here, so they are the sequence mode's own.
+ */
+function methodOptionsOf(options: ExplainSequencesOptions): Record<string, unknown> {
+  const known = new Set(allOptions().map((o) => o.name));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options))
+    if (known.has(k) && k !== 'background' && k !== 'players' && k !== 'groups') out[k] = v;
+  return out;
 }
 
 function checkWindow(w: number, s: number, option: string): void {
@@ -188,10 +214,10 @@ export async function explainSequences(
       { file: set.source, line: set.lines[0] },
     );
   const rows = oneHot(set, { alphabet, layout, ambiguous: options.ambiguous, length: modelL });
-  const players = parseSequencePlayers(options.players);
-  const method: SequenceMethod = options.method ?? (players === 'hierarchy' ? 'partition' : 'kernel');
-  if (!['kernel', 'permutation', 'partition', 'exact', 'ism'].includes(method))
-    throw new InvalidOptionError('method', 'kernel, permutation, partition, exact or ism', method);
+  const players = checkSequencePlayers(options.players);
+  const desc = getMethod(options.method ?? (players === 'hierarchy' ? 'partition' : DEFAULT_METHOD), 'sequences');
+  const method = desc.name as SequenceMethod;
+  checkMethodOptions(desc, methodOptionsOf(options));
   if (players === 'hierarchy' && method !== 'partition')
     throw new InvalidOptionError(
       'players',
@@ -205,36 +231,25 @@ export async function explainSequences(
   const w = typeof players === 'object' ? players.window : 1;
   const stride = typeof players === 'object' ? (players.stride ?? players.window) : 1;
   if (w > L) throw new InvalidOptionError('players', `a window of at most the sequence length ${L}`, w);
-  if (method === 'exact' && options.budget !== undefined)
-    throw new InvalidOptionError(
-      'budget',
-      "unset for method 'exact' (it always uses all 2^n coalitions)",
-      options.budget,
-    );
-  // exact: every tiling's game must have at most 24 players (an overlapping tiling has an edge fragment)
-  const exactPlayers = Math.ceil(L / w) + (stride < w ? 1 : 0);
-  if (method === 'exact' && exactPlayers > 24)
+  // a method's player limit holds for every tiling's game (an overlapping tiling has an edge fragment)
+  const gamePlayers = Math.ceil(L / w) + (stride < w ? 1 : 0);
+  const maxPlayers = desc.maxPlayers;
+  if (maxPlayers !== undefined && gamePlayers > maxPlayers)
     throw new InvalidOptionError(
       'players',
-      `at most 24 players per game with method 'exact'`,
-      kind === 'position' ? `${L} positions` : `${exactPlayers} windows of ${w}`,
-      `use windows of at least ${Math.ceil(L / 24)} positions (players window:${Math.ceil(L / 24)}), or method 'partition', 'kernel' or 'permutation'`,
+      `at most ${maxPlayers} players per game with method '${method}'`,
+      kind === 'position' ? `${L} positions` : `${gamePlayers} windows of ${w}`,
+      `use windows of at least ${Math.ceil(L / maxPlayers)} positions (players { window: ${Math.ceil(L / maxPlayers)} }, CLI --players window:${Math.ceil(L / maxPlayers)}), or method 'partition', 'kernel' or 'permutation'`,
     );
 
-  if (method === 'ism') {
-    if (options.budget !== undefined)
-      throw new InvalidOptionError(
-        'budget',
-        "unset for method 'ism' (it always makes (A−1)·L mutants)",
-        options.budget,
-      );
+  if (desc.run.explainOneHot) {
     if (options.reference !== undefined || options.background !== undefined)
       throw new InvalidOptionError(
         'reference',
         "unset for method 'ism' (mutants are compared with the sequence itself)",
         options.reference ?? 'background',
       );
-    return ismExplanation(model, rows, set, { w, stride, kind, seed, started, options });
+    return oneHotExplanation(desc, model, rows, set, { w, stride, kind, seed, started, options });
   }
 
   const reference: SequenceReference = options.reference ?? (options.background ? 'background' : 'shuffle');
@@ -285,96 +300,113 @@ export async function explainSequences(
         : reference === 'zeros'
           ? { data: new Float64Array(L * A), nRows: 1 }
           : undefined;
-  const streams = perRow
-    ? indexedStreams(
-        seed,
-        Array.from({ length: rows.nRows }, (_, i) => i),
-      )
-    : [];
   const nOut = model.outputNames.length;
   const n = order.length;
-  const values = new Float64Array(rows.nRows * n * nOut);
-  const stderr = new Float64Array(rows.nRows * n * nOut);
-  let hasStderr = true;
-  const predictions = new Float64Array(rows.nRows * nOut);
-  const rowBase = new Float64Array(rows.nRows * nOut);
-  const exact = new Array<boolean>(rows.nRows).fill(true);
-  let evaluations = 0;
-  let modelRows = 0;
-  let threads = 1;
-  let usedBudget: number | 'auto' = 0;
-  let pool = options.pool;
-  let ownPool: { close(): Promise<void> } | undefined;
-  const calls = perRow ? rows.nRows : 1;
-  if (!pool && calls * T > 1 && model.spec && (options.threads ?? 2) > 1) {
-    const { createWorkerPool } = await import('./parallel/pool.js');
-    const p = createWorkerPool(options.threads ? { threads: options.threads } : {});
-    pool = p;
-    ownPool = p;
-  }
-  try {
-    for (let call = 0; call < calls; call++) {
-      const rowIdx = perRow ? [call] : Array.from({ length: rows.nRows }, (_, i) => i);
-      const x = perRow ? { data: rows.data.slice(call * L * A, (call + 1) * L * A), nRows: 1 } : rows;
-      let bg = shared;
-      if (perRow) {
-        const s = set.sequences[call];
-        const rng = streams[call];
-        const shuffled = Array.from({ length: shuffles }, () => dinucleotideShuffle(s, rng));
-        bg = oneHot(shuffled, { alphabet, layout, ambiguous: 'spread', length: L });
-      }
+  const nRows = rows.nRows;
+  // one stream per sequence: its shuffles come from split 0, tiling t from split t + 1 —
+  // the same numbers whatever the other sequences, the order or the thread count
+  const rowStreams = indexedStreams(
+    seed,
+    Array.from({ length: nRows }, (_, i) => i),
+  );
+  const splits = rowStreams.map((r) => Array.from({ length: T + 1 }, () => r.split()));
+  const tilingPlayers = tilings.map((spans) =>
+    spanPlayers(
+      rows,
+      spans,
+      spans.map((sp) => (kind === 'window' ? spanName('w', sp) : spanName(undefined, sp))),
+    ),
+  );
+  const all = Array.from({ length: nRows }, (_, i) => i);
+  const plans: Plan[] = [];
+  const planOf: { tiling: number }[] = [];
+  if (perRow) {
+    for (let r = 0; r < nRows; r++) {
+      const shuffled = Array.from({ length: shuffles }, () => dinucleotideShuffle(set.sequences[r], splits[r][0]));
+      const ref = oneHot(shuffled, { alphabet, layout, ambiguous: 'spread', length: L });
+      const background = createBackground({ data: ref.data, nRows: ref.nRows, nColumns: L * A });
       for (let t = 0; t < T; t++) {
-        const spans = tilings[t];
-        const names = spans.map((sp) => (kind === 'window' ? spanName('w', sp) : spanName(undefined, sp)));
-        const exp = await explain(model, x, {
-          background: { data: (bg as { data: Float64Array }).data, nRows: (bg as { nRows: number }).nRows },
-          players: spanPlayers(rows, spans, names),
-          method: method === 'partition' ? 'partition' : method,
-          variant: method === 'kernel' ? options.variant : undefined,
-          orders: method === 'partition' ? options.orders : undefined,
-          hierarchy: method === 'partition' ? (options.hierarchy ?? balancedHierarchy(spans.length)) : undefined,
-          budget: method === 'exact' ? undefined : options.budget,
-          seed: perRow ? seed + call * T + t : seed + t,
-          threads: pool ? undefined : options.threads,
-          pool,
-          batchRows: options.batchRows,
-          signal: options.signal,
-          onProgress: options.onProgress
-            ? (p) => options.onProgress?.({ ...p, rowsDone: perRow ? call : p.rowsDone, rows: rows.nRows })
-            : undefined,
-          onWarning: options.onWarning,
-        });
-        threads = exp.meta.threads;
-        usedBudget = exp.meta.budget;
-        evaluations += exp.evaluations;
-        modelRows += exp.modelRows;
-        if (!exp.stderr) hasStderr = false;
-        rowIdx.forEach((r, k) => {
-          if (t === 0)
-            for (let o = 0; o < nOut; o++) {
-              predictions[r * nOut + o] = exp.predictions[k * nOut + o];
-              rowBase[r * nOut + o] = exp.baseValues[o];
-            }
-          if (!exp.exact[k]) exact[r] = false;
-          order.forEach(([, info], p) => {
-            if (info.tiling !== t) return;
-            for (let o = 0; o < nOut; o++) {
-              const at = (k * spans.length + info.index) * nOut + o;
-              values[(r * n + p) * nOut + o] = exp.values[at] / T;
-              if (exp.stderr) stderr[(r * n + p) * nOut + o] = exp.stderr[at] / T;
-            }
-          });
-        });
+        plans.push({ players: tilingPlayers[t], background, rows: [r] });
+        planOf.push({ tiling: t });
       }
     }
-  } finally {
-    await ownPool?.close();
+  } else {
+    const ref = shared as { data: Float64Array; nRows: number };
+    const background = createBackground({ data: ref.data, nRows: ref.nRows, nColumns: L * A });
+    for (let t = 0; t < T; t++) {
+      plans.push({ players: tilingPlayers[t], background, rows: all });
+      planOf.push({ tiling: t });
+    }
   }
+  const own: Record<string, unknown> = {};
+  for (const spec of desc.options) {
+    const v = (options as Record<string, unknown>)[spec.name];
+    if (v !== undefined) own[spec.name] = v;
+  }
+  if (method === 'partition' && own.hierarchy === undefined) delete own.hierarchy;
+  const run = await runInterventional({
+    model,
+    data: rows.data,
+    plans,
+    estimate: desc.run.estimate as GameEstimator,
+    options: own,
+    rng: (plan, r) => splits[r][planOf[plan].tiling + 1],
+    designSeed: seed,
+    batchRows: resolveBatchRows(options.batchRows),
+    threads: options.threads,
+    pool: options.pool,
+    signal: options.signal,
+    onProgress: options.onProgress
+      ? (p) =>
+          options.onProgress?.({
+            rowsDone: Math.floor((p.unitsDone / Math.max(1, p.units)) * nRows),
+            rows: nRows,
+            done: p.done,
+            total: p.total,
+          })
+      : undefined,
+  });
+  const values = new Float64Array(nRows * n * nOut);
+  const stderr = new Float64Array(nRows * n * nOut);
+  let hasStderr = true;
+  const predictions = new Float64Array(nRows * nOut);
+  const rowBase = new Float64Array(nRows * nOut);
+  const exact = new Array<boolean>(nRows).fill(true);
+  let evaluations = 0;
+  const modelRows = run.modelRows;
+  const threads = run.threads;
+  plans.forEach((plan, pi) => {
+    const t = planOf[pi].tiling;
+    plan.rows.forEach((r, k) => {
+      const u = run.results[pi][k];
+      const est = u.estimate;
+      evaluations += est.evaluations;
+      if (!est.stderr) hasStderr = false;
+      if (!est.exact) exact[r] = false;
+      if (t === 0)
+        for (let o = 0; o < nOut; o++) {
+          predictions[r * nOut + o] = u.prediction[o];
+          rowBase[r * nOut + o] = u.baseValue[o];
+        }
+      order.forEach(([, info], p) => {
+        if (info.tiling !== t) return;
+        for (let o = 0; o < nOut; o++) {
+          const at = info.index * nOut + o;
+          values[(r * n + p) * nOut + o] = est.values[at] / T;
+          if (est.stderr) stderr[(r * n + p) * nOut + o] = est.stderr[at] / T;
+        }
+      });
+    });
+  });
+  const usedBudget: number | 'auto' =
+    desc.maxPlayers !== undefined && own.budget === undefined
+      ? 2 ** tilings[0].length
+      : ((own.budget as number | 'auto' | undefined) ?? defaultBudget(tilings[0].length));
   const baseValues = new Float64Array(nOut);
   for (let r = 0; r < rows.nRows; r++)
     for (let o = 0; o < nOut; o++) baseValues[o] += rowBase[r * nOut + o] / rows.nRows;
   const spans = order.map(([, info]) => info.span as readonly [number, number]);
-  return {
+  const base = createExplanation({
     method,
     players: order.map(([name]) => name),
     outputs: [...model.outputNames],
@@ -412,7 +444,12 @@ export async function explainSequences(
                 : 'all-zero one-hot',
       },
       threads,
+      link: linkOf(model),
+      params: paramsOf(own),
     },
+  });
+  return {
+    ...base,
     sequence: {
       alphabet: alphabet.name,
       letters: alphabet.letters,
@@ -444,7 +481,8 @@ function toSet(s: SequenceSet | readonly string[], what: string): SequenceSet {
   return set;
 }
 
-async function ismExplanation(
+async function oneHotExplanation(
+  desc: RegisteredMethod,
   model: Model,
   rows: OneHotRows,
   set: SequenceSet,
@@ -461,10 +499,12 @@ async function ismExplanation(
   const L = rows.length;
   const A = rows.alphabet.letters.length;
   const nOut = model.outputNames.length;
-  const res = await inSilicoMutagenesis(
+  const explainOneHot = desc.run.explainOneHot as NonNullable<RegisteredMethod['run']['explainOneHot']>;
+  const res = await explainOneHot(
     model,
     { data: rows.data, nRows: rows.nRows, length: L, channels: A, layout: rows.layout },
     {
+      options: {},
       batchRows: options.batchRows,
       signal: options.signal,
       onProgress: options.onProgress
@@ -489,8 +529,8 @@ async function ismExplanation(
     });
   const meanPred = new Float64Array(nOut);
   for (let r = 0; r < rows.nRows; r++) for (let o = 0; o < nOut; o++) meanPred[o] += res.predictions[r * nOut + o];
-  return {
-    method: 'ism',
+  const base = createExplanation({
+    method: desc.name,
     players: spans.map((s) => (kind === 'window' ? spanName('w', s) : spanName(undefined, s))),
     outputs: [...model.outputNames],
     columns: [...rows.columns],
@@ -515,9 +555,13 @@ async function ismExplanation(
       version: VERSION,
       seed,
       budget: res.modelRows,
-      background: { rows: 0, summary: 'none (in-silico mutagenesis)' },
+      background: { rows: 0, summary: `none (${desc.name})` },
       threads: 1,
+      link: linkOf(model),
     },
+  });
+  return {
+    ...base,
     sequence: {
       alphabet: rows.alphabet.name,
       letters: rows.alphabet.letters,
@@ -528,7 +572,7 @@ async function ismExplanation(
       players: kind,
       spans,
       reference: 'none',
-      hypothetical: res.hypothetical,
+      ...(res.hypothetical ? { hypothetical: res.hypothetical } : {}),
     },
   };
 }

@@ -1,42 +1,29 @@
-import { availableParallelism } from 'node:os';
-import type { Dataset } from './data/dataset.js';
-import { assertFinite } from './data/dataset.js';
 import type { Hierarchy } from './data/hierarchy.js';
 import type { GroupSpec, Players } from './data/players.js';
 import { definePlayers } from './data/players.js';
-import { BudgetError, DataError, InvalidOptionError, ModelError, ShapeError, throwIfAborted } from './errors.js';
-import type { ShapleyEstimate } from './estimators/estimate.js';
-import { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
+import type { RowsInput } from './data/rows.js';
+import { checkRows, columnsOf, defaultNames, sameNames, toBackground } from './data/rows.js';
+import type { GameEstimator } from './engine/interventional.js';
+import { runInterventional } from './engine/interventional.js';
+import { BudgetError, DataError, InvalidOptionError, ShapeError } from './errors.js';
 import type { KernelVariant } from './estimators/kernel.js';
-import { defaultBudget, KERNEL_VARIANTS, kernelShap, resolveBudget } from './estimators/kernel.js';
-import type { LimeSettings } from './estimators/lime.js';
-import { lime } from './estimators/lime.js';
-import { partitionShap } from './estimators/partition.js';
-import { permutationShap } from './estimators/permutation.js';
+import { defaultBudget, resolveBudget } from './estimators/kernel.js';
+import type { LimeSettings } from './explainers/lime.js';
 import type { Explanation, Method } from './explanation/explanation.js';
-import { playerColumnLists } from './explanation/explanation.js';
-import type { RowEvaluator } from './games/evaluator.js';
-import { localEvaluator, resolveBatchRows } from './games/evaluator.js';
-import { interventionalGame, prepareInterventional } from './games/interventional-game.js';
+import { createExplanation, playerColumnLists } from './explanation/explanation.js';
+import type { EvaluatorProvider } from './games/evaluator.js';
+import { resolveBatchRows } from './games/evaluator.js';
+import { checkValue, isGiven, optionsOf, refuseInapplicable } from './methods/options.js';
+import type { RegisteredMethod } from './methods/registry.js';
+import { DEFAULT_METHOD, getMethod, METHODS } from './methods/registry.js';
 import type { Model } from './models/model.js';
 import { checkModel } from './models/model.js';
 import type { Background, SummarizeOptions } from './sampling/background.js';
-import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from './sampling/background.js';
-import type { MaskingLayout } from './sampling/masking.js';
-import { maskingLayout } from './sampling/masking.js';
-import { indexedStreams, Rng, randomSeed } from './sampling/rng.js';
+import { LARGE_BACKGROUND_ROWS, SUMMARY_SEED, summarizeSeeded } from './sampling/background.js';
+import { indexedStreams, randomSeed } from './sampling/rng.js';
 import { VERSION } from './version.js';
 
-/** Something that evaluates masked rows in worker threads (a `WorkerPool`). */
-export interface EvaluatorProvider {
-  readonly threads: number;
-  createEvaluator(
-    model: Model,
-    background: Background,
-    layout: MaskingLayout,
-    options: { batchRows: number },
-  ): Promise<RowEvaluator & { release?(): void }>;
-}
+export type { EvaluatorProvider };
 
 /** Progress of {@link explain}: rows finished, and the current row's coalition values. */
 export interface ExplainProgress {
@@ -45,9 +32,6 @@ export interface ExplainProgress {
   readonly done: number;
   readonly total: number;
 }
-
-/** Rows to explain or to use as background: a dataset, or a bare row-major buffer. */
-export type RowsInput = Dataset | { readonly data: Float64Array; readonly nRows: number };
 
 /** Options of {@link explain}. */
 export interface ExplainOptions {
@@ -64,7 +48,7 @@ export interface ExplainOptions {
   groups?: GroupSpec;
   /** Players as a prebuilt {@link Players} (overrides `groups`). */
   players?: Players;
-  /** @defaultValue 'kernel' */
+  /** A registered method (`src/methods/registry.ts`). @defaultValue 'kernel' */
   method?: Method;
   /** Kernel SHAP variant. @defaultValue 'decomposed' */
   variant?: KernelVariant;
@@ -109,49 +93,136 @@ export interface ExplainOptions {
   /** Receives warnings (large background...). @defaultValue process.emitWarning */
   onWarning?: (message: string) => void;
   /**
-   * Method `'lime'`: its settings (numSamples, numFeatures, featureSelection, discretizer,
-   * kernelWidth, ...). The `background` rows are LIME's training data. @defaultValue {}
+   * Method `'lime'`: its settings grouped in one object (the same as the top-level LIME
+   * options below; giving one both ways is refused). The `background` rows are LIME's
+   * training data.
    */
   lime?: LimeSettings;
-}
-
-/** Methods and their availability, for messages. */
-const METHODS: readonly string[] = ['exact', 'kernel', 'permutation', 'partition', 'lime'];
-const PLANNED: Readonly<Record<string, string>> = {
-  ism: "method 'ism' (in-silico mutagenesis) explains one-hot sequences: use explainSequences (CLI: whybox explain --sequences)",
-};
-
-/** Validates a method name with an actionable message for planned ones. */
-export function resolveMethod(method: unknown, option = 'method'): Method {
-  if (method === undefined) return 'kernel';
-  if (typeof method === 'string' && METHODS.includes(method)) return method as Method;
-  if (typeof method === 'string' && PLANNED[method])
-    throw new InvalidOptionError(option, `one of ${METHODS.join(', ')}`, method, PLANNED[method]);
-  throw new InvalidOptionError(option, `one of ${METHODS.join(', ')}`, method);
+  /** LIME: neighbours sampled per row. @defaultValue 5000 */
+  numSamples?: number;
+  /** LIME: features in the local model. @defaultValue 10 */
+  numFeatures?: number;
+  /** LIME: feature selection. @defaultValue 'auto' */
+  featureSelection?: LimeSettings['featureSelection'];
+  /** LIME: continuous features binned (quartile, decile) or Gaussian (none). @defaultValue 'quartile' */
+  discretizer?: LimeSettings['discretizer'];
+  /** LIME: kernel width. @defaultValue 0.75 · √players */
+  kernelWidth?: number;
+  /** LIME: distance to the instance. @defaultValue 'euclidean' */
+  distance?: LimeSettings['distance'];
+  /** LIME: single columns to treat as categorical. @defaultValue none */
+  categorical?: LimeSettings['categorical'];
+  /** LIME: Gaussian sampling centred on the instance. @defaultValue false */
+  sampleAroundInstance?: boolean;
+  /** LIME: ridge penalty. @defaultValue 1 */
+  alpha?: number;
+  /** LIME: sample weight from distance. @defaultValue lime's exponential kernel */
+  kernel?: LimeSettings['kernel'];
 }
 
 /**
- * Explains `rows` of a model with Shapley values of the interventional game
- * v(S) = Σ_b w_b f(x_S, b_{N∖S}) over the background rows b.
+ * Validates a method name for tabular rows (the registry's list), with a hint for methods
+ * that explain other inputs. @returns the name.
+ */
+export function resolveMethod(method: unknown, option = 'method'): Method {
+  return getMethod(method ?? DEFAULT_METHOD, 'tabular', option).name;
+}
+
+/**
+ * Checks `options` against a method's descriptor: options the method does not take are
+ * refused (never ignored), given values are checked against their specs, then the
+ * method's cross-option rules. `label` spells option names for messages (CLI flags).
+ * @returns the descriptor.
+ */
+export function checkMethodOptions(
+  method: RegisteredMethod,
+  options: Readonly<Record<string, unknown>>,
+  label: (name: string) => string = (n) => n,
+): RegisteredMethod {
+  refuseInapplicable(method, options, METHODS, label);
+  for (const spec of optionsOf(method)) {
+    const v = options[spec.name];
+    if (spec.name === 'method' || !isGiven(spec.name, v)) continue;
+    if (spec.kind === 'object') continue; // checked where it is used (backgrounds, players...)
+    checkValue(spec, v, label(spec.name));
+  }
+  method.check?.(options as unknown as Record<string, unknown>);
+  return method;
+}
+
+/** The method's own options that were given (for `run` and `meta.params`). */
+function ownOptions(method: RegisteredMethod, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of method.options) if (options[spec.name] !== undefined) out[spec.name] = options[spec.name];
+  return out;
+}
+
+/** The JSON-representable given options (for `meta.params`). */
+export function paramsOf(options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options))
+    if (v === null || ['number', 'string', 'boolean'].includes(typeof v) || Array.isArray(v)) out[k] = v;
+  return out;
+}
+
+/**
+ * Explains `rows` of a model with a registered method (default: Kernel SHAP of the
+ * interventional game v(S) = Σ_b w_b f(x_S, b_{N∖S}) over the background rows b).
  *
  * @example
  * const exp = await explain(model, applicants, { background: train, groups, seed: 42 });
  * exp.values; // Float64Array [rows × players × outputs]
- * @throws {InvalidOptionError} for bad options, {@link DataError} / {@link ShapeError} for bad
- *   rows or background, {@link ModelError} when the model fails, `BudgetError` when the
- *   method cannot run in the budget, `AbortedError` when `signal` aborts.
+ * @throws {InvalidOptionError} for bad options — including an option the chosen method does
+ *   not take — {@link DataError} / {@link ShapeError} for bad rows or background,
+ *   {@link ModelError} when the model fails, `BudgetError` when the method cannot run in the
+ *   budget, `AbortedError` when `signal` aborts.
  */
 export async function explain(model: Model, rows: RowsInput, options: ExplainOptions): Promise<Explanation> {
-  const started = performance.now();
   if (!options || typeof options !== 'object')
     throw new InvalidOptionError('options', 'an object with at least { background }', options);
-  const method = resolveMethod(options.method);
-  if (method === 'lime') return explainLime(model, rows, options);
-  if (options.lime !== undefined)
-    throw new InvalidOptionError('lime', `unset for method '${method}' (it holds LIME's settings)`, options.lime);
+  const method = checkMethodOptions(getMethod(options.method ?? DEFAULT_METHOD), options as unknown as Record<string, unknown>);
+  const own = ownOptions(method, options as unknown as Record<string, unknown>);
+  if (method.run.explainRows) {
+    checkModel(model);
+    if (!options.background)
+      throw new InvalidOptionError('background', `background rows (method '${method.name}')`, options.background);
+    const exp = await method.run.explainRows(model, rows, {
+      options: own,
+      background: options.background,
+      groups: options.groups,
+      players: options.players,
+      seed: options.seed ?? randomSeed(),
+      batchRows: options.batchRows,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onWarning: options.onWarning,
+    });
+    return createExplanation({
+      ...exp,
+      meta: { ...exp.meta, link: linkOf(model), params: paramsOf(own) },
+    });
+  }
+  if (!method.run.estimate) throw new InvalidOptionError('method', 'a method with a run function', method.name);
+  return explainGame(model, rows, options, method, own);
+}
+
+/** The model's link, as its spec records it. */
+export function linkOf(model: Model): string {
+  const l = model.spec?.options?.link;
+  return typeof l === 'string' ? l : 'identity';
+}
+
+async function explainGame(
+  model: Model,
+  rows: RowsInput,
+  options: ExplainOptions,
+  method: RegisteredMethod,
+  own: Record<string, unknown>,
+): Promise<Explanation> {
+  const started = performance.now();
   checkModel(model);
   const d = model.nInputs;
-  const columns = 'columns' in rows ? [...rows.columns] : (model.inputNames ?? defaultNames(d));
+  const columns = columnsOf(rows) ?? (model.inputNames ? [...model.inputNames] : defaultNames(d));
   checkRows(rows, d, 'rows');
   if (model.inputNames && 'columns' in rows && !sameNames(model.inputNames, rows.columns))
     throw new DataError(
@@ -163,38 +234,22 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
       `players cover ${players.columns.length} of ${players.nColumns} columns; the model takes ${d} and every column must belong to exactly one player`,
     );
   const n = players.names.length;
-  const variant = options.variant;
-  if (variant !== undefined && !KERNEL_VARIANTS.includes(variant))
-    throw new InvalidOptionError('variant', `one of ${KERNEL_VARIANTS.join(', ')}`, variant);
-  if (variant !== undefined && method !== 'kernel')
-    throw new InvalidOptionError('variant', "used with method 'kernel' only", variant);
-  // Kernel SHAP settings that the other Shapley methods would silently ignore
-  for (const name of ['topK', 'tolerance', 'maxBudget'] as const)
-    if (options[name] !== undefined && method !== 'kernel')
-      throw new InvalidOptionError(name, "used with method 'kernel' only", options[name]);
-  const budget = options.budget;
-  if (budget === 'auto' && method !== 'kernel')
-    throw new InvalidOptionError('budget', `a number for method '${method}' ('auto' is for kernel)`, budget);
+  const budget = own.budget as number | 'auto' | undefined;
   if (budget !== undefined && budget !== 'auto') resolveBudget(budget, n);
-  if (method === 'exact' && budget !== undefined)
-    throw new InvalidOptionError('budget', "unset for method 'exact' (it always uses all 2^n coalitions)", budget);
-  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1))
-    throw new InvalidOptionError('concurrency', 'a positive integer', options.concurrency);
-  if (method === 'exact' && n > MAX_EXACT_PLAYERS)
+  if (method.maxPlayers !== undefined && n > method.maxPlayers)
     throw new BudgetError(
-      `method 'exact' needs all 2^${n} coalition values, above its limit of ${MAX_EXACT_PLAYERS} players; use method 'kernel' or 'permutation' (sampled, with standard errors), or group columns into fewer players`,
+      `method '${method.name}' needs all 2^${n} coalition values, above its limit of ${method.maxPlayers} players; use method 'kernel' or 'permutation' (sampled, with standard errors), or group columns into fewer players`,
     );
   const seed = options.seed ?? randomSeed();
-  const base = Rng.fromSeed(seed);
-  const batchRows = resolveBatchRows(options.batchRows);
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'WhyboxWarning'));
 
   // background
   let background = toBackground(options.background, options.backgroundWeights, d);
-  if (options.summarize) background = summarizeBackground(background, base.clone(), options.summarize);
+  const summarize = options.summarize || undefined;
+  if (summarize) background = summarizeSeeded(background, summarize);
   else if (background.nRows > LARGE_BACKGROUND_ROWS) {
     const per =
-      method === 'exact' || budget === 'auto'
+      method.name === 'exact' || budget === 'auto'
         ? ''
         : ` — up to ${((budget ?? defaultBudget(n)) * background.nRows).toLocaleString('en')} model rows per explained row`;
     warn(
@@ -202,257 +257,81 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
     );
   }
 
-  // where the model runs
-  const layout = maskingLayout(players);
-  const { evaluator, threads, release } = await makeEvaluator(model, background, layout, options, batchRows);
-  try {
-    const ctx = await prepareInterventional(evaluator, options.signal);
-    const nRows = rows.nRows;
-    const nOut = evaluator.nOutputs;
-    // designs of the decomposed Kernel SHAP, shared by the rows (drawn from the seed)
-    const designs = { seed, shapes: new Map<string, unknown>() };
-    const rngs = indexedStreams(
-      seed,
-      Array.from({ length: nRows }, (_, i) => i),
-    );
-    const estimates = new Array<ShapleyEstimate>(nRows);
-    const fx = new Array<Float64Array>(nRows);
-    let modelRows = background.nRows;
-    let rowsDone = 0;
-    const concurrency = options.concurrency ?? (threads > 1 ? threads + 1 : 1);
-    // lanes share an internal signal: the first failure stops the others, and explain waits
-    // for every lane to settle before it releases the evaluator (a pool it started)
-    const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    let next = 0;
-    let failure: unknown;
-    const work = async () => {
-      while (next < nRows && failure === undefined) {
-        const r = next++;
-        try {
-          await explainRow(r);
-        } catch (error) {
-          if (failure === undefined) {
-            failure = error;
-            stop.abort(error);
-          }
-        }
-      }
-    };
-    const explainRow = async (r: number) => {
-      throwIfAborted(signal);
-      const x = rows.data.slice(r * d, (r + 1) * d);
-      const game = await interventionalGame(ctx, x, { dedupe: options.dedupe }, signal);
-      const ectx = {
-        rng: rngs[r],
-        designs,
-        signal: signal,
-        onProgress: options.onProgress
-          ? (p: { done: number; total: number }) =>
-              options.onProgress?.({ rowsDone, rows: nRows, done: p.done, total: p.total })
-          : undefined,
-      };
-      estimates[r] =
-        method === 'exact'
-          ? await exactShapley(game, ectx)
-          : method === 'partition'
-            ? await partitionShap(
-                game,
-                { budget: budget as number | undefined, hierarchy: options.hierarchy, orders: options.orders },
-                ectx,
-              )
-            : method === 'permutation'
-              ? await permutationShap(
-                  game,
-                  { budget: budget as number | undefined, antithetic: options.antithetic },
-                  ectx,
-                )
-              : await kernelShap(
-                  game,
-                  {
-                    budget,
-                    variant,
-                    tolerance: options.tolerance,
-                    maxBudget: options.maxBudget,
-                    topK: options.topK,
-                  },
-                  ectx,
-                );
-      fx[r] = game.prediction;
-      modelRows += game.cost.modelRows;
-      rowsDone++;
-      options.onProgress?.({ rowsDone, rows: nRows, done: 1, total: 1 });
-    };
-
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, nRows)) }, work));
-    if (failure !== undefined) throw failure;
-
-    const values = new Float64Array(nRows * n * nOut);
-    const predictions = new Float64Array(nRows * nOut);
-    const hasStderr = method !== 'exact' && estimates.every((e) => e.stderr !== undefined);
-    const stderr = hasStderr || method === 'exact' ? new Float64Array(nRows * n * nOut) : undefined;
-    let evaluations = 0;
-    estimates.forEach((e, r) => {
-      values.set(e.values, r * n * nOut);
-      if (stderr && e.stderr) stderr.set(e.stderr, r * n * nOut);
-      predictions.set(fx[r], r * nOut); // f(x) itself (v(N) is Σ_b w_b f(x), equal up to rounding)
-      evaluations += e.evaluations;
-    });
-    const auto = budget === 'auto';
-    const usedVariant = method === 'kernel' ? estimates[0]?.variant : undefined;
-    return {
-      method,
-      variant: usedVariant,
-      players: players.names,
-      outputs: [...evaluator.outputNames],
-      columns,
-      playerColumns: playerColumnLists(players),
-      nRows,
-      rowIndices: Array.from({ length: nRows }, (_, i) => i),
-      data: rows.data.slice(0, nRows * d),
-      baseValues: ctx.baseValue.slice(),
-      predictions,
-      values,
-      stderr,
-      exact: estimates.map((e) => e.exact),
-      converged: auto ? estimates.map((e) => e.converged === true) : undefined,
-      evaluations,
-      modelRows,
-      seconds: (performance.now() - started) / 1000,
-      meta: {
-        version: VERSION,
-        seed,
-        budget: method === 'exact' ? 2 ** n : auto ? 'auto' : (budget ?? defaultBudget(n)),
-        background: { rows: background.nRows, summary: background.summary },
-        threads,
-      },
-    };
-  } finally {
-    await release();
-  }
-}
-
-/** Options that only the Shapley methods use (LIME refuses them rather than ignore them). */
-const SHAPLEY_ONLY = [
-  ['variant', 'a Kernel SHAP setting'],
-  ['budget', 'LIME draws lime.numSamples rows per explained row (CLI --num-samples)'],
-  ['tolerance', 'a Kernel SHAP setting'],
-  ['maxBudget', 'a Kernel SHAP setting'],
-  ['topK', 'use lime.numFeatures to limit the features'],
-  ['antithetic', 'a Permutation SHAP setting'],
-  ['summarize', "LIME needs the training rows' statistics, not a summary"],
-  ['backgroundWeights', 'LIME weighs samples by its kernel'],
-] as const;
-
-/**
- * `explain` with method 'lime': the background rows are the training data. Model rows are
- * LIME's ready-made samples, predicted in-process in `batchRows` chunks (the worker pool's
- * protocol ships masks over a background, which LIME's rows are not).
- */
-async function explainLime(model: Model, rows: RowsInput, options: ExplainOptions): Promise<Explanation> {
-  for (const [name, why] of SHAPLEY_ONLY)
-    if (options[name] !== undefined && options[name] !== false)
-      throw new InvalidOptionError(name, "unset for method 'lime'", options[name], why);
-  const bg = options.background;
-  if (!bg) throw new InvalidOptionError('background', "the training rows (LIME's sampling statistics)", bg);
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1))
-    throw new InvalidOptionError('threads', 'a positive integer', options.threads);
-  const training = 'weights' in bg && 'summary' in bg ? { data: bg.data, nRows: bg.nRows } : (bg as RowsInput);
-  return lime(model, rows, {
-    ...(options.lime ?? {}),
-    training,
-    groups: options.groups,
-    players: options.players,
-    seed: options.seed,
-    batchRows: options.batchRows,
+  const nRows = rows.nRows;
+  const streams = indexedStreams(
+    seed,
+    Array.from({ length: nRows }, (_, i) => i),
+  );
+  const run = await runInterventional({
+    model,
+    data: rows.data,
+    plans: [{ players, background, rows: Array.from({ length: nRows }, (_, i) => i) }],
+    estimate: method.run.estimate as GameEstimator,
+    options: own,
+    rng: (_plan, r) => streams[r],
+    designSeed: seed,
+    batchRows: resolveBatchRows(options.batchRows),
+    threads: options.threads,
+    pool: options.pool,
+    concurrency: options.concurrency,
+    dedupe: options.dedupe,
     signal: options.signal,
-    onProgress: options.onProgress,
+    onProgress: options.onProgress
+      ? (p) => options.onProgress?.({ rowsDone: p.unitsDone, rows: p.units, done: p.done, total: p.total })
+      : undefined,
+  });
+  const results = run.results[0];
+  const nOut = results[0]?.prediction.length ?? model.outputNames.length;
+  const values = new Float64Array(nRows * n * nOut);
+  const predictions = new Float64Array(nRows * nOut);
+  const exactMethod = method.name === 'exact';
+  const hasStderr = !exactMethod && results.every((u) => u.estimate.stderr !== undefined);
+  const stderr = hasStderr || exactMethod ? new Float64Array(nRows * n * nOut) : undefined;
+  let evaluations = 0;
+  results.forEach((u, r) => {
+    values.set(u.estimate.values, r * n * nOut);
+    if (stderr && u.estimate.stderr) stderr.set(u.estimate.stderr, r * n * nOut);
+    predictions.set(u.prediction, r * nOut); // f(x) itself (v(N) is Σ_b w_b f(x), equal up to rounding)
+    evaluations += u.estimate.evaluations;
+  });
+  const auto = budget === 'auto';
+  const variant = method.name === 'kernel' ? results[0]?.estimate.variant : undefined;
+  const baseValue = results[0]?.baseValue ?? new Float64Array(nOut); /* every unit of the plan shares the background */
+  return createExplanation({
+    method: method.name,
+    variant,
+    players: players.names,
+    outputs: [...model.outputNames],
+    columns,
+    playerColumns: playerColumnLists(players),
+    nRows,
+    data: rows.data.slice(0, nRows * d),
+    baseValues: baseValue.slice(),
+    predictions,
+    values,
+    stderr,
+    exact: results.map((u) => u.estimate.exact),
+    converged: auto ? results.map((u) => u.estimate.converged === true) : undefined,
+    evaluations,
+    modelRows: run.modelRows,
+    seconds: (performance.now() - started) / 1000,
+    meta: {
+      version: VERSION,
+      seed,
+      budget:
+        method.maxPlayers !== undefined && !('budget' in own) ? 2 ** n : auto ? 'auto' : (budget ?? defaultBudget(n)),
+      background: {
+        rows: background.nRows,
+        summary: background.summary,
+        ...(summarize ? { seed: summarize.seed ?? SUMMARY_SEED } : {}),
+      },
+      threads: run.threads,
+      variant,
+      link: linkOf(model),
+      params: paramsOf(own),
+    },
   });
 }
 
-async function makeEvaluator(
-  model: Model,
-  background: Background,
-  layout: MaskingLayout,
-  options: ExplainOptions,
-  batchRows: number,
-): Promise<{ evaluator: RowEvaluator; threads: number; release: () => Promise<void> }> {
-  if (options.pool) {
-    if (!model.spec)
-      throw new ModelError(
-        'this model is a JavaScript closure, which cannot be sent to worker threads; load it with fromModule(specifier, exportName) or use an ONNX model, or explain without a pool',
-      );
-    const ev = await options.pool.createEvaluator(model, background, layout, { batchRows });
-    return { evaluator: ev, threads: options.pool.threads, release: async () => ev.release?.() };
-  }
-  const requested = options.threads;
-  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1))
-    throw new InvalidOptionError('threads', 'a positive integer', requested);
-  const threads = requested ?? (model.spec ? availableParallelism() : 1);
-  if (threads > 1) {
-    if (!model.spec)
-      throw new ModelError(
-        `threads: ${threads} needs a model that worker threads can rebuild, but this model is a JavaScript closure; load it with fromModule(specifier, exportName) (a module path and export name) or use an ONNX model, or pass threads: 1`,
-      );
-    const { createWorkerPool } = await import('./parallel/pool.js');
-    const pool = createWorkerPool({ threads });
-    const ev = await pool.createEvaluator(model, background, layout, { batchRows });
-    return { evaluator: ev, threads, release: () => pool.close() };
-  }
-  return {
-    evaluator: localEvaluator(model, background, layout, { batchRows }),
-    threads: 1,
-    release: async () => undefined,
-  };
-}
-
-/**
- * Checks rows for a model of `d` inputs (shape, at least one row, finite values); `hint`
- * ends the message of a column-count mismatch.
- */
-export function checkRows(
-  rows: RowsInput,
-  d: number,
-  what: string,
-  hint = ": the CSV header must list the model's input columns",
-): void {
-  if (!rows || !(rows.data instanceof Float64Array) || !Number.isInteger(rows.nRows))
-    throw new InvalidOptionError(what, 'a Dataset or { data: Float64Array, nRows }', rows);
-  if (rows.nRows < 1) throw new DataError(`${what} holds no rows`);
-  if ('columns' in rows && rows.columns.length !== d)
-    throw new ShapeError(`${what} have ${rows.columns.length} columns but the model takes ${d} inputs${hint}`);
-  if (rows.data.length !== rows.nRows * d)
-    throw new ShapeError(
-      `${what} hold ${rows.data.length} values; ${rows.nRows} rows of ${d} inputs need ${rows.nRows * d}`,
-    );
-  assertFinite(rows.data, 'columns' in rows ? rows.columns : d, { what: `${what} value` });
-}
-
-/** A background of `d` columns from rows or a prebuilt {@link Background} (shapes checked). */
-export function toBackground(
-  bg: RowsInput | Background,
-  weights: ArrayLike<number> | undefined,
-  d: number,
-): Background {
-  if (!bg)
-    throw new InvalidOptionError('background', 'background rows (a Dataset, { data, nRows } or a Background)', bg);
-  if ('weights' in bg && 'summary' in bg && !weights) {
-    if (bg.nColumns !== d) throw new ShapeError(`background has ${bg.nColumns} columns; the model takes ${d}`);
-    return bg;
-  }
-  if ('columns' in bg && bg.columns.length !== d)
-    throw new ShapeError(`background has ${bg.columns.length} columns; the model takes ${d}`);
-  if (bg.data.length !== bg.nRows * d)
-    throw new ShapeError(
-      `background holds ${bg.data.length} values; ${bg.nRows} rows of ${d} inputs need ${bg.nRows * d}`,
-    );
-  return createBackground('columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d }, weights);
-}
-
-function defaultNames(d: number): string[] {
-  return Array.from({ length: d }, (_, i) => `x${i}`);
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+export type { RowsInput };
+export { checkRows, toBackground };

@@ -4,6 +4,7 @@ import type { EncodeOptions, RawRecord } from './data/encoder.js';
 import { encodeRecords } from './data/encoder.js';
 import type { GroupSpec, Players } from './data/players.js';
 import { definePlayers } from './data/players.js';
+import { defaultNames, toBackground } from './data/rows.js';
 import type { Schema } from './data/schema.js';
 import { schemaPlayers } from './data/schema.js';
 import { DataError, describe, InvalidOptionError, ShapeError, WorkerError } from './errors.js';
@@ -11,6 +12,9 @@ import type { EvaluatorProvider, ExplainOptions, RowsInput } from './explain.js'
 import { explain, resolveMethod } from './explain.js';
 import type { Explanation, Method } from './explanation/explanation.js';
 import { predictInChunks, resolveBatchRows } from './games/evaluator.js';
+import { acceptedNames, checkValue } from './methods/options.js';
+import type { RegisteredMethod } from './methods/registry.js';
+import { allOptions, DEFAULT_METHOD, getMethod } from './methods/registry.js';
 import type { Model } from './models/model.js';
 import { resolveOutput, selectOutputs } from './models/model.js';
 import type { OnnxModelOptions } from './models/onnx-model.js';
@@ -18,8 +22,7 @@ import { loadOnnx } from './models/onnx-model.js';
 import type { WorkerPool } from './parallel/pool.js';
 import { createWorkerPool } from './parallel/pool.js';
 import type { Background, SummarizeOptions } from './sampling/background.js';
-import { createBackground, summarizeBackground } from './sampling/background.js';
-import { Rng } from './sampling/rng.js';
+import { summarizeSeeded } from './sampling/background.js';
 
 /**
  * Rows given to an {@link Explainer}: a dataset, a row-major buffer, an array of number arrays
@@ -31,20 +34,17 @@ export type ExplainerRows =
   | { readonly records: readonly RawRecord[]; readonly encode?: EncodeOptions };
 
 /** Per-call options of {@link Explainer.explain} (the model, background and players are the explainer's). */
-export type ExplainerCallOptions = Pick<
+export type ExplainerCallOptions = Omit<
   ExplainOptions,
-  | 'method'
-  | 'variant'
-  | 'budget'
-  | 'tolerance'
-  | 'maxBudget'
-  | 'topK'
-  | 'antithetic'
-  | 'seed'
-  | 'concurrency'
-  | 'dedupe'
-  | 'signal'
-  | 'onProgress'
+  | 'background'
+  | 'backgroundWeights'
+  | 'summarize'
+  | 'groups'
+  | 'players'
+  | 'batchRows'
+  | 'threads'
+  | 'pool'
+  | 'onWarning'
 > & {
   /**
    * Output(s) to explain: an index or an output name such as `"probabilities[1]"` (as the CLI's
@@ -75,7 +75,10 @@ export interface ExplainerOptions {
   backgroundWeights?: ArrayLike<number>;
   /** Summarise the background once at creation: `{ method: 'kmeans' | 'sample', rows }`. @defaultValue none */
   summarize?: SummarizeOptions | false;
-  /** Seed of the background summary (a fixed summary whatever the requests' seeds). @defaultValue 0 */
+  /**
+   * Seed of the background summary (a fixed summary whatever the requests' seeds); the same
+   * as `summarize.seed`. @defaultValue {@link SUMMARY_SEED} (0), as `explain()` and the CLI
+   */
   summarizeSeed?: number;
   /**
    * Model input column names (for groups and reports).
@@ -133,6 +136,8 @@ export class Explainer {
   readonly model: Model;
   /** The background, after summarising (undefined: predict-only explainer). */
   readonly background: Background | undefined;
+  /** The background rows before summarising (LIME's training data). */
+  readonly training: Background | undefined;
   readonly players: Players;
   /** Model input column names. */
   readonly columns: readonly string[];
@@ -159,6 +164,7 @@ export class Explainer {
   constructor(init: {
     model: Model;
     background: Background | undefined;
+    training: Background | undefined;
     players: Players;
     columns: readonly string[];
     schema: Schema | undefined;
@@ -169,6 +175,7 @@ export class Explainer {
   }) {
     this.model = init.model;
     this.background = init.background;
+    this.training = init.training;
     this.players = init.players;
     this.columns = init.columns;
     this.schema = init.schema;
@@ -227,16 +234,20 @@ export class Explainer {
       const { output, ...rest } = options;
       const model = this.outputModel(output ?? this.defaultOutput);
       const input = this.toRows(rows, 'rows');
+      const method = getMethod(rest.method ?? this.defaults?.method ?? DEFAULT_METHOD);
       const opts: ExplainOptions = {
-        ...this.defaultsFor(rest.method ?? this.defaults?.method),
+        ...this.defaultsFor(method),
         ...stripUndefined(rest),
-        background: this.background,
+        // LIME samples from the training rows' statistics, not from a summary
+        background: (method.shared.includes('interventional') ? this.background : this.training) as Background,
         players: this.players,
         batchRows: this.batchRows,
         onWarning: this.warn,
       };
-      if (this.provider) opts.pool = this.provider;
-      else opts.threads = 1;
+      if (method.shared.includes('parallel')) {
+        if (this.provider) opts.pool = this.provider;
+        else opts.threads = 1;
+      }
       return explain(model, input, opts);
     });
   }
@@ -270,20 +281,18 @@ export class Explainer {
     return this.closing;
   }
 
-  /** The defaults that apply to a method (a default budget is not for 'exact', a variant only for 'kernel'). */
-  private defaultsFor(method: Method | undefined): Partial<ExplainOptions> {
-    const d = { ...this.defaults };
-    const m = method ?? 'kernel';
-    if (m === 'exact') delete d.budget;
-    if (m !== 'kernel') {
-      delete d.variant;
-      delete d.tolerance;
-      delete d.maxBudget;
-      delete d.topK;
-      if (d.budget === 'auto') delete d.budget;
-    }
-    if (m !== 'permutation') delete d.antithetic;
-    return d;
+  /**
+   * The explainer's defaults that apply to a method (the registry says which options it
+   * takes: a default budget is not for 'exact', a variant only for 'kernel'...).
+   */
+  private defaultsFor(method: RegisteredMethod): Partial<ExplainOptions> {
+    const accepted = acceptedNames(method);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.defaults ?? {})) if (accepted.has(k)) out[k] = v;
+    // 'auto' is a Kernel SHAP budget: other methods fall back to their own default
+    const budgetSpec = method.options.find((o) => o.name === 'budget');
+    if (out.budget === 'auto' && !budgetSpec?.auto) delete out.budget;
+    return out as Partial<ExplainOptions>;
   }
 
   /** A model view for an output selection (cached: workers load each view once). */
@@ -335,9 +344,10 @@ export class Explainer {
           data[r * d + c] = v;
         }
       });
-      return { data, nRows: rows.length };
+      return { data, nRows: rows.length, columns: this.columns };
     }
-    return rows as RowsInput;
+    const r = rows as RowsInput;
+    return 'columns' in r ? r : { data: r.data, nRows: r.nRows, columns: this.columns };
   }
 
   private track<T>(run: () => Promise<T>): Promise<T> {
@@ -365,6 +375,7 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1))
     throw new InvalidOptionError('threads', 'a positive integer', options.threads);
   if (options.defaults?.method !== undefined) resolveMethod(options.defaults.method, 'defaults.method');
+  if (options.defaults !== undefined) checkDefaults(options.defaults);
   const ownsModel = options.model === undefined;
   const model = options.model ?? (await loadOnnx(options.modelPath as string, options.onnx));
   let pool: WorkerPool | undefined;
@@ -380,23 +391,15 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
     if (bgColumns && !bgColumns.every((c, i) => c === columns[i]))
       throw new DataError('the background columns differ from `columns`: give the model input columns in order');
     let background: Background | undefined;
+    let training: Background | undefined;
     if (options.background) {
-      const bg = options.background;
-      if ('weights' in bg && 'summary' in bg && !options.backgroundWeights) {
-        if (bg.nColumns !== d) throw new ShapeError(`background has ${bg.nColumns} columns; the model takes ${d}`);
-        background = bg;
-      } else {
-        if (bg.data.length !== bg.nRows * d)
-          throw new ShapeError(
-            `background holds ${bg.data.length} values; ${bg.nRows} rows of ${d} inputs need ${bg.nRows * d}`,
-          );
-        background = createBackground(
-          'columns' in bg ? (bg as Dataset) : { data: bg.data, nRows: bg.nRows, nColumns: d },
-          options.backgroundWeights,
-        );
-      }
+      training = toBackground(options.background, options.backgroundWeights, d);
+      background = training;
       if (options.summarize)
-        background = summarizeBackground(background, Rng.fromSeed(options.summarizeSeed ?? 0), options.summarize);
+        background = summarizeSeeded(training, {
+          ...options.summarize,
+          seed: options.summarize.seed ?? options.summarizeSeed,
+        });
     }
     if (schema && !sameList(schema.columns, columns))
       throw new DataError(
@@ -420,7 +423,18 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
         ownsPool = true;
       }
     }
-    return new Explainer({ model, background, players, columns, schema, pool, ownsPool, ownsModel, options });
+    return new Explainer({
+      model,
+      background,
+      training,
+      players,
+      columns,
+      schema,
+      pool,
+      ownsPool,
+      ownsModel,
+      options,
+    });
   } catch (error) {
     if (ownsPool) await pool?.close();
     if (ownsModel) await model.close?.();
@@ -456,12 +470,20 @@ function cachingProvider(pool: WorkerPool): EvaluatorProvider {
   };
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** Every explainer default must be an option of some method, with a valid value. */
+function checkDefaults(defaults: Record<string, unknown>): void {
+  const specs = new Map(allOptions().map((o) => [o.name, o]));
+  for (const [k, v] of Object.entries(defaults)) {
+    if (v === undefined || k === 'method') continue;
+    const spec = specs.get(k);
+    if (!spec || spec.kind === 'object' || spec.kind === 'function')
+      throw new InvalidOptionError(`defaults.${k}`, 'an option of a method (budget, variant, numSamples...)', v);
+    checkValue(spec, v, `defaults.${k}`);
+  }
 }
 
-function defaultNames(d: number): string[] {
-  return Array.from({ length: d }, (_, i) => `x${i}`);
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -63,41 +63,14 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
-export type { FitTreeOptions, Tree, TreeTask } from './estimators/cart.js';
-export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './estimators/cart.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
-export type { IsmOptions, IsmResult, OneHotInput } from './estimators/ism.js';
-export { inSilicoMutagenesis } from './estimators/ism.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
 export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.js';
-export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './estimators/lime.js';
-export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './estimators/lime.js';
-export type { FeatureSelection } from './estimators/lime-fit.js';
-export { FEATURE_SELECTIONS } from './estimators/lime-fit.js';
 export type { PartitionShapOptions } from './estimators/partition.js';
 export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
 export { permutationShap } from './estimators/permutation.js';
-export type {
-  SurrogateFidelity,
-  SurrogateRows,
-  SurrogateRule,
-  SurrogateTree,
-  SurrogateTreeOptions,
-} from './estimators/surrogate-tree.js';
-export {
-  AUTO_MAX_DEPTH,
-  FIDELITY_THRESHOLDS,
-  fidelityWarning,
-  surrogateImportance,
-  surrogateRules,
-  surrogateRulesText,
-  surrogateToJSON,
-  surrogateTree,
-} from './estimators/surrogate-tree.js';
-export type { PruningStep } from './estimators/tree-pruning.js';
-export { pruneTree, pruningPath } from './estimators/tree-pruning.js';
 // explanations
 export type { EvaluatorProvider, ExplainOptions, ExplainProgress, RowsInput } from './explain.js';
 export { explain } from './explain.js';
@@ -109,9 +82,32 @@ export type {
   SequencePlayers,
   SequenceReference,
 } from './explain-sequences.js';
-export { explainSequences, parseSequencePlayers } from './explain-sequences.js';
+export { checkSequencePlayers, explainSequences } from './explain-sequences.js';
 export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
 export { createExplainer, Explainer } from './explainer.js';
+export type { IsmOptions, IsmResult, OneHotInput } from './explainers/ism.js';
+export { inSilicoMutagenesis } from './explainers/ism.js';
+export type { LimeDistance, LimeOptions, LimeRows, LimeSettings } from './explainers/lime.js';
+export { LIME_DEFAULTS, LIME_DISTANCES, lime } from './explainers/lime.js';
+export type { FeatureSelection } from './explainers/lime-fit.js';
+export { FEATURE_SELECTIONS } from './explainers/lime-fit.js';
+export type {
+  SurrogateFidelity,
+  SurrogateRows,
+  SurrogateRule,
+  SurrogateTree,
+  SurrogateTreeOptions,
+} from './explainers/surrogate-tree.js';
+export {
+  AUTO_MAX_DEPTH,
+  FIDELITY_THRESHOLDS,
+  fidelityWarning,
+  surrogateImportance,
+  surrogateRules,
+  surrogateRulesText,
+  surrogateToJSON,
+  surrogateTree,
+} from './explainers/surrogate-tree.js';
 export type {
   Explanation,
   ExplanationJSON,
@@ -119,7 +115,6 @@ export type {
   LimeDetails,
   Method,
 } from './explanation/explanation.js';
-
 export { efficiencyGap, explanationToJSON, valueAt } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
@@ -169,6 +164,10 @@ export type { InputType, Link, Model, ModelSpec, Rows } from './models/model.js'
 export { selectOutputs } from './models/model.js';
 export type { OnnxModel, OnnxModelOptions, OnnxTensorInfo } from './models/onnx-model.js';
 export { loadOnnx } from './models/onnx-model.js';
+export type { FitTreeOptions, Tree, TreeTask } from './numerics/cart.js';
+export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './numerics/cart.js';
+export type { PruningStep } from './numerics/tree-pruning.js';
+export { pruneTree, pruningPath } from './numerics/tree-pruning.js';
 // parallel
 export type { WorkerPoolOptions } from './parallel/pool.js';
 export { createWorkerPool, WorkerPool } from './parallel/pool.js';

@@ -57,7 +57,7 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
       const exp = await explainSequences(
         model,
         single.map((s) => s.sequence),
-        { method, budget, seed: 5, threads: 1, ...(method === 'ism' ? {} : { reference: 'shuffle', shuffles: 4 }) },
+        { method, budget, seed: 5, ...(method === 'ism' ? {} : { threads: 1, reference: 'shuffle', shuffles: 4 }) },
       );
       expect(exp.players).toEqual(Array.from({ length: L }, (_, i) => `${i + 1}`));
       expect(exp.outputs).toEqual(['probabilities[0]', 'probabilities[1]']);
@@ -89,7 +89,7 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
     const exp = await explainSequences(
       model,
       single.slice(0, 4).map((s) => s.sequence),
-      { players: 'window:8', method: 'kernel', budget: 64, seed: 1, threads: 1, reference: 'uniform' },
+      { players: { window: 8 }, method: 'kernel', budget: 64, seed: 1, threads: 1, reference: 'uniform' },
     );
     expect(exp.players).toEqual(['1-8', '9-16', '17-24', '25-32', '33-40']);
     for (let r = 0; r < 4; r++) {
@@ -103,7 +103,7 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
 
   it('overlapping windows (window:8:4) are explained as 2 tilings, values scaled so they still sum to f(x) − base', async () => {
     const exp = await explainSequences(model, [single[0].sequence], {
-      players: 'window:8:4',
+      players: { window: 8, stride: 4 },
       method: 'exact',
       seed: 1,
       threads: 1,
@@ -185,7 +185,7 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
       InvalidOptionError,
     );
     await expect(explainSequences(model, [`${single[0].sequence.slice(0, 39)}X`])).rejects.toBeInstanceOf(DataError);
-    await expect(explainSequences(model, [single[0].sequence], { players: 'window:8:3' })).rejects.toThrow(
+    await expect(explainSequences(model, [single[0].sequence], { players: { window: 8, stride: 3 } })).rejects.toThrow(
       /stride that divides/,
     );
   });

@@ -6,10 +6,10 @@
  * LU/SVD `factorize` with src/. Not used by the library.
  */
 import { InvalidOptionError } from '../../src/errors.js';
-import type { ResolvedLimeSettings } from '../../src/estimators/lime.js';
-import type { FeatureSelection } from '../../src/estimators/lime-fit.js';
-import { FEATURE_SELECTIONS } from '../../src/estimators/lime-fit.js';
-import { factorize } from '../../src/estimators/linear-algebra.js';
+import type { ResolvedLimeSettings } from '../../src/explainers/lime.js';
+import type { FeatureSelection } from '../../src/explainers/lime-fit.js';
+import { FEATURE_SELECTIONS } from '../../src/explainers/lime-fit.js';
+import { factorize } from '../../src/numerics/linear-algebra.js';
 import type { LimeFeature, LimeSample, LimeStats } from '../../src/sampling/lime-sampler.js';
 import { binOf } from '../../src/sampling/lime-sampler.js';
 import type { Rng } from '../../src/sampling/rng.js';

@@ -5,8 +5,8 @@
  * G + 1 KKT systems [[A, 1], [1ᵀ, 0]] factorised by LU (SVD when singular). Kept to time
  * against `new PairedRegression(design)` on the same design (benchmarks/kernel-scale.ts).
  */
-import { kktSolver } from '../../src/estimators/linear-algebra.js';
-import { kernelWeight } from '../../src/estimators/regression.js';
+import { kktSolver } from '../../src/numerics/linear-algebra.js';
+import { kernelWeight } from '../../src/numerics/regression.js';
 import type { CoalitionDesign } from '../../src/sampling/coalitions.js';
 import { wordsFor } from '../../src/sampling/masking.js';
 

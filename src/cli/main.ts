@@ -5,12 +5,12 @@ import type { Dataset } from '../data/dataset.js';
 import { selectRows } from '../data/dataset.js';
 import { definePlayers, loadGroupsJson } from '../data/players.js';
 import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
-import { KERNEL_VARIANTS } from '../estimators/kernel.js';
 import type { ExplainOptions, ExplainProgress } from '../explain.js';
-import { explain, resolveMethod } from '../explain.js';
+import { explain } from '../explain.js';
 import type { Explanation } from '../explanation/explanation.js';
 import { explanationToJSON } from '../explanation/explanation.js';
 import { formatHtml, formatTable } from '../explanation/report.js';
+import { DEFAULT_METHOD, getMethod, methodNames } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
@@ -20,7 +20,7 @@ import { emit, int, oneLine, parseFlags, parseRowList, readCsvFor, UsageError, w
 import { runCheck } from './check.js';
 import { creditReport, formatDecisions, loadCredit, loadCreditBackground, renderCredit } from './credit.js';
 import { runEvaluate } from './evaluate.js';
-import { LIME_FLAGS, LIME_USAGE, limeSettingsFromFlags } from './lime.js';
+import { methodFlagConfig, methodOptionsFromFlags, methodUsage } from './method-flags.js';
 import { runSequences, SEQUENCE_ONLY_FLAGS, SEQUENCE_USAGE } from './sequences.js';
 import { runSurrogate } from './surrogate.js';
 
@@ -56,24 +56,18 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
   --data ROWS.csv          rows to explain: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns explained together (one-hot groups)
-  --method M               exact | kernel | permutation | partition | lime (default kernel; partition:
-                           Owen values over a balanced hierarchy of the players in column order)
-  --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
-  --budget N|auto          coalition values per row (default 2 x players + 2048); auto: until
-                           max s.e. / value range < --tolerance (kernel)
+  --method M               ${methodNames('tabular').join(' | ')} (default ${DEFAULT_METHOD}; see Methods below)
   --seed S                 random seed (default: random, printed in the output)
   --output K|NAME          output to explain: an index, an output name such as
                            "probabilities[1]", or an output tensor name (default: all
                            columns of the probability output, else the first output)
   --link identity|logit    explain probabilities as log-odds with logit (default identity)
-  --threads T              worker threads for the model (default: all cores)
+  --threads T              worker threads for the model (default: all cores; Shapley methods)
   --format json|table|html output format (default table)
   --out FILE               write the output to FILE instead of stdout
   --rows LIST              explain only these rows, e.g. 0,3,10-12 (0-based)
-  --summarize K            summarise the background to K k-means medoids
-  --tolerance T            budget auto: stopping threshold (default 0.01)
-  --max-budget N           budget auto: cap (default 65536)
-  --top-k K                kernel sparse mode: keep the K largest values
+  --summarize K            summarise the background to K k-means medoids (seed 0, as the
+                           library and the service; Shapley methods)
   --batch-rows N           rows per model call (default 4096)
   --quiet                  no progress bar, no warnings
 
@@ -92,7 +86,7 @@ Credit decisions (raw records in, decisions and reasons out):
   and "importance"; --format html writes a self-contained report (waterfalls, importance,
   beeswarm, reasons).
 
-${LIME_USAGE}
+${methodUsage('tabular')}
 Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 internal error,
 130 interrupted (Ctrl-C).
 
@@ -118,9 +112,6 @@ const EXPLAIN_OPTIONS = {
   background: { type: 'string' },
   groups: { type: 'string' },
   method: { type: 'string' },
-  variant: { type: 'string' },
-  budget: { type: 'string' },
-  seed: { type: 'string' },
   output: { type: 'string' },
   link: { type: 'string' },
   threads: { type: 'string' },
@@ -128,10 +119,6 @@ const EXPLAIN_OPTIONS = {
   out: { type: 'string' },
   rows: { type: 'string' },
   summarize: { type: 'string' },
-  tolerance: { type: 'string' },
-  'max-budget': { type: 'string' },
-  'top-k': { type: 'string' },
-  'batch-rows': { type: 'string' },
   schema: { type: 'string' },
   reasons: { type: 'string' },
   top: { type: 'string' },
@@ -143,17 +130,16 @@ const EXPLAIN_OPTIONS = {
   players: { type: 'string' },
   reference: { type: 'string' },
   shuffles: { type: 'string' },
-  orders: { type: 'string' },
   'output-names': { type: 'string' },
   'position-offset': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  ...LIME_FLAGS,
+  ...methodFlagConfig(),
 } as const;
 
 type Flags = {
   [K in keyof typeof EXPLAIN_OPTIONS]?: (typeof EXPLAIN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
-};
+} & Record<string, string | boolean | undefined>;
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: readonly string[], io: CliIO = process): Promise<number> {
@@ -240,32 +226,25 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
   const format = flags.format ?? 'table';
   if (!['json', 'table', 'html'].includes(format))
     throw new InvalidOptionError('--format', 'json, table or html', format);
-  const method = resolveMethod(flags.method, '--method');
-  const variant = flags.variant;
-  if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as never))
-    throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
-  const lime = limeSettingsFromFlags(flags, method);
-  if ((demo || flags.schema !== undefined) && lime?.discretizer === 'none')
+  const method = getMethod(flags.method ?? DEFAULT_METHOD, 'tabular', '--method');
+  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
+  const link = resolveLink(flags.link, '--link');
+  const quiet = flags.quiet === true;
+  const summarizeRows = demo ? 50 : flags.summarize === undefined ? undefined : int(flags.summarize, '--summarize', 1);
+  const shared: Record<string, unknown> = {};
+  // the demo summarises its 1000 training rows for the Shapley methods (LIME needs them all)
+  if (summarizeRows && !(demo && !method.shared.includes('interventional')))
+    shared.summarize = { method: 'kmeans', rows: summarizeRows };
+  if (threads !== undefined) shared.threads = threads;
+  const methodOptions = methodOptionsFromFlags(flags, method, shared);
+  if (methodOptions.seed === undefined && demo) methodOptions.seed = 42;
+  if ((demo || flags.schema !== undefined) && methodOptions.discretizer === 'none')
     throw new InvalidOptionError(
       '--discretizer',
       'quartile or decile with --schema (reason codes)',
       'none',
       "Gaussian LIME weights are per training std, not the applicant's contribution",
     );
-  if (method === 'lime' && flags.budget !== undefined)
-    throw new InvalidOptionError(
-      '--budget',
-      'unset with --method lime',
-      flags.budget,
-      'use --num-samples for the neighbours per row',
-    );
-  const budget =
-    flags.budget === undefined ? undefined : flags.budget === 'auto' ? 'auto' : int(flags.budget, '--budget', 2);
-  const seed = flags.seed === undefined ? (demo ? 42 : undefined) : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
-  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
-  const link = resolveLink(flags.link, '--link');
-  const quiet = flags.quiet === true;
-  const summarizeRows = demo ? 50 : flags.summarize === undefined ? undefined : int(flags.summarize, '--summarize', 1);
 
   let model: Model | undefined;
   let onnx: OnnxModel | undefined;
@@ -325,20 +304,10 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       : definePlayers(data.columns, groupsPath ? await loadGroupsJson(groupsPath) : undefined, groupsPath);
     const progress = makeProgress(io, quiet || (format === 'json' && flags.out !== undefined), rowsToExplain.nRows);
     const options: ExplainOptions = {
+      ...(methodOptions as Partial<ExplainOptions>),
       background,
       players,
-      method,
-      variant: variant as ExplainOptions['variant'],
-      budget,
-      seed,
-      threads,
-      // LIME needs the training rows' statistics, not a k-means summary (the demo's default)
-      summarize: summarizeRows && !(demo && method === 'lime') ? { method: 'kmeans', rows: summarizeRows } : undefined,
-      tolerance: flags.tolerance === undefined ? undefined : num(flags.tolerance, '--tolerance'),
-      maxBudget: flags['max-budget'] === undefined ? undefined : int(flags['max-budget'], '--max-budget', 2),
-      topK: flags['top-k'] === undefined ? undefined : int(flags['top-k'], '--top-k', 1),
-      batchRows: flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1),
-      lime,
+      method: method.name,
       signal,
       onProgress: progress.update,
       onWarning: warner(io, quiet),
@@ -388,12 +357,6 @@ function resolveOutputFlag(onnx: OnnxModel, output: string): number {
       output,
     );
   }
-}
-
-function num(s: string, flag: string): number {
-  const v = Number(s);
-  if (!Number.isFinite(v) || v <= 0) throw new InvalidOptionError(flag, 'a number > 0', s);
-  return v;
 }
 
 /** A progress bar on stderr that appears only when a run takes longer than a second. */

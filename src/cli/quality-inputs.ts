@@ -9,21 +9,19 @@ import type { Players } from '../data/players.js';
 import { definePlayers, loadGroupsJson } from '../data/players.js';
 import { DataError, InvalidOptionError } from '../errors.js';
 import type { KernelVariant } from '../estimators/kernel.js';
-import { KERNEL_VARIANTS } from '../estimators/kernel.js';
-import type { LimeSettings } from '../estimators/lime.js';
 import type { ExplainOptions } from '../explain.js';
-import { resolveMethod } from '../explain.js';
+import type { RegisteredMethod } from '../methods/registry.js';
+import { DEFAULT_METHOD, getMethod, methodNames } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import type { Background } from '../sampling/background.js';
-import { createBackground, LARGE_BACKGROUND_ROWS, summarizeBackground } from '../sampling/background.js';
-import { Rng } from '../sampling/rng.js';
+import { createBackground, LARGE_BACKGROUND_ROWS, summarizeSeeded } from '../sampling/background.js';
 import type { AttributionMethod } from '../testing/method.js';
 import { fromExplain, shapleyMethod } from '../testing/method.js';
 import { int, parseFlags, parseRowList, readCsvFor, UsageError } from './args.js';
-import { LIME_FLAGS, limeSettingsFromFlags } from './lime.js';
+import { methodFlagConfig, methodOptionsFromFlags } from './method-flags.js';
 
 /** Where the CLI writes (the same shape as main.ts's CliIO). */
 export interface QualityIO {
@@ -38,19 +36,15 @@ export const COMMON_OPTIONS = {
   background: { type: 'string' },
   groups: { type: 'string' },
   method: { type: 'string' },
-  variant: { type: 'string' },
-  budget: { type: 'string' },
-  seed: { type: 'string' },
   output: { type: 'string' },
   link: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
   rows: { type: 'string' },
   summarize: { type: 'string' },
-  'batch-rows': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  ...LIME_FLAGS,
+  ...methodFlagConfig(),
 } as const;
 
 /** Usage lines of the common flags. */
@@ -58,9 +52,8 @@ export const COMMON_USAGE = `  --model FILE.onnx        ONNX model (one float in
   --data ROWS.csv          rows: a header of the model's input columns, numbers only
   --background BG.csv      background rows, same columns (default: the --data rows)
   --groups GROUPS.json     {"name": ["column", ...]}: columns attributed together
-  --method M               exact | kernel | permutation | lime (default kernel)
-  --variant V              kernel variant: ${KERNEL_VARIANTS.join(' | ')} (default decomposed)
-  --budget N               coalition values per row (default 2 x players + 2048)
+  --method M               ${methodNames('tabular').join(' | ')} (default kernel; their options as
+                           for whybox explain, e.g. --variant, --budget, --num-samples)
   --seed S                 seed of every random draw (default 0)
   --output K|NAME          output: an index, a name such as "probabilities[1]", or an
                            output tensor name (default: every output, averaged)
@@ -70,9 +63,7 @@ export const COMMON_USAGE = `  --model FILE.onnx        ONNX model (one float in
   --batch-rows N           rows per model call (default 4096)
   --out FILE               write the output to FILE instead of stdout
   --quiet                  no warnings
-  LIME (--method lime; the --background rows are its training data; no --budget or
-  --summarize): --num-samples N, --num-features K, --feature-selection F, --discretizer D,
-  --kernel-width W, --distance D, --categorical LIST, as for whybox explain`;
+  LIME (--method lime): the --background rows are its training data`;
 
 /** Parses flags (strict), mapping node's errors to usage errors. */
 export function parseQualityFlags<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(
@@ -108,33 +99,18 @@ export async function loadQualityInputs(
   const dataPath = str('data');
   if (!modelPath) throw new UsageError(`missing --model FILE.onnx (see whybox ${command} --help)`);
   if (!dataPath) throw new UsageError(`missing --data ROWS.csv (see whybox ${command} --help)`);
-  const method = resolveMethod(str('method'), '--method');
-  const variant = str('variant');
-  if (variant !== undefined && !KERNEL_VARIANTS.includes(variant as KernelVariant))
-    throw new InvalidOptionError('--variant', KERNEL_VARIANTS.join(', '), variant);
-  if (variant !== undefined && method !== 'kernel')
-    throw new InvalidOptionError('--variant', 'used with --method kernel only', variant);
-  const budget = str('budget') === undefined ? undefined : int(str('budget') as string, '--budget', 2);
-  if (budget !== undefined && method === 'exact')
-    throw new InvalidOptionError('--budget', 'unset for --method exact (it always uses all 2^n coalitions)', budget);
-  const seed = str('seed') === undefined ? 0 : int(str('seed') as string, '--seed', Number.MIN_SAFE_INTEGER);
+  const desc = getMethod(str('method') ?? DEFAULT_METHOD, 'tabular', '--method');
   const summarize = str('summarize') === undefined ? undefined : int(str('summarize') as string, '--summarize', 1);
-  const limeSettings = limeSettingsFromFlags(flags as Parameters<typeof limeSettingsFromFlags>[0], method);
-  if (method === 'lime' && budget !== undefined)
-    throw new InvalidOptionError(
-      '--budget',
-      'unset for --method lime',
-      budget,
-      'LIME draws --num-samples rows per explained row',
-    );
-  if (method === 'lime' && summarize !== undefined)
-    throw new InvalidOptionError(
-      '--summarize',
-      'unset for --method lime',
-      summarize,
-      "LIME needs the training rows' statistics, not a summary",
-    );
-  const batchRows = str('batch-rows') === undefined ? undefined : int(str('batch-rows') as string, '--batch-rows', 1);
+  const methodOptions = methodOptionsFromFlags(
+    flags,
+    desc,
+    summarize === undefined ? {} : { summarize: { method: 'kmeans', rows: summarize } },
+  );
+  const budget = methodOptions.budget as number | undefined;
+  if (budget === ('auto' as unknown))
+    throw new InvalidOptionError('--budget', 'a number for check and evaluate', 'auto');
+  const seed = (methodOptions.seed as number | undefined) ?? 0;
+  const batchRows = methodOptions.batchRows as number | undefined;
   const link = resolveLink(str('link'), '--link');
 
   let onnx: OnnxModel | undefined = await loadOnnx(modelPath, { link });
@@ -181,8 +157,7 @@ export async function loadQualityInputs(
         );
     }
     let background = createBackground(bgData);
-    if (summarize !== undefined)
-      background = summarizeBackground(background, Rng.fromSeed(seed), { method: 'kmeans', rows: summarize });
+    if (summarize !== undefined) background = summarizeSeeded(background, { method: 'kmeans', rows: summarize });
     else if (background.nRows > LARGE_BACKGROUND_ROWS)
       warn(
         `background has ${background.nRows} rows: every coalition value costs ${background.nRows} model rows; pass --summarize 50 to trade a little fidelity for speed`,
@@ -195,8 +170,11 @@ export async function loadQualityInputs(
       rows,
       background,
       players,
-      method: methodFor(method, variant as KernelVariant | undefined, limeSettings),
-      methodName: method === 'kernel' ? `kernel (${variant ?? 'decomposed'})` : method,
+      method: methodFor(desc, methodOptions),
+      methodName:
+        desc.name === 'kernel'
+          ? `kernel (${(methodOptions.variant as string | undefined) ?? 'decomposed'})`
+          : desc.name,
       budget,
       seed,
       batchRows,
@@ -217,21 +195,24 @@ export function measureOptions(inputs: QualityInputs) {
 }
 
 /**
- * The method under test for a --method name. LIME (and any other method explain() offers
- * beyond the Shapley estimators) runs through explain() on each row's model task, with the
- * background rows as its training data, and claims no Shapley axiom.
+ * The method under test: a game method through {@link shapleyMethod} (its variant and
+ * antithetic setting from the flags), an explainer over a model (LIME...) through explain()
+ * on each row's model task, with the background rows as its training data; claims are the
+ * registry's.
  */
-function methodFor(
-  method: string,
-  variant: KernelVariant | undefined,
-  lime: LimeSettings | undefined,
-): AttributionMethod {
-  if (method === 'kernel') return shapleyMethod('kernel', { variant });
-  if (method === 'exact' || method === 'permutation') return shapleyMethod(method);
+function methodFor(desc: RegisteredMethod, options: Record<string, unknown>): AttributionMethod {
+  const own: Record<string, unknown> = {};
+  for (const spec of desc.options) if (options[spec.name] !== undefined) own[spec.name] = options[spec.name];
+  if (desc.run.estimate)
+    return shapleyMethod(desc.name, {
+      variant: own.variant as KernelVariant | undefined,
+      antithetic: own.antithetic as boolean | undefined,
+    });
+  const { budget: _b, ...rest } = own;
   return fromExplain({
-    name: method,
-    explain: { method: method as ExplainOptions['method'], ...(lime ? { lime } : {}) },
-    claims: [],
+    name: desc.name,
+    explain: { method: desc.name, ...(rest as Partial<ExplainOptions>) },
+    claims: desc.claims(own),
   });
 }
 

@@ -2,15 +2,21 @@ import type { SequenceLayout, SequenceSet } from '../data/sequences.js';
 import { detectLayout, loadSequences, resolveAlphabet } from '../data/sequences.js';
 import { InvalidOptionError } from '../errors.js';
 import type { ExplainProgress } from '../explain.js';
-import type { ExplainSequencesOptions, SequenceMethod, SequenceReference } from '../explain-sequences.js';
-import { explainSequences, parseSequencePlayers } from '../explain-sequences.js';
+import type {
+  ExplainSequencesOptions,
+  SequenceMethod,
+  SequencePlayers,
+  SequenceReference,
+} from '../explain-sequences.js';
+import { checkSequencePlayers, explainSequences } from '../explain-sequences.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
+import { getMethod } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
 import { resolveLink, resolveOutput, selectOutputs } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { emit, int, parseRowList } from './args.js';
-import { LIME_FLAGS } from './lime.js';
+import { methodOptionsFromFlags, methodUsage } from './method-flags.js';
 
 /** The flags the sequence mode reads (a subset of `whybox explain`'s). */
 export interface SequenceFlags {
@@ -45,7 +51,6 @@ export const SEQUENCE_ONLY_FLAGS = [
   'players',
   'reference',
   'shuffles',
-  'orders',
   'output-names',
   'position-offset',
 ] as const;
@@ -53,18 +58,13 @@ export const SEQUENCE_ONLY_FLAGS = [
 const TABULAR_ONLY_FLAGS = [
   'data',
   'groups',
-  'variant',
   'summarize',
-  'tolerance',
-  'max-budget',
-  'top-k',
-  // credit decisions (--schema) and LIME are tabular modes
+  // credit decisions (--schema) are a tabular mode (and LIME a tabular method: the registry refuses its flags)
   'schema',
   'reasons',
   'top',
   'threshold',
   'adverse',
-  ...(Object.keys(LIME_FLAGS) as (keyof typeof LIME_FLAGS)[]),
 ] as const;
 
 export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
@@ -79,11 +79,6 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
                            each sequence; default without --background) | uniform (all-N) | zeros
   --background BG.fa       background sequences for --reference background
   --shuffles K             shuffled copies per sequence for --reference shuffle (default 10)
-  --method M               kernel | permutation | partition | ism | exact (default kernel;
-                           partition with --players hierarchy)
-  --budget N               coalition values per sequence (default 2 x players + 2048; not ism)
-  --orders K               partition: average K sampled hierarchy orders instead of every
-                           context (much cheaper for long sequences; e.g. 16 for L = 1000)
   --format json|table|html table: top segments marked under the sequence; html: sequence logos
                            and the mean attribution profile per class
   --output-names A,B,C     names of the explained outputs (classes) in the reports and JSON,
@@ -91,9 +86,19 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   --position-offset K      number positions from an anchor: the first letter is K+1, skipping
                            0 when negative (-30: -30..-1, 1..30; default 0: 1..L)
   Also: --seed, --output, --link, --threads, --out, --rows, --batch-rows, --quiet.
-`;
+  (partition --orders K: average K sampled hierarchy orders, e.g. 16 for L = 1000)
 
-const METHODS: readonly SequenceMethod[] = ['kernel', 'permutation', 'partition', 'ism', 'exact'];
+${methodUsage('sequences')}`;
+
+/** Parses `position`, `hierarchy`, `window:W` or `window:W:STRIDE` (the --players syntax). */
+export function parseSequencePlayers(spec: string | undefined, option = '--players'): SequencePlayers {
+  if (spec === undefined) return 'position';
+  if (spec === 'position' || spec === 'hierarchy') return spec;
+  const m = /^window:(\d+)(?::(\d+))?$/.exec(spec.trim());
+  if (!m) throw new InvalidOptionError(option, "'position', 'hierarchy', 'window:W' or 'window:W:STRIDE'", spec);
+  const window = Number(m[1]);
+  return checkSequencePlayers({ window, stride: m[2] === undefined ? window : Number(m[2]) }, option);
+}
 
 /** Runs `whybox explain --sequences ...`; returns the exit code. */
 export async function runSequences(
@@ -110,14 +115,20 @@ export async function runSequences(
   const format = flags.format ?? 'table';
   if (!['json', 'table', 'html'].includes(format))
     throw new InvalidOptionError('--format', 'json, table or html', format);
-  const method = (flags.method ?? undefined) as SequenceMethod | undefined;
-  if (method !== undefined && !METHODS.includes(method))
-    throw new InvalidOptionError('--method', `one of ${METHODS.join(', ')}`, method);
+  const playersFlag = parseSequencePlayers(flags.players, '--players');
+  const desc = getMethod(
+    flags.method ?? (playersFlag === 'hierarchy' ? 'partition' : 'kernel'),
+    'sequences',
+    '--method',
+  );
+  const method = desc.name as SequenceMethod;
+  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
+  const methodOptions = methodOptionsFromFlags(flags, desc, threads === undefined ? {} : { threads });
   const alphabet = resolveAlphabet(flags.alphabet, '--alphabet');
   let layout = flags.layout as SequenceLayout | undefined;
   if (layout !== undefined && layout !== 'NLC' && layout !== 'NCL')
     throw new InvalidOptionError('--layout', 'NLC or NCL', layout);
-  const players = parseSequencePlayers(flags.players, '--players');
+  const players = playersFlag;
   const reference = flags.reference as SequenceReference | undefined;
   if (reference !== undefined && !['background', 'shuffle', 'uniform', 'zeros'].includes(reference))
     throw new InvalidOptionError('--reference', 'background, shuffle, uniform or zeros', reference);
@@ -127,12 +138,7 @@ export async function runSequences(
       'a file of background sequences with --reference background',
       undefined,
     );
-  const budget = flags.budget === undefined ? undefined : int(flags.budget, '--budget', 2);
-  const seed = flags.seed === undefined ? undefined : int(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
-  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
-  const orders = flags.orders === undefined ? undefined : int(flags.orders, '--orders', 1);
-  const batchRows = flags['batch-rows'] === undefined ? undefined : int(flags['batch-rows'], '--batch-rows', 1);
   const link = resolveLink(flags.link, '--link');
   const quiet = flags.quiet === true;
   const outputNames =
@@ -194,18 +200,14 @@ export async function runSequences(
     if (flags.rows) set = pickRows(set, flags.rows);
     const background = flags.background ? await loadSequences(flags.background) : undefined;
     const options: ExplainSequencesOptions = {
+      ...(methodOptions as Partial<ExplainSequencesOptions>),
       alphabet,
       layout,
       players,
       reference,
       background,
       shuffles,
-      orders,
       method,
-      budget,
-      seed,
-      threads,
-      batchRows,
       signal,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${m.replace(/\s*\n\s*/g, ' ')}\n`),
     };

@@ -1,7 +1,7 @@
 import { loadCsv } from '../data/csv.js';
 import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
-import type { SurrogateTreeOptions } from '../estimators/surrogate-tree.js';
-import { surrogateRulesText, surrogateToJSON, surrogateTree } from '../estimators/surrogate-tree.js';
+import type { SurrogateTreeOptions } from '../explainers/surrogate-tree.js';
+import { surrogateRulesText, surrogateToJSON, surrogateTree } from '../explainers/surrogate-tree.js';
 import { formatSurrogateHtml } from '../explanation/plots/surrogate-report.js';
 import { resolveLink } from '../models/model.js';
 import type { OnnxModel } from '../models/onnx-model.js';

@@ -1,13 +1,13 @@
 import { BudgetError, throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
+import { enforceEfficiency } from '../numerics/linear-algebra.js';
+import { PairedRegression } from '../numerics/regression.js';
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { allocate, PairedSampler } from '../sampling/coalitions.js';
 import { wordsFor } from '../sampling/masking.js';
 import { Rng } from '../sampling/rng.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
-import { enforceEfficiency } from './linear-algebra.js';
-import { PairedRegression } from './regression.js';
 
 /** Options of {@link decomposedShap}. */
 export interface DecomposedShapOptions {

@@ -2,8 +2,8 @@ import { BudgetError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
 import { isInterventional } from '../games/interventional-game.js';
 import { shapleyFromTable } from '../games/shapley-table.js';
+import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
-import { enforceEfficiency } from './linear-algebra.js';
 
 /**
  * Most players `exact` accepts. The value table takes 2^n × outputs × 8 bytes (128 MiB

@@ -4,14 +4,14 @@ import type { Game } from '../games/game.js';
 import { edgeMasks } from '../games/game.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import { isInterventional } from '../games/interventional-game.js';
+import { normalEquations, solveEfficient, symmetrize } from '../numerics/linear-algebra.js';
+import { center, fitPaired, normalMatrices, sparseResolve } from '../numerics/regression.js';
 import { PairedSampler, shapKernelDesign } from '../sampling/coalitions.js';
 import { popcount } from '../sampling/masking.js';
 import { decomposedShap } from './decomposed.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
-import { normalEquations, solveEfficient, symmetrize } from './linear-algebra.js';
 import { msrFit } from './msr.js';
-import { center, fitPaired, normalMatrices, sparseResolve } from './regression.js';
 
 /**
  * Regression estimators of Shapley values (the Kernel SHAP family):

@@ -1,9 +1,9 @@
 import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
+import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { maskKey } from '../sampling/coalitions.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { resolveBudget } from './kernel.js';
-import { enforceEfficiency } from './linear-algebra.js';
 
 /** Options of {@link permutationShap}. */
 export interface PermutationShapOptions {

@@ -23,6 +23,17 @@ export interface RowEvaluator {
   predict(rows: Float64Array, nRows: number, signal?: AbortSignal): Promise<Float64Array>;
 }
 
+/** Something that evaluates masked rows in worker threads (a `WorkerPool`). */
+export interface EvaluatorProvider {
+  readonly threads: number;
+  createEvaluator(
+    model: Model,
+    background: Background,
+    layout: MaskingLayout,
+    options: { batchRows: number },
+  ): Promise<RowEvaluator & { release?(): void }>;
+}
+
 /** Options shared by evaluators. */
 export interface EvaluatorOptions {
   /** Rows per model call. @defaultValue 4096 */

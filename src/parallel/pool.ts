@@ -13,8 +13,7 @@ import {
   WhyboxError,
   WorkerError,
 } from '../errors.js';
-import type { EvaluatorProvider } from '../explain.js';
-import type { RowEvaluator } from '../games/evaluator.js';
+import type { EvaluatorProvider, RowEvaluator } from '../games/evaluator.js';
 import { predictInChunks } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { Background } from '../sampling/background.js';

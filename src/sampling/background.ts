@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { assertFinite } from '../data/dataset.js';
 import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
 
 /**
  * Background (reference) rows for interventional masking: `nRows × nColumns` row-major
@@ -78,6 +78,26 @@ export interface SummarizeOptions {
   rows?: number;
   /** k-means iterations (Lloyd). @defaultValue 25 */
   iterations?: number;
+  /**
+   * Seed of the summary (k-means++ seeding, or the subsample), independent of the
+   * explanation's seed so that the CLI, the library and the service summarise a background
+   * the same way. @defaultValue {@link SUMMARY_SEED} (0)
+   */
+  seed?: number;
+}
+
+/** The documented seed of background summaries (`summarize.seed` default). */
+export const SUMMARY_SEED = 0;
+
+/**
+ * {@link summarizeBackground} with its own seeded stream: `options.seed`, else
+ * {@link SUMMARY_SEED}. The library, the CLI (`--summarize`) and the service all summarise
+ * through this, so the same background gives the same summary everywhere.
+ */
+export function summarizeSeeded(bg: Background, options: SummarizeOptions = {}): Background {
+  const seed = options.seed ?? SUMMARY_SEED;
+  if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('summarize.seed', 'an integer', seed);
+  return summarizeBackground(bg, Rng.fromSeed(seed), options);
 }
 
 /**

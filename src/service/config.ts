@@ -10,6 +10,8 @@ import { Value } from '@sinclair/typebox/value';
 import { describeFsError } from '../data/csv.js';
 import { InvalidOptionError, WhyboxError } from '../errors.js';
 import { KERNEL_VARIANTS } from '../estimators/kernel.js';
+import { METHODS, methodNames } from '../methods/registry.js';
+import type { ServiceLimit } from '../methods/types.js';
 
 /** A configuration file that cannot be used. */
 export class ConfigError extends WhyboxError {
@@ -22,16 +24,30 @@ export class ConfigError extends WhyboxError {
 /** Names of models in URLs: letters, digits, `_`, `-`, `.`; 1-64 characters. */
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
-const MethodSchema = Type.Union([Type.Literal('exact'), Type.Literal('kernel'), Type.Literal('permutation')]);
+const MethodSchema = Type.Union(methodNames('tabular').map((m) => Type.Literal(m)));
 const VariantSchema = Type.Union(KERNEL_VARIANTS.map((v) => Type.Literal(v)));
+
+/** The per-method limits of the registry (`maxExactPlayers`, `maxLimeSamples`...), once each. */
+function methodLimits() {
+  const out = new Map<string, ServiceLimit>();
+  for (const m of METHODS) for (const l of m.serviceLimits ?? []) if (!out.has(l.key)) out.set(l.key, l);
+  return out;
+}
 
 /** Limits of the service (every request is checked against them). */
 export const LimitsSchema = Type.Object(
   {
+    ...Object.fromEntries(
+      [...methodLimits().values()].map((l) => [
+        l.key,
+        Type.Optional(
+          Type.Integer({ minimum: 0, ...(l.key === 'maxExactPlayers' ? { maximum: 20 } : {}), description: l.help }),
+        ),
+      ]),
+    ),
     bodyBytes: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest request body in bytes' })),
     rowsPerRequest: Type.Optional(Type.Integer({ minimum: 1, description: 'most rows (or records) per request' })),
     maxBudget: Type.Optional(Type.Integer({ minimum: 2, description: 'largest budget (and budget "auto" cap)' })),
-    maxExactPlayers: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, description: "most players for 'exact'" })),
     timeoutMs: Type.Optional(
       Type.Integer({ minimum: 1, description: 'per-request deadline (ms), queue wait included' }),
     ),
@@ -44,11 +60,24 @@ export const LimitsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Resolved limits. */
-export type Limits = Required<Static<typeof LimitsSchema>>;
+/** Resolved limits: the service's own, and each method's (from the registry). */
+export interface Limits {
+  bodyBytes: number;
+  rowsPerRequest: number;
+  maxBudget: number;
+  /** Most players for 'exact' (the exact method's limit). */
+  maxExactPlayers: number;
+  timeoutMs: number;
+  concurrency: number;
+  queue: number;
+  shutdownTimeoutMs: number;
+  /** Per-method limits of the registry (`maxLimeSamples`, `allowMsr`...). */
+  [methodLimit: string]: number;
+}
 
 /** Default limits (see the README's "Limits" table). */
 export const DEFAULT_LIMITS: Limits = {
+  ...Object.fromEntries([...methodLimits().values()].map((l) => [l.key, l.default])),
   bodyBytes: 1_048_576,
   rowsPerRequest: 100,
   maxBudget: 8192,
@@ -207,9 +236,12 @@ function resolvePaths(config: ServiceConfig, dir: string): ServiceConfig {
 
 /** Limits with defaults filled in. */
 export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
-  const out = { ...DEFAULT_LIMITS, ...stripUndefined(limits ?? {}) };
-  for (const [k, v] of Object.entries(out))
+  const out = { ...DEFAULT_LIMITS, ...stripUndefined(limits ?? {}) } as Limits;
+  for (const [k, v] of Object.entries(out)) {
+    if (!(k in DEFAULT_LIMITS))
+      throw new InvalidOptionError(`limits.${k}`, `one of ${Object.keys(DEFAULT_LIMITS).join(', ')}`, k);
     if (!Number.isInteger(v) || v < 0) throw new InvalidOptionError(`limits.${k}`, 'a non-negative integer', v);
+  }
   return out;
 }
 

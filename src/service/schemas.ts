@@ -2,9 +2,11 @@
  * JSON schemas (TypeBox) of the service's requests and responses. Request schemas validate
  * (fastify/ajv, no type coercion, unknown fields refused); every schema feeds /openapi.json.
  */
-import type { Static } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { KERNEL_VARIANTS } from '../estimators/kernel.js';
+import { acceptedNames, inHttp } from '../methods/options.js';
+import { allOptions, METHODS, methodNames } from '../methods/registry.js';
+import type { OptionSpec } from '../methods/types.js';
 import type { Limits } from './config.js';
 import { MODEL_NAME_PATTERN } from './config.js';
 
@@ -27,22 +29,76 @@ const Output = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength
   description: 'output to explain: an index or an output name such as "probabilities[1]"',
 });
 
-/** Body of POST /v1/models/{name}/explain. */
+/** Fields of the explain body that are not method options. */
+const REQUEST_FIELDS = ['rows', 'records', 'output', 'top', 'timeoutMs'] as const;
+
+/** The JSON schema of one registry option (bounded: no client string costs more than a few kB). */
+export function optionSchema(spec: OptionSpec, limits: Limits): TSchema {
+  const takers = METHODS.filter((m) => acceptedNames(m).has(spec.name)).map((m) => m.name);
+  const description = `${spec.help}${spec.default ? ` (default ${spec.default})` : ''}; methods: ${takers.join(', ')}`;
+  switch (spec.kind) {
+    case 'budget':
+      return spec.auto
+        ? Type.Union([Type.Integer({ minimum: 2, maximum: limits.maxBudget }), Type.Literal('auto')], {
+            description: `${description}; at most ${limits.maxBudget}`,
+          })
+        : Type.Integer({
+            minimum: 2,
+            maximum: limits.maxBudget,
+            description: `${description}; at most ${limits.maxBudget}`,
+          });
+    case 'integer':
+      return Type.Integer({
+        ...(spec.min !== undefined ? { minimum: spec.min } : {}),
+        ...(spec.max !== undefined ? { maximum: spec.max } : {}),
+        description,
+      });
+    case 'number':
+      return Type.Number({
+        ...(spec.positive ? { exclusiveMinimum: 0 } : {}),
+        ...(spec.min !== undefined ? { minimum: spec.min } : {}),
+        ...(spec.max !== undefined ? { maximum: spec.max } : {}),
+        description,
+      });
+    case 'boolean':
+      return Type.Boolean({ description });
+    case 'enum':
+      return Type.Union(
+        (spec.values ?? []).map((v) => Type.Literal(v)),
+        { description },
+      );
+    case 'list':
+      return Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000, description });
+    default:
+      return Type.Unknown({ description });
+  }
+}
+
+/** Names of the method options an explain request may carry (the registry's HTTP fields). */
+export function httpOptionNames(): string[] {
+  return allOptions()
+    .filter((o) => inHttp(o) && o.name !== 'seed')
+    .map((o) => o.name);
+}
+
+/**
+ * Body of POST /v1/models/{name}/explain: rows or records, the method (every registered
+ * tabular method) and every method option of the registry; an option the chosen method does
+ * not take is refused at run time (400 naming the field).
+ */
 export function explainBody(limits: Limits) {
+  const options: Record<string, TSchema> = {};
+  for (const spec of allOptions())
+    if (inHttp(spec) && spec.name !== 'seed') options[spec.name] = Type.Optional(optionSchema(spec, limits));
   return Type.Object(
     {
       rows: Type.Optional(Type.Array(Row, { minItems: 1, maxItems: limits.rowsPerRequest })),
       records: Type.Optional(Type.Array(Record_, { minItems: 1, maxItems: limits.rowsPerRequest })),
       method: Type.Optional(
-        Type.Union([Type.Literal('exact'), Type.Literal('kernel'), Type.Literal('permutation')], {
-          description: "default: the model's configured default, else kernel",
-        }),
-      ),
-      variant: Type.Optional(Type.Union(KERNEL_VARIANTS.map((v) => Type.Literal(v)))),
-      budget: Type.Optional(
-        Type.Union([Type.Integer({ minimum: 2, maximum: limits.maxBudget }), Type.Literal('auto')], {
-          description: `coalition values per row (at most ${limits.maxBudget}), or "auto" (kernel)`,
-        }),
+        Type.Union(
+          methodNames('tabular').map((m) => Type.Literal(m)),
+          { description: "default: the model's configured default, else kernel" },
+        ),
       ),
       seed: Type.Optional(
         Type.Integer({
@@ -62,11 +118,21 @@ export function explainBody(limits: Limits) {
           description: `deadline of this request in ms (at most ${limits.timeoutMs})`,
         }),
       ),
+      ...options,
     },
     { additionalProperties: false },
   );
 }
-export type ExplainBodyT = Static<ReturnType<typeof explainBody>>;
+export { REQUEST_FIELDS };
+export type ExplainBodyT = {
+  rows?: number[][];
+  records?: Record<string, string | number | boolean | null>[];
+  method?: string;
+  seed?: number;
+  output?: number | string;
+  top?: number;
+  timeoutMs?: number;
+} & Record<string, unknown>;
 
 /** Body of POST /v1/models/{name}/predict. */
 export function predictBody(limits: Limits) {
@@ -91,16 +157,25 @@ export const ExplanationSchema = Type.Object(
     variant: Type.Optional(Type.String()),
     players: Type.Array(Type.String()),
     outputs: Type.Array(Type.String()),
+    columns: Type.Optional(Type.Array(Type.String(), { description: 'model input columns' })),
+    playerColumns: Type.Optional(Type.Array(Type.Array(Type.Integer()), { description: "each player's columns" })),
     baseValues: Numbers,
     rows: Type.Array(
       Type.Object({
         index: Type.Integer(),
+        data: Type.Optional(Numbers),
         prediction: Numbers,
         values: Type.Array(Numbers, { description: 'values[player][output]' }),
         stderr: Type.Optional(Type.Array(Numbers)),
         exact: Type.Boolean(),
         converged: Type.Optional(Type.Boolean()),
-        efficiencyGap: Type.Number(),
+        efficiencyGap: Type.Optional(Type.Number({ description: 'absent for LIME' })),
+        baseValue: Type.Optional(Numbers),
+        intercept: Type.Optional(Numbers),
+        localPrediction: Type.Optional(Numbers),
+        score: Type.Optional(Numbers),
+        conditions: Type.Optional(Type.Array(Type.String())),
+        selected: Type.Optional(Type.Array(Type.Array(Type.Integer()))),
         decisionScore: Type.Optional(Type.Number({ description: 'with top: the score decided on' })),
         decision: Type.Optional(Type.Union([Type.Literal('adverse'), Type.Literal('favorable')])),
         reasons: Type.Optional(
@@ -132,6 +207,10 @@ export const ExplanationSchema = Type.Object(
     background: Type.Object({ rows: Type.Integer(), summary: Type.String() }),
     threads: Type.Integer(),
     version: Type.String(),
+    meta: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: 'every parameter that shaped the result' }),
+    ),
+    lime: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'LIME settings' })),
   },
   {
     description:

@@ -10,12 +10,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import Fastify from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { RawRecord } from '../data/encoder.js';
-import { DataError, WhyboxError } from '../errors.js';
+import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import { defaultBudget } from '../estimators/kernel.js';
-import type { Explainer, ExplainerRows } from '../explainer.js';
+import { checkMethodOptions } from '../explain.js';
+import type { Explainer, ExplainerCallOptions, ExplainerRows } from '../explainer.js';
 import { explanationToJSON } from '../explanation/explanation.js';
 import { globalImportance } from '../explanation/importance.js';
 import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
+import { DEFAULT_METHOD, getMethod } from '../methods/registry.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
@@ -28,6 +30,7 @@ import {
   ErrorSchema,
   ExplanationSchema,
   explainBody,
+  httpOptionNames,
   ModelListSchema,
   ModelParams,
   PredictionSchema,
@@ -317,19 +320,26 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           "output cannot be combined with top: reason codes explain the model's configured score output",
           'output',
         );
-      const method = ex.resolveMethod(body.method);
+      const method = getMethod(body.method ?? ex.defaults?.method ?? DEFAULT_METHOD, 'tabular');
+      // the method's options in the request (every other field is the request's own)
+      const given: Record<string, unknown> = {};
+      for (const name of httpOptionNames()) if (body[name] !== undefined) given[name] = body[name];
+      checkMethodOptions(method, given);
       const nPlayers = ex.players.names.length;
-      if (method === 'exact' && nPlayers > limits.maxExactPlayers)
-        throw new HttpError(
-          400,
-          'LIMIT',
-          `method 'exact' evaluates all 2^${nPlayers} coalitions; this server allows it for at most ${limits.maxExactPlayers} players (model ${JSON.stringify(served.name)} has ${nPlayers}); use method 'kernel' or 'permutation'`,
-          'method',
-        );
+      const all = { ...given, budget: given.budget };
+      for (const limit of method.serviceLimits ?? []) {
+        const over = limit.check(limits[limit.key] ?? limit.default, { nPlayers, options: all });
+        if (over)
+          throw new HttpError(400, 'LIMIT', `${over.message} (model ${JSON.stringify(served.name)})`, over.field);
+      }
+      const takesBudget = method.options.some((o) => o.name === 'budget');
       const fallback = ex.defaults?.budget;
       const budget =
-        body.budget ?? (method === 'exact' || (method !== 'kernel' && fallback === 'auto') ? undefined : fallback);
-      if (method !== 'exact' && budget !== 'auto') {
+        (given.budget as number | 'auto' | undefined) ??
+        (!takesBudget || (fallback === 'auto' && !method.options.find((o) => o.name === 'budget')?.auto)
+          ? undefined
+          : fallback);
+      if (takesBudget && budget !== 'auto') {
         const effective = budget ?? defaultBudget(nPlayers);
         if (effective > limits.maxBudget)
           throw new HttpError(
@@ -342,12 +352,11 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
       const timeoutMs = body.timeoutMs ?? limits.timeoutMs;
       const exp = await guarded(reply, timeoutMs, (signal) =>
         ex.explain(rows, {
-          method: body.method,
-          variant: body.variant,
-          budget: body.budget,
+          ...(given as ExplainerCallOptions),
+          method: method.name,
           seed: body.seed,
           output: body.output,
-          maxBudget: budget === 'auto' ? limits.maxBudget : undefined,
+          ...(budget === 'auto' && given.maxBudget === undefined ? { maxBudget: limits.maxBudget } : {}),
           signal,
         }),
       );
@@ -570,7 +579,9 @@ function toHttpError(
     const field =
       loc?.file === 'records' && loc.row !== undefined
         ? `records[${loc.row}]${loc.attribute ? `.${loc.attribute}` : ''}`
-        : undefined;
+        : error instanceof InvalidOptionError
+          ? error.option
+          : undefined;
     return make(400, error.code, scrub(error.message), field);
   }
   if (

@@ -61,7 +61,7 @@ export type {
   ShapleyMethodName,
   ShapleyMethodOptions,
 } from './method.js';
-export { CLAIMS, defineMethod, fromExplain, shapleyMethod } from './method.js';
+export { CLAIMS, defineMethod, fromExplain, registeredMethods, shapleyMethod } from './method.js';
 export type { QualityOptions } from './model-tasks.js';
 export type { ClaimProperty, ConvergenceOptions, PropertyOptions } from './properties.js';
 export {

@@ -7,29 +7,20 @@
  */
 import type { Players } from '../data/players.js';
 import { InvalidOptionError } from '../errors.js';
-import { exactShapley } from '../estimators/exact.js';
 import type { KernelVariant } from '../estimators/kernel.js';
-import { KERNEL_VARIANTS, kernelShap } from '../estimators/kernel.js';
-import { permutationShap } from '../estimators/permutation.js';
+import { KERNEL_VARIANTS } from '../estimators/kernel.js';
 import type { ExplainOptions } from '../explain.js';
-import { explain } from '../explain.js';
+import { checkMethodOptions, explain } from '../explain.js';
 import type { Game } from '../games/game.js';
+import type { Claim } from '../methods/claims.js';
+import { CLAIMS } from '../methods/claims.js';
+import { getMethod, METHODS } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import { Rng } from '../sampling/rng.js';
 
-/**
- * What a method can claim about its values. The Shapley axioms, plus:
- * - `'convergence'`: the error against the exact Shapley values shrinks as the budget grows;
- * - `'exactness'`: the values equal the exact Shapley values (within the property's
- *   tolerance) at the method's budget.
- * A method lists only what it guarantees; LIME, for example, claims none of the Shapley
- * axioms (its weights are a local linear surrogate's, not Shapley values).
- */
-export type Claim = 'efficiency' | 'symmetry' | 'dummy' | 'linearity' | 'convergence' | 'exactness';
-
-/** Every claim, in a fixed order. */
-export const CLAIMS: readonly Claim[] = ['efficiency', 'symmetry', 'dummy', 'linearity', 'convergence', 'exactness'];
+export type { Claim } from '../methods/claims.js';
+export { CLAIMS } from '../methods/claims.js';
 
 /** Where a game comes from when it is a model's interventional game. */
 export interface ModelTask {
@@ -87,12 +78,12 @@ export interface AttributionMethod {
 }
 
 /**
- * Names accepted by {@link shapleyMethod}: `'exact'`, `'permutation'`, `'kernel'` (the Kernel SHAP
- * family, variant from the options, default `'decomposed'`) or a kernel variant by name
+ * Names accepted by {@link shapleyMethod}: a registered game method (`'exact'`,
+ * `'permutation'`, `'kernel'`, `'partition'`, ...) or a Kernel SHAP variant by name
  * (`'leverage'`, `'msr'`, `'shap'`, `'decomposed'`; the variant `'kernel'` is
  * `shapleyMethod('kernel', { variant: 'kernel' })`).
  */
-export type ShapleyMethodName = 'exact' | 'permutation' | 'kernel' | KernelVariant;
+export type ShapleyMethodName = string;
 
 /** Options of {@link shapleyMethod}. */
 export interface ShapleyMethodOptions {
@@ -108,25 +99,17 @@ export interface ShapleyMethodOptions {
 }
 
 /**
- * One of whybox's Shapley estimators as an {@link AttributionMethod}.
- *
- * Claims: `'exact'` claims everything. The Kernel SHAP variants enforce efficiency exactly,
- * are linear in v for a fixed seed (the sample does not depend on v), and are exact once
- * the budget reaches 2^n — which whybox's default budget (2n + 2048) does for n ≤ 11 — so
- * with the default budget they also claim symmetry, dummy and exactness (on games of at
- * most 11 players; the properties draw at most 8 by default). `'msr'` fits a boosted-tree
- * surrogate, so it is not linear in v. Permutation sampling telescopes (efficiency), gives a
- * dummy exactly 0 (every marginal contribution is 0) and is linear for a fixed seed;
- * symmetry holds only in expectation.
+ * One of whybox's registered game methods (estimators over a game) as an
+ * {@link AttributionMethod}; its claims are the registry's (see each method's descriptor in
+ * `src/methods/`).
  */
 export function shapleyMethod(name: ShapleyMethodName, options: ShapleyMethodOptions = {}): AttributionMethod {
   const variants: readonly string[] = KERNEL_VARIANTS;
-  if (name !== 'exact' && name !== 'permutation' && name !== 'kernel' && !variants.includes(name))
-    throw new InvalidOptionError(
-      'name',
-      `'exact', 'permutation', 'kernel' or one of ${KERNEL_VARIANTS.join(', ')}`,
-      name,
-    );
+  const games = METHODS.filter((m) => m.run.estimate).map((m) => m.name);
+  const isVariant = variants.includes(name) && !games.includes(name);
+  if (!games.includes(name) && !isVariant)
+    throw new InvalidOptionError('name', `one of ${[...games, ...KERNEL_VARIANTS].join(', ')}`, name);
+  const desc = getMethod(isVariant ? 'kernel' : name);
   const fixedBudget = options.budget;
   if (fixedBudget !== undefined && (!Number.isInteger(fixedBudget) || fixedBudget < 2))
     throw new InvalidOptionError('budget', 'an integer >= 2', fixedBudget);
@@ -137,36 +120,38 @@ export function shapleyMethod(name: ShapleyMethodName, options: ShapleyMethodOpt
       options.variant,
     );
   const variant: KernelVariant | undefined =
-    name === 'exact' || name === 'permutation'
-      ? undefined
-      : name === 'kernel'
-        ? (options.variant ?? 'decomposed')
-        : name;
-  let claims: Claim[];
-  if (name === 'exact') claims = [...CLAIMS];
-  else if (name === 'permutation') claims = ['efficiency', 'dummy', 'linearity', 'convergence'];
-  else {
-    claims = ['efficiency', 'convergence'];
-    if (variant !== 'msr') claims.push('linearity');
-    // exact at budget >= 2^n: with the default budget, for every game of <= 11 players
-    if (fixedBudget === undefined) claims.push('symmetry', 'dummy', 'exactness');
-  }
-  const label = name === 'exact' || name === 'permutation' ? name : `kernel/${variant}`;
+    desc.name !== 'kernel' ? undefined : isVariant ? (name as KernelVariant) : (options.variant ?? 'decomposed');
+  const base: Record<string, unknown> = {};
+  if (variant !== undefined) base.variant = variant;
+  if (options.antithetic !== undefined) base.antithetic = options.antithetic;
+  checkMethodOptions(desc, { ...base, budget: fixedBudget });
+  const claims = [...desc.claims({ ...base, budget: fixedBudget })];
+  const label = desc.name === 'kernel' ? `kernel/${variant}` : desc.name;
+  const estimate = desc.run.estimate as NonNullable<typeof desc.run.estimate>;
+  const takesBudget = desc.options.some((o) => o.name === 'budget');
   return {
     name: fixedBudget === undefined ? label : `${label} (budget ${fixedBudget})`,
     claims,
     async attribute(task, opts) {
       const ctx = { rng: Rng.fromSeed(opts.seed), signal: opts.signal };
       const budget = opts.budget ?? fixedBudget;
-      const est =
-        name === 'exact'
-          ? await exactShapley(task.game, ctx)
-          : name === 'permutation'
-            ? await permutationShap(task.game, { budget, antithetic: options.antithetic }, ctx)
-            : await kernelShap(task.game, { budget, variant }, ctx);
+      const est = await estimate(task.game, takesBudget ? { ...base, budget } : base, ctx);
       return { values: est.values, stderr: est.exact ? undefined : est.stderr };
     },
   };
+}
+
+/**
+ * Every registered tabular method as an {@link AttributionMethod} with the registry's
+ * claims: game methods through {@link shapleyMethod}, explainers over a model (LIME...)
+ * through {@link fromExplain} — the list the contract suites run over.
+ */
+export function registeredMethods(): AttributionMethod[] {
+  return METHODS.filter((m) => m.inputs.includes('tabular')).map((m) =>
+    m.run.estimate
+      ? shapleyMethod(m.name)
+      : fromExplain({ name: m.name, explain: { method: m.name }, claims: m.claims({}) }),
+  );
 }
 
 /** Options of {@link fromExplain}. */
@@ -203,17 +188,19 @@ export function fromExplain(options: FromExplainOptions = {}): AttributionMethod
           'use model cases, or a game-level method such as shapleyMethod()',
         );
       const { model, x, background, players } = task.model;
-      const budget = opts.budget ?? config.budget;
+      const desc = getMethod(config.method ?? 'kernel');
+      const budget = desc.options.some((o) => o.name === 'budget') ? (opts.budget ?? config.budget) : undefined;
+      const parallel = desc.shared.includes('parallel');
       const exp = await explain(
         model,
         { data: x, nRows: 1 },
         {
           ...config,
-          budget: config.method === 'exact' ? undefined : budget,
+          budget,
           background,
           players,
           seed: opts.seed,
-          threads: 1,
+          ...(parallel ? { threads: 1 } : {}),
           signal: opts.signal,
           onWarning: () => undefined,
         },

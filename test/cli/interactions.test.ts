@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeRecords, loadRawCsv } from '../../src/data/encoder.js';
 import { loadSchema, schemaPlayers } from '../../src/data/schema.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { lime } from '../../src/estimators/lime.js';
-import { surrogateTree } from '../../src/estimators/surrogate-tree.js';
 import { explain } from '../../src/explain.js';
+import { lime } from '../../src/explainers/lime.js';
+import { surrogateTree } from '../../src/explainers/surrogate-tree.js';
 import { loadReasonTemplates, reasonCodes } from '../../src/explanation/reasons.js';
 import { fromFunction } from '../../src/models/function-model.js';
 import { run } from '../helpers/cli.js';
@@ -133,14 +133,15 @@ describe('--sequences refuses the tabular modes’ flags', () => {
     '0',
   ];
   it.each([
-    ['--schema', join(CREDIT, 'schema.json')],
-    ['--reasons', join(CREDIT, 'reasons.json')],
-    ['--threshold', '0.5'],
-    ['--num-features', '5'],
-    ['--discretizer', 'none'],
-  ])('%s', async (flag, value) => {
+    ['--schema', join(CREDIT, 'schema.json'), 'with --sequences'],
+    ['--reasons', join(CREDIT, 'reasons.json'), 'with --sequences'],
+    ['--threshold', '0.5', 'with --sequences'],
+    // LIME is a tabular method: the sequence methods refuse its options
+    ['--num-features', '5', "for method 'kernel'.*--method lime"],
+    ['--discretizer', 'none', "for method 'kernel'.*--method lime"],
+  ])('%s', async (flag, value, why) => {
     const r = await run(...seq, flag, value);
-    expectUsage(r, new RegExp(`^whybox: ${flag} must be unset with --sequences`));
+    expectUsage(r, new RegExp(`^whybox: ${flag} must be unset ${why}`));
   });
 
   it('--layout contradicting the model’s unambiguous input shape', async () => {
@@ -234,9 +235,9 @@ describe('--sequences --output out of range', () => {
 
 describe('Kernel SHAP settings with another Shapley method', () => {
   it.each([
-    ['permutation', '--top-k', '3', /^whybox: topK must be used with method 'kernel' only; got 3/],
-    ['partition', '--tolerance', '0.1', /^whybox: tolerance must be used with method 'kernel' only; got 0\.1/],
-    ['exact', '--max-budget', '100', /^whybox: maxBudget must be used with method 'kernel' only; got 100/],
+    ['permutation', '--top-k', '3', /^whybox: --top-k must be unset for method 'permutation'; got 3 .*--method kernel/],
+    ['partition', '--tolerance', '0.1', /^whybox: --tolerance must be unset for method 'partition'; got 0\.1/],
+    ['exact', '--max-budget', '100', /^whybox: --max-budget must be unset for method 'exact'; got 100/],
   ])('--method %s %s is refused, not silently ignored', async (method, flag, value, message) => {
     const r = await run(
       'explain',
@@ -267,7 +268,7 @@ describe('Kernel SHAP settings with another Shapley method', () => {
     );
     const rows = { data: Float64Array.from([1, 2]), nRows: 1 };
     await expect(explain(model, rows, { background: rows, method: 'permutation', topK: 1, budget: 8 })).rejects.toThrow(
-      /topK must be used with method 'kernel' only/,
+      /topK must be unset for method 'permutation'.*'kernel'/,
     );
     expect(calls).toBe(0);
   });
@@ -298,13 +299,13 @@ describe('--sequences --method exact', () => {
   ];
   it('refuses --budget (it was silently ignored), like the tabular mode', async () => {
     const r = await run(...seq, '--players', 'window:10', '--budget', '300');
-    expectUsage(r, /^whybox: budget must be unset for method 'exact'/);
+    expectUsage(r, /^whybox: --budget must be unset for method 'exact'/);
   });
   it('with 100 position players suggests windows that fit in 24 players', async () => {
     const r = await run(...seq);
     expectUsage(
       r,
-      /at most 24 players per game .* got "100 positions" \(use windows of at least 5 positions \(players window:5\)/,
+      /at most 24 players per game .* got "100 positions" \(use windows of at least 5 positions \(players \{ window: 5 \}, CLI --players window:5\)/,
     );
     const ok = await run(...seq, '--players', 'window:10', '--format', 'json', '--quiet', '--reference', 'zeros');
     expect(ok.code).toBe(0);

@@ -148,15 +148,15 @@ describe('whybox evaluate', () => {
     );
     expectUsageError(
       await run('evaluate', '--model', LIN, '--data', files.linData, '--method', 'lime', '--budget', '10'),
-      /--budget must be unset for --method lime.*--num-samples/,
+      /--budget must be unset for method 'lime'.*--num-samples/,
     );
     expectUsageError(
       await run('evaluate', '--model', LIN, '--data', files.linData, '--num-samples', '100'),
-      /--num-samples must be used with --method lime only/,
+      /--num-samples must be unset for method 'kernel'.*--method lime/,
     );
     expectUsageError(
       await run('evaluate', '--model', LIN, '--data', files.linData, '--method', 'exact', '--budget', '10'),
-      /--budget must be unset for --method exact/,
+      /--budget must be unset for method 'exact'/,
     );
     expectUsageError(
       await run('evaluate', '--model', LIN, '--data', files.logData),

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCsv } from '../../src/data/csv.js';
-import { surrogateToJSON, surrogateTree } from '../../src/estimators/surrogate-tree.js';
+import { surrogateToJSON, surrogateTree } from '../../src/explainers/surrogate-tree.js';
 import { loadOnnx } from '../../src/models/onnx-model.js';
 import { Rng } from '../../src/sampling/rng.js';
 import { run } from '../helpers/cli.js';

@@ -4,8 +4,7 @@
  * the tree layout is in order, and each rendered plot's root carries its kind.
  */
 import { describe, expect, it } from 'vitest';
-import { fitTree } from '../../src/estimators/cart.js';
-import type { SurrogateTree } from '../../src/estimators/surrogate-tree.js';
+import type { SurrogateTree } from '../../src/explainers/surrogate-tree.js';
 import type { Explanation } from '../../src/explanation/explanation.js';
 import { globalImportance } from '../../src/explanation/importance.js';
 import { midRanks, playerFeature, strongestInteraction, swarm } from '../../src/explanation/plots/features.js';
@@ -23,6 +22,7 @@ import {
 } from '../../src/explanation/plots/shapley-plots.js';
 import { importanceSpec, waterfallSpec } from '../../src/explanation/plots/specs.js';
 import { treeLayout, treeSpec } from '../../src/explanation/plots/tree-plot.js';
+import { fitTree } from '../../src/numerics/cart.js';
 import { Rng } from '../../src/sampling/rng.js';
 
 /**

@@ -36,7 +36,7 @@ describe('sequence reports', () => {
   it('Shapley values with a uniform reference: exact values of the additive model, JSON with a sequence block', async () => {
     const e = await explainSequences(model, ['AAAAAAAAAA'], {
       method: 'exact',
-      players: 'window:2',
+      players: { window: 2 },
       reference: 'uniform',
       seed: 1,
     });
@@ -70,7 +70,7 @@ describe('sequence reports', () => {
   it('overlapping windows (window:4:2) on the additive model: each window = half the sum of its positions', async () => {
     const e = await explainSequences(model, ['AAAAAAAAAA'], {
       method: 'exact',
-      players: 'window:4:2',
+      players: { window: 4, stride: 2 },
       reference: 'uniform',
     });
     // per-position contributions with the uniform reference: +0.75 at 3, 4, 5 and −0.75 at 8

@@ -277,9 +277,9 @@ describe('bad inputs', () => {
     [
       'unknown method',
       'credit/explain',
-      { rows: [[1]], method: 'lime' },
+      { rows: [[1]], method: 'shapley' },
       400,
-      /^method must be "exact" or .*got "lime"/,
+      /^method must be "kernel" or .*got "shapley"/,
     ],
     [
       'huge budget',

@@ -1,6 +1,6 @@
 /** `whybox surrogate --format html`: the tree drawn, its fidelity (and warning), rules and importances. */
-import type { SurrogateTree } from '../../estimators/surrogate-tree.js';
-import { surrogateImportance, surrogateRules } from '../../estimators/surrogate-tree.js';
+import type { SurrogateTree } from '../../explainers/surrogate-tree.js';
+import { surrogateImportance, surrogateRules } from '../../explainers/surrogate-tree.js';
 import { esc } from '../report.js';
 import { figureHtml, makeFigure, REPORT_CSS } from './figure.js';
 import type { VegaLiteSpec } from './specs.js';

@@ -1,5 +1,5 @@
 /** The surrogate tree as a picture: splits, leaf values, samples and its fidelity. */
-import type { SurrogateTree } from '../../estimators/surrogate-tree.js';
+import type { SurrogateTree } from '../../explainers/surrogate-tree.js';
 import type { VegaLiteSpec } from './specs.js';
 import { fmt, SCHEMA_URL } from './specs.js';
 

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { factorize } from './linear-algebra.js';
+import { factorize } from '../numerics/linear-algebra.js';
 
 /**
  * How LIME picks the features of its local model (python `lime`'s `feature_selection`):

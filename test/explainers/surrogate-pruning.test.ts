@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../src/data/dataset.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import type { Tree } from '../../src/estimators/cart.js';
-import { fitTree, treePredict, treeShape } from '../../src/estimators/cart.js';
 import {
   FIDELITY_THRESHOLDS,
   perturbRows,
   surrogateToJSON,
   surrogateTree,
-} from '../../src/estimators/surrogate-tree.js';
-import { pruneTree, pruningPath } from '../../src/estimators/tree-pruning.js';
+} from '../../src/explainers/surrogate-tree.js';
 import { fromFunction } from '../../src/models/function-model.js';
+import type { Tree } from '../../src/numerics/cart.js';
+import { fitTree, treePredict, treeShape } from '../../src/numerics/cart.js';
+import { pruneTree, pruningPath } from '../../src/numerics/tree-pruning.js';
 import { Rng } from '../../src/sampling/rng.js';
 
 function randomRows(n: number, d: number, seed: number) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../src/data/dataset.js';
 import { DataError, InvalidOptionError, ShapeError } from '../../src/errors.js';
-import { lime } from '../../src/estimators/lime.js';
 import { explain } from '../../src/explain.js';
+import { lime } from '../../src/explainers/lime.js';
 import { explanationToJSON } from '../../src/explanation/explanation.js';
 import { fromFunction } from '../../src/models/function-model.js';
 import { Rng } from '../../src/sampling/rng.js';

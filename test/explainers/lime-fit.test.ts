@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { larsLassoPath, weightedMoments } from '../../src/estimators/lime-fit.js';
+import { larsLassoPath, weightedMoments } from '../../src/explainers/lime-fit.js';
 import { Rng } from '../../src/sampling/rng.js';
 
 describe('larsLassoPath', () => {

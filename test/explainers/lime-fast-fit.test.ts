@@ -1,7 +1,7 @@
 import { Matrix, solve } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import type { FeatureSelection } from '../../src/estimators/lime-fit.js';
-import { momentsWorkspace, ridgeOn, selectFeatures, weightedMoments } from '../../src/estimators/lime-fit.js';
+import type { FeatureSelection } from '../../src/explainers/lime-fit.js';
+import { momentsWorkspace, ridgeOn, selectFeatures, weightedMoments } from '../../src/explainers/lime-fit.js';
 import { fromFunction, lime } from '../../src/index.js';
 import { Rng } from '../../src/sampling/rng.js';
 

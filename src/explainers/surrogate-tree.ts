@@ -3,11 +3,11 @@ import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
 import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
 import type { Model } from '../models/model.js';
 import { checkModel, resolveOutput } from '../models/model.js';
+import type { Tree, TreeTask } from '../numerics/cart.js';
+import { fitTree, treePredict, treeShape } from '../numerics/cart.js';
+import { pruneTree, pruningPath } from '../numerics/tree-pruning.js';
 import { Rng, randomSeed } from '../sampling/rng.js';
 import { VERSION } from '../version.js';
-import type { Tree, TreeTask } from './cart.js';
-import { fitTree, treePredict, treeShape } from './cart.js';
-import { pruneTree, pruningPath } from './tree-pruning.js';
 
 /** Rows for {@link surrogateTree}: a dataset, or a bare row-major buffer. */
 export type SurrogateRows =

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../src/data/dataset.js';
 import { DataError, InvalidOptionError, ShapeError } from '../../src/errors.js';
-import { argsortStable, fitTree, treePredict, treeShape } from '../../src/estimators/cart.js';
 import {
   surrogateRules,
   surrogateRulesText,
   surrogateToJSON,
   surrogateTree,
-} from '../../src/estimators/surrogate-tree.js';
+} from '../../src/explainers/surrogate-tree.js';
 import { fromFunction } from '../../src/models/function-model.js';
+import { argsortStable, fitTree, treePredict, treeShape } from '../../src/numerics/cart.js';
 import { Rng } from '../../src/sampling/rng.js';
 
 /** Rows on a grid: every feature a multiple of 0.1 in [0, 0.9] (thresholds fall between grid values). */

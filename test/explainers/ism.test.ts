@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { columnOf, oneHot } from '../../src/data/sequences.js';
-import { inSilicoMutagenesis } from '../../src/estimators/ism.js';
+import { inSilicoMutagenesis } from '../../src/explainers/ism.js';
 import { fromFunction } from '../../src/models/function-model.js';
 import { mulberry32 } from '../helpers/games.js';
 

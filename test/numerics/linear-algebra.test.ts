@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cholesky, choleskySolver, efficientSolver, kktSolver } from '../../src/estimators/linear-algebra.js';
+import { cholesky, choleskySolver, efficientSolver, kktSolver } from '../../src/numerics/linear-algebra.js';
 import { Rng } from '../../src/sampling/rng.js';
 
 /** Σ z zᵀ over `rows` random 0/1 rows (density 0.3) plus their complements: a paired Gram matrix. */
