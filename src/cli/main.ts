@@ -43,8 +43,10 @@ Usage:
   whybox serve --model NAME=FILE.onnx [--background BG.csv] [--groups GROUPS.json] --port P
   whybox check --model FILE.onnx --data ROWS.csv [options]     sanity-check explanations
   whybox evaluate --model FILE.onnx --data ROWS.csv [options]  faithfulness metrics
-  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json]
+  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json|html]
                                  fit a global surrogate tree, with its fidelity and rules
+  whybox report --in EXPLANATION.json [--format html|svg|vega] [--plot KIND] [--out FILE]
+                                 re-render a saved explanation (or surrogate) as HTML, SVG or Vega-Lite
   whybox --help | --version
 
 Run "whybox explain --help" or "whybox serve --help" for the options.
@@ -168,8 +170,9 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     if (command === 'check') return await runCheck(rest, io, controller.signal);
     if (command === 'evaluate') return await runEvaluate(rest, io, controller.signal);
     if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
+    if (command === 'report') return await (await import('./report.js')).runReport(rest, io);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate", "whybox surrogate" or "whybox serve" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate", "whybox surrogate", "whybox report" or "whybox serve" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);
