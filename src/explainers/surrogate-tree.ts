@@ -313,7 +313,10 @@ export async function surrogateTree(
   // training fidelity on the real training rows (synthetic rows are not the model's data)
   const trainFidelity = fidelityOf(tree, Xtrain, ytrain, nTrain, classes, threshold);
   const fidelity = nHold > 0 ? fidelityOf(tree, Xhold, yhold, nHold, classes, threshold) : trainFidelity;
-  const warning = fidelityWarning(task, fidelity, nHold > 0, y.subarray(0, nHold > 0 ? nHold : n));
+  const warning = fidelityWarning(task, fidelity, nHold > 0, y.subarray(0, nHold > 0 ? nHold : n), {
+    auto,
+    augment: augment > 0,
+  });
   return {
     tree,
     task,
@@ -340,11 +343,19 @@ export const AUTO_MAX_DEPTH = 10;
 
 /**
  * Below these held-out fidelities a surrogate warns that its rules do not describe the
- * model: regression R² < 0.5 (the tree explains less than half the variance of the model's
- * output), classification accuracy < 0.8 or no better than always answering the most
- * frequent class, and, for a regression on a probability, decision agreement < 0.8.
+ * model: regression R² < `r2` (the tree explains less than half the variance of the model's
+ * output) or, on a probability, decision agreement < `agreement`; classification accuracy <
+ * `accuracy`, or an error rate above `errorVsMajority` × that of always answering the most
+ * frequent class (the tree adds little to the base rate), or a class (with ≥ 5 rows) of
+ * which the tree finds fewer than `classAgreement` of the model's rows.
  */
-export const FIDELITY_THRESHOLDS = { r2: 0.5, accuracy: 0.8, agreement: 0.8 } as const;
+export const FIDELITY_THRESHOLDS = {
+  r2: 0.5,
+  agreement: 0.8,
+  accuracy: 0.8,
+  errorVsMajority: 0.5,
+  classAgreement: 0.5,
+} as const;
 
 function targetOf(out: Float64Array | Float32Array, k: number, nOut: number, task: TreeTask, outIndex: number): number {
   if (task === 'regression') return out[k * nOut + outIndex];
@@ -359,6 +370,7 @@ export function fidelityWarning(
   f: SurrogateFidelity,
   heldOut: boolean,
   targets: ArrayLike<number>,
+  tried: { auto?: boolean; augment?: boolean } = {},
 ): string | undefined {
   const where = heldOut ? 'held-out' : 'training (no rows held out, so this is optimistic)';
   const problems: string[] = [];
@@ -376,13 +388,23 @@ export function fidelityWarning(
     const acc = f.accuracy as number;
     if (acc < FIDELITY_THRESHOLDS.accuracy)
       problems.push(`its ${where} accuracy is ${fmt(acc, 3)} (below ${FIDELITY_THRESHOLDS.accuracy})`);
-    else if (acc <= majority + 1e-12)
+    if (1 - acc > FIDELITY_THRESHOLDS.errorVsMajority * (1 - majority) + 1e-12)
       problems.push(
-        `its ${where} accuracy ${fmt(acc, 3)} is no better than always answering the most frequent class (${fmt(majority, 3)})`,
+        `its error rate ${fmt(1 - acc, 3)} is more than ${FIDELITY_THRESHOLDS.errorVsMajority} × that of always answering the most frequent class (${fmt(1 - majority, 3)})`,
       );
+    for (const c of f.perClass ?? [])
+      if (c.support >= 5 && c.agreement < FIDELITY_THRESHOLDS.classAgreement)
+        problems.push(
+          `it puts only ${(100 * c.agreement).toFixed(1)}% of the ${c.support} rows the model calls ${c.class} in that class`,
+        );
   }
   if (problems.length === 0) return undefined;
-  return `The surrogate tree does not describe the model well: ${problems.join('; ')}. Its rules are not a faithful account of the model; try --max-depth auto, more rows or --augment N.`;
+  const tips = [
+    ...(tried.auto ? [] : ["maxDepth 'auto' (--max-depth auto)"]),
+    'more rows',
+    ...(tried.augment ? [] : ['synthetic rows (--augment N)']),
+  ];
+  return `The surrogate tree does not describe the model well: ${problems.join('; ')}. Its rules are not a faithful account of the model; try ${tips.join(', ')}.`;
 }
 
 /**

@@ -111,6 +111,20 @@ describe('surrogate trees that tell the truth about themselves', () => {
     expect('warning' in surrogateToJSON(good).fidelity).toBe(false);
   });
 
+  it('a classifier tree that only learns the base rate is flagged even at an accuracy above 0.8', async () => {
+    // class 1 on ~14% of the rows, by a rule no shallow tree can learn
+    const rare = fromFunction((x: Float64Array) => (Math.sin(2000 * x[1]) > 0.9 ? [0, 1] : [1, 0]), {
+      nInputs: 4,
+      outputNames: ['p0', 'p1'],
+    });
+    const s = await surrogateTree(rare, rows, { maxDepth: 2, seed: 1 });
+    expect(s.task).toBe('classification');
+    expect(s.fidelity.accuracy as number).toBeGreaterThan(FIDELITY_THRESHOLDS.accuracy);
+    expect(s.warning).toMatch(/error rate [\d.]+ is more than 0.5 × that of always answering the most frequent class/);
+    expect(s.warning).toMatch(/of the \d+ rows the model calls p1 in that class/);
+    expect(s.warning).toMatch(/try maxDepth 'auto'/);
+  });
+
   it('decision agreement for a probability: the share of held-out rows on the same side of 0.5 (brute force)', async () => {
     const prob = fromFunction((x: Float64Array) => 1 / (1 + Math.exp(-8 * (x[0] + x[1] - 1))), { nInputs: 4 });
     const s = await surrogateTree(prob, rows, { maxDepth: 2, seed: 4, holdout: 0.5 });

@@ -575,9 +575,10 @@ export function forceSpec(e: Explanation, r: number, options: FeatureOptions & {
   const [x0, x1] = padded(lo, hi);
   const span = x1 - x0;
   const labelled = segs.filter((s) => Math.abs(s.contribution) >= 0.04 * span);
+  // the left rule's label reads leftwards, the right one's rightwards: they never overlap
   const rules = [
-    { what: `base value ${fmt(base)}`, x: base, y: 8 },
-    { what: `${e.outputs[o]} = ${fmt(pred)}`, x: pred, y: 8 },
+    { what: `base value ${fmt(base)}`, x: base, side: base <= pred ? 'left' : 'right' },
+    { what: `${e.outputs[o]} = ${fmt(pred)}`, x: pred, side: base <= pred ? 'right' : 'left' },
   ];
   const xEnc = { type: 'quantitative', scale: { domain: [x0, x1], nice: false, zero: false } };
   return {
@@ -622,11 +623,18 @@ export function forceSpec(e: Explanation, r: number, options: FeatureOptions & {
         mark: { type: 'rule', strokeDash: [3, 2], color: '#333' },
         encoding: { x: { field: 'x', ...xEnc }, y: { value: 14 }, y2: { value: 56 } },
       },
-      {
-        data: { values: rules },
-        mark: { type: 'text', fontSize: 10, fontWeight: 'bold', baseline: 'bottom' },
+      ...(['left', 'right'] as const).map((side) => ({
+        data: { values: rules.filter((q) => q.side === side) },
+        mark: {
+          type: 'text',
+          fontSize: 10,
+          fontWeight: 'bold',
+          baseline: 'bottom',
+          align: side === 'left' ? 'right' : 'left',
+          dx: side === 'left' ? -2 : 2,
+        },
         encoding: { x: { field: 'x', ...xEnc }, y: { value: 12 }, text: { field: 'what' }, color: { value: '#222' } },
-      },
+      })),
     ],
   };
 }
