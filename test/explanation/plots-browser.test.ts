@@ -86,7 +86,6 @@ beforeAll(async () => {
     players,
     method: 'lime',
     seed: 2,
-    threads: 1,
     lime: { numSamples: 400, numFeatures: 3 },
   });
   files.lime = await tmp.write('lime.html', await formatHtml(lime));
