@@ -128,6 +128,9 @@ export type {
   SurrogateTreeOptions,
 } from './explainers/surrogate-tree.js';
 export {
+  AUTO_MAX_DEPTH,
+  FIDELITY_THRESHOLDS,
+  fidelityWarning,
   surrogateImportance,
   surrogateRules,
   surrogateRulesText,
@@ -168,11 +171,12 @@ export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
 export { formatCreditHtml } from './explanation/plots/credit-report.js';
+export * from './explanation/plots/index.js';
 export { renderSvg } from './explanation/plots/render.js';
 export type { LogoData, LogoOptions } from './explanation/plots/sequence-logo.js';
 export { positionTrackSvg, sequenceLogoSvg } from './explanation/plots/sequence-logo.js';
 export type { VegaLiteSpec, WaterfallBar, WaterfallOptions } from './explanation/plots/specs.js';
-export { beeswarmSpec, importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
+export { importanceSpec, waterfallBars, waterfallSpec } from './explanation/plots/specs.js';
 export type {
   AdverseDirection,
   AuditRecord,
@@ -223,6 +227,8 @@ export type { PostTransform, TreeEnsemble, TreeMode } from './models/tree-ensemb
 export { predictMargin, readTreeEnsemble, TREE_MODES } from './models/tree-ensemble.js';
 export type { FitTreeOptions, Tree, TreeTask } from './numerics/cart.js';
 export { fitTree, TREE_DEFAULTS, treeLeaves, treePredict, treeShape } from './numerics/cart.js';
+export type { PruningStep } from './numerics/tree-pruning.js';
+export { pruneTree, pruningPath } from './numerics/tree-pruning.js';
 export type { OptionalPart } from './optional-deps.js';
 export { INSTALL_COMMANDS, OPTIONAL_PACKAGES } from './optional-deps.js';
 // parallel

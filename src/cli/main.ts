@@ -53,8 +53,10 @@ Usage:
   whybox serve --model NAME=FILE.onnx [--background BG.csv] [--groups GROUPS.json] --port P
   whybox check --model FILE.onnx --data ROWS.csv [options]     sanity-check explanations
   whybox evaluate --model FILE.onnx --data ROWS.csv [options]  faithfulness metrics
-  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json]
+  whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json|html]
                                  fit a global surrogate tree, with its fidelity and rules
+  whybox report --in EXPLANATION.json [--format html|svg|vega] [--plot KIND] [--out FILE]
+                                 re-render a saved explanation (or surrogate) as HTML, SVG or Vega-Lite
   whybox --help | --version
 
 Run "whybox explain --help" or "whybox serve --help" for the options.
@@ -140,6 +142,8 @@ const EXPLAIN_OPTIONS = {
   players: { type: 'string' },
   reference: { type: 'string' },
   shuffles: { type: 'string' },
+  'output-names': { type: 'string' },
+  'position-offset': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...methodFlagConfig(),
@@ -177,8 +181,9 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
     if (command === 'check') return await runCheck(rest, io, controller.signal);
     if (command === 'evaluate') return await runEvaluate(rest, io, controller.signal);
     if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
+    if (command === 'report') return await (await import('./report.js')).runReport(rest, io);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate", "whybox surrogate" or "whybox serve" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate", "whybox surrogate", "whybox report" or "whybox serve" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);
@@ -347,7 +352,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         demo && format === 'table'
           ? `${render(exp, format, demo)}\nDecisions and principal reasons (P(bad) > ${credit.thresholdGiven} is adverse; protected attributes are never reasons)\n\n${formatDecisions(exp, reasons, credit, extras)}`
           : await renderCredit(exp, reasons, credit, format, extras);
-    } else text = render(exp, format, demo);
+    } else text = format === 'html' ? await formatHtml(exp) : render(exp, format, demo);
     await emit(text, flags.out, io);
     return 0;
   } finally {
@@ -357,7 +362,6 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
 
 function render(e: Explanation, format: string, demo: boolean): string {
   if (format === 'json') return `${JSON.stringify(explanationToJSON(e), null, 2)}\n`;
-  if (format === 'html') return formatHtml(e);
   if (!demo) return formatTable(e);
   const lines = [
     'whybox demo: synthetic credit applicants (datasets/credit-demo), MLP 61 inputs -> P(bad)',

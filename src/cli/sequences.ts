@@ -44,7 +44,16 @@ export interface SequenceFlags {
 }
 
 /** Flags of `whybox explain` that only the sequence mode takes. */
-export const SEQUENCE_ONLY_FLAGS = ['sequences', 'alphabet', 'layout', 'players', 'reference', 'shuffles'] as const;
+export const SEQUENCE_ONLY_FLAGS = [
+  'sequences',
+  'alphabet',
+  'layout',
+  'players',
+  'reference',
+  'shuffles',
+  'output-names',
+  'position-offset',
+] as const;
 /** Flags of `whybox explain` that the sequence mode refuses (tabular only). */
 const TABULAR_ONLY_FLAGS = [
   'data',
@@ -71,6 +80,11 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   --background BG.fa       background sequences for --reference background
   --shuffles K             shuffled copies per sequence for --reference shuffle (default 10)
   --format json|table|html table: top segments marked under the sequence; html: sequence logos
+                           and the mean attribution profile per class
+  --output-names A,B,C     names of the explained outputs (classes) in the reports and JSON,
+                           e.g. EI,IE,N (default: the model's output names)
+  --position-offset K      number positions from an anchor: the first letter is K+1, skipping
+                           0 when negative (-30: -30..-1, 1..30; default 0: 1..L)
   Also: --seed, --output, --link, --threads, --out, --rows, --batch-rows, --quiet.
   (partition --orders K: average K sampled hierarchy orders, e.g. 16 for L = 1000)
 
@@ -127,6 +141,18 @@ export async function runSequences(
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
   const link = resolveLink(flags.link, '--link');
   const quiet = flags.quiet === true;
+  const outputNames =
+    typeof flags['output-names'] === 'string' ? flags['output-names'].split(',').map((x) => x.trim()) : undefined;
+  if (outputNames?.some((x) => x === ''))
+    throw new InvalidOptionError(
+      '--output-names',
+      'comma-separated non-empty names, e.g. EI,IE,N',
+      flags['output-names'],
+    );
+  const positionOffset =
+    flags['position-offset'] === undefined
+      ? undefined
+      : int(String(flags['position-offset']), '--position-offset', Number.MIN_SAFE_INTEGER);
 
   let onnx: OnnxModel | undefined;
   try {
@@ -192,12 +218,20 @@ export async function runSequences(
     } finally {
       bar?.stop();
     }
+    if (outputNames && outputNames.length !== exp.outputs.length)
+      throw new InvalidOptionError(
+        '--output-names',
+        `${exp.outputs.length} names, one per explained output (${exp.outputs.join(', ')})`,
+        flags['output-names'],
+      );
+    if (outputNames) exp = { ...exp, outputs: outputNames };
+    const report = { positionOffset };
     const text =
       format === 'json'
         ? `${JSON.stringify(sequenceExplanationToJSON(exp), null, 2)}\n`
         : format === 'html'
-          ? formatSequenceHtml(exp)
-          : formatSequenceText(exp);
+          ? await formatSequenceHtml(exp, report)
+          : formatSequenceText(exp, report);
     await emit(text, flags.out, io);
     return 0;
   } finally {

@@ -1,5 +1,10 @@
 import type { Explanation } from './explanation.js';
 import { dims } from './explanation.js';
+import { globalImportance } from './importance.js';
+import { figureHtml, makeFigure, REPORT_CSS } from './plots/figure.js';
+import { limeSpec } from './plots/lime-plot.js';
+import { beeswarmSpec, decisionSpec, dependenceSpec, forceSpec, heatmapSpec } from './plots/shapley-plots.js';
+import { importanceSpec, waterfallSpec } from './plots/specs.js';
 
 /** Options of {@link formatTable} and {@link formatHtml}. */
 export interface ReportOptions {
@@ -97,10 +102,27 @@ export function formatTable(e: Explanation, options: ReportOptions = {}): string
   return `${out.join('\n')}\n`;
 }
 
-/** A self-contained HTML report (no scripts, no external assets). */
-export function formatHtml(e: Explanation, options: ReportOptions = {}): string {
+/** Options of {@link formatHtml}. */
+export interface HtmlReportOptions extends ReportOptions {
+  /** Rows that get their own plot (waterfall, or LIME's weights), in row order. @defaultValue 50 */
+  maxRowPlots?: number;
+  /** Rows (the first ones) that also get a force plot (Shapley values only). @defaultValue 5 */
+  maxForcePlots?: number;
+  /** Outputs that get the plots over all rows (bar, beeswarm, dependence, heatmap, decision). @defaultValue 3 */
+  maxOutputs?: number;
+}
+
+/**
+ * A self-contained HTML report (inline SVG and CSS, no network): per row and output a table
+ * of the players and a plot — a waterfall (Shapley values) or LIME's weights with their
+ * conditions and the local fit's R², plus a force plot for the first rows — and, over all rows, per output the importance bars, a
+ * beeswarm, dependence plots, a heatmap and a decision plot (see `plots/`). Each plot's root
+ * is `<svg data-plot="KIND">`, with its Vega-Lite spec embedded next to it.
+ */
+export async function formatHtml(e: Explanation, options: HtmlReportOptions = {}): Promise<string> {
   const maxPlayers = options.maxPlayers ?? 20;
   const digits = options.digits ?? 4;
+  const maxRowPlots = options.maxRowPlots ?? 50;
   const { nOutputs } = dims(e);
   const sections: string[] = [];
   for (let r = 0; r < e.nRows; r++)
@@ -108,32 +130,87 @@ export function formatHtml(e: Explanation, options: ReportOptions = {}): string 
       const { lines, rest } = rowLines(e, r, o, maxPlayers);
       const shown = rest ? [...lines, rest] : lines;
       const maxAbs = Math.max(1e-300, ...shown.map((l) => Math.abs(l.phi)));
+      const hasSe = shown.some((l) => l.se !== undefined);
       const rows = shown
         .map((l) => {
           const w = ((Math.abs(l.phi) / maxAbs) * 100).toFixed(1);
           const cls = l.phi < 0 ? 'neg' : 'pos';
-          return `<tr><td>${esc(l.player)}</td><td>${esc(l.value)}</td><td class="num">${esc(sign(l.phi, digits))}</td><td class="num">${l.se === undefined ? '' : `±${esc(fmt(l.se, 2))}`}</td><td class="bar"><div class="${cls}" style="width:${w}%"></div></td></tr>`;
+          return `<tr><td>${esc(l.player)}</td><td>${esc(l.value)}</td><td class="num">${esc(sign(l.phi, digits))}</td>${hasSe ? `<td class="num">${l.se === undefined ? '' : `±${esc(fmt(l.se, 2))}`}</td>` : ''}<td class="bar"><div class="${cls}" style="width:${w}%"></div></td></tr>`;
         })
         .join('\n');
-      sections.push(`<section><h2>Row ${e.rowIndices[r]} — ${esc(e.outputs[o])}</h2>
+      let plot = '';
+      if (r < maxRowPlots) {
+        const f = e.lime
+          ? await makeFigure(`lime-${r}-${o}`, 'lime', limeSpec(e, r, o), { row: r })
+          : await makeFigure(
+              `waterfall-${r}-${o}`,
+              'waterfall',
+              waterfallSpec(e, r, o, { valueText: (p) => `${e.players[p]} = ${playerValueText(e, r, p)}` }),
+              { row: r },
+            );
+        plot = figureHtml(f);
+        if (!e.lime && r < (options.maxForcePlots ?? 5))
+          plot += `\n${figureHtml(await makeFigure(`force-${r}-${o}`, 'force', forceSpec(e, r, { o }), { row: r }))}`;
+      }
+      sections.push(`<section class="row" id="row-${r}-${o}"><h2>Row ${e.rowIndices[r]} — ${esc(e.outputs[o])}</h2>
 <p>${esc(headline(e, r, o, digits))}</p>
-<table><thead><tr><th>${e.lime ? 'feature' : 'player'}</th><th>value</th><th>${e.lime ? 'weight' : 'contribution'}</th><th>± s.e.</th><th></th></tr></thead>
+${plot}
+<table><thead><tr><th>${e.lime ? 'feature' : 'player'}</th><th>value</th><th>${e.lime ? 'weight' : 'contribution'}</th>${hasSe ? '<th>± s.e.</th>' : ''}<th></th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></section>`);
     }
+  const overall: string[] = [];
+  if (e.nRows >= 2)
+    for (let o = 0; o < Math.min(nOutputs, options.maxOutputs ?? 3); o++) {
+      const imp = globalImportance(e, o);
+      const what = e.lime ? 'LIME weight' : 'contribution';
+      const figs = [
+        await makeFigure(
+          `bar-${o}`,
+          'bar',
+          importanceSpec(imp, { title: `Mean |${what}| to ${e.outputs[o]} over ${e.nRows} rows` }),
+          {
+            caption: `Mean |${what}| per player over the rows.`,
+          },
+        ),
+        await makeFigure(`beeswarm-${o}`, 'beeswarm', beeswarmSpec(e, imp, { o }), {
+          caption: `One dot per row at its ${what}; numeric players coloured by value (blue low, red high), categorical (one-hot) players by category ordered by mean effect.`,
+        }),
+      ];
+      if (e.nRows >= 5)
+        figs.push(
+          await makeFigure(`dependence-${o}`, 'dependence', dependenceSpec(e, imp, { o }), {
+            caption: `${what} against value for the top players, coloured by the player interacting most with each.`,
+          }),
+          await makeFigure(`heatmap-${o}`, 'heatmap', heatmapSpec(e, imp, { o }), {
+            caption: 'Rows ordered by the similarity of their explanations; the line above is the prediction.',
+          }),
+        );
+      if (!e.lime)
+        figs.push(
+          await makeFigure(`decision-${o}`, 'decision', decisionSpec(e, imp, { o }), {
+            caption:
+              'Each line is one row: from the base value (bottom) through the cumulative contributions to its prediction (top).',
+          }),
+        );
+      overall.push(
+        `<section class="overall"><h2>Over all ${e.nRows} rows — ${esc(e.outputs[o])}</h2>\n${figs.map(figureHtml).join('\n')}</section>`,
+      );
+    }
+  const limeNote = e.lime
+    ? " LIME weights are the local linear model's coefficients; they do not add up to prediction − base value."
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>whybox explanation</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${REPORT_CSS}
 td.bar{width:240px}td.bar div{height:12px}
-.pos{background:#d9534f}.neg{background:#337ab7}
-section{margin-bottom:2em}
+.pos{background:#ff0d57}.neg{background:#1e88e5}
 </style></head><body>
 <h1>whybox explanation</h1>
-<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.sensitivity ? '' : `${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, `}${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.</p>
+<p>${esc(e.method)}${e.variant ? ` (${esc(e.variant)})` : ''}: ${e.nRows} row(s), ${e.players.length} players, ${e.sensitivity ? '' : `${e.evaluations} ${e.lime ? 'samples' : 'coalition values'}, `}${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}, background ${esc(e.meta.background.summary)}. Red raises the output, blue lowers it.${limeNote}${e.nRows > maxRowPlots ? ` Plots for the first ${maxRowPlots} rows.` : ''}</p>
+${overall.join('\n')}
 ${sections.join('\n')}
 </body></html>
 `;

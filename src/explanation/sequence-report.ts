@@ -1,7 +1,10 @@
 import { columnOf } from '../data/sequences.js';
+import { InvalidOptionError } from '../errors.js';
 import type { ExplanationJSON } from './explanation.js';
 import { explanationToJSON } from './explanation.js';
+import { figureHtml, makeFigure, REPORT_CSS, tagSvg } from './plots/figure.js';
 import { positionTrackSvg, sequenceLogoSvg } from './plots/sequence-logo.js';
+import { positionNumber, profileSpec } from './plots/sequence-plots.js';
 import { esc, fmt, sign } from './report.js';
 import type { SequenceExplanation } from './sequence-explanation.js';
 
@@ -24,6 +27,26 @@ export interface SequenceReportOptions {
   threshold?: number;
   /** Significant digits. @defaultValue 4 */
   digits?: number;
+  /** Names of the outputs (classes) in the reports, e.g. `['EI', 'IE', 'N']`. @defaultValue the model's output names */
+  outputNames?: readonly string[];
+  /**
+   * Number positions from an anchor: the first letter is `offset + 1`, skipping 0 when negative
+   * (−30 numbers 60 letters −30 … −1, 1 … 30). @defaultValue 0 (positions 1 … L)
+   */
+  positionOffset?: number;
+}
+
+/** The output names of a report, checked against the explanation's outputs. */
+function namesOf(e: SequenceExplanation, options: SequenceReportOptions): readonly string[] {
+  const names = options.outputNames;
+  if (names === undefined) return e.outputs;
+  if (names.length !== e.outputs.length)
+    throw new InvalidOptionError(
+      'outputNames',
+      `${e.outputs.length} names, one per explained output (${e.outputs.join(', ')})`,
+      names.join(','),
+    );
+  return names;
 }
 
 /**
@@ -76,6 +99,8 @@ export function formatSequenceText(e: SequenceExplanation, options: SequenceRepo
   const digits = options.digits ?? 4;
   const nOut = e.outputs.length;
   const info = e.sequence;
+  const names = namesOf(e, options);
+  const pos = (i: number) => positionNumber(i, options.positionOffset ?? 0);
   const out: string[] = [];
   out.push(
     `whybox ${e.method}: ${e.nRows} sequence(s) of ${info.length} (${info.alphabet}, ${info.layout}), ${e.players.length} ${info.players === 'window' ? 'windows' : 'positions'}${info.players === 'hierarchy' ? ' in a hierarchy' : ''}, reference ${e.meta.background.summary}, ${e.evaluations} ${e.method === 'ism' ? 'mutants' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
@@ -87,7 +112,7 @@ export function formatSequenceText(e: SequenceExplanation, options: SequenceRepo
       const base = e.rowBaseValues ? e.rowBaseValues[r * nOut + o] : e.baseValues[o];
       out.push('');
       out.push(
-        `${info.ids[r]} — ${e.outputs[o]}: prediction ${fmt(pred, digits)}${e.method === 'ism' ? '' : ` = base ${fmt(base, digits)} ${sign(pred - base, digits)}`}`,
+        `${info.ids[r]} — ${names[o]}: prediction ${fmt(pred, digits)}${e.method === 'ism' ? '' : ` = base ${fmt(base, digits)} ${sign(pred - base, digits)}`}`,
       );
       const segs = topSegments(e, r, o, options);
       if (segs.length === 0) {
@@ -96,7 +121,7 @@ export function formatSequenceText(e: SequenceExplanation, options: SequenceRepo
       }
       segs.forEach((s, i) => {
         out.push(
-          `  #${i + 1}  ${`${s.start + 1}-${s.end}`.padEnd(11)} ${s.letters.length > 24 ? `${s.letters.slice(0, 23)}…` : s.letters.padEnd(24)} ${sign(s.value, digits)}`,
+          `  #${i + 1}  ${`${pos(s.start)}-${pos(s.end - 1)}`.padEnd(11)} ${s.letters.length > 24 ? `${s.letters.slice(0, 23)}…` : s.letters.padEnd(24)} ${sign(s.value, digits)}`,
         );
       });
       const marks = new Array<string>(seq.length).fill(' ');
@@ -107,7 +132,7 @@ export function formatSequenceText(e: SequenceExplanation, options: SequenceRepo
         const b = Math.min(seq.length, a + width);
         const m = marks.slice(a, b).join('');
         if (seq.length > 3 * width && m.trim() === '') continue;
-        out.push(`  ${String(a + 1).padStart(6)} ${seq.slice(a, b)}`);
+        out.push(`  ${String(pos(a)).padStart(6)} ${seq.slice(a, b)}`);
         if (m.trim() !== '') out.push(`  ${''.padStart(6)} ${m.trimEnd()}`);
       }
     }
@@ -134,9 +159,17 @@ export function logoMatrix(e: SequenceExplanation, r: number, o = 0): Float64Arr
   return m;
 }
 
-/** A self-contained HTML report with a sequence logo (and, for ism, the hypothetical logo) per row and output. */
-export function formatSequenceHtml(e: SequenceExplanation, options: SequenceReportOptions = {}): string {
+/**
+ * A self-contained HTML report: over all sequences the mean attribution profile per class
+ * (`data-plot="profile"`), then per row and output a sequence logo (`data-plot="logo"`; for
+ * ism also the hypothetical logo), its top segments and, for long sequences, a track of every
+ * position. Classes are named by `outputNames`, positions numbered from `positionOffset`.
+ */
+export async function formatSequenceHtml(e: SequenceExplanation, options: SequenceReportOptions = {}): Promise<string> {
   const digits = options.digits ?? 4;
+  const names = namesOf(e, options);
+  const offset = options.positionOffset ?? 0;
+  const pos = (i: number) => positionNumber(i, offset);
   const info = e.sequence;
   const L = info.length;
   const A = info.letters.length;
@@ -153,9 +186,15 @@ export function formatSequenceHtml(e: SequenceExplanation, options: SequenceRepo
       const from = L <= 120 ? 0 : Math.max(0, Math.min(L - 100, centre - 50));
       const to = L <= 120 ? L : from + 100;
       const logo = sequenceLogoSvg(
-        { letters: info.letters, matrix: m.subarray(from * A, to * A), length: to - from, firstPosition: from + 1 },
         {
-          title: `${info.ids[r]} ${e.outputs[o]}`,
+          letters: info.letters,
+          matrix: m.subarray(from * A, to * A),
+          length: to - from,
+          firstPosition: from + 1,
+          positionLabel: (i) => pos(from + i),
+        },
+        {
+          title: `${info.ids[r]} ${names[o]}`,
           highlight: segs
             .filter((s) => s.end > from && s.start < to)
             .map((s) => [Math.max(0, s.start - from), Math.min(to, s.end) - from]),
@@ -164,7 +203,7 @@ export function formatSequenceHtml(e: SequenceExplanation, options: SequenceRepo
       const track =
         L > 120
           ? positionTrackSvg(perPos, {
-              title: `${info.ids[r]} ${e.outputs[o]}: every position`,
+              title: `${info.ids[r]} ${names[o]}: every position`,
               highlight: segs.map((s) => [s.start, s.end]),
             })
           : '';
@@ -173,29 +212,40 @@ export function formatSequenceHtml(e: SequenceExplanation, options: SequenceRepo
         const h = new Float64Array((to - from) * A);
         for (let p = from; p < to; p++)
           for (let c = 0; c < A; c++) h[(p - from) * A + c] = info.hypothetical[((r * L + p) * A + c) * nOut + o];
-        hypo = `<p>Hypothetical contributions (every letter at every position, mean-centred):</p>\n${sequenceLogoSvg({ letters: info.letters, matrix: h, length: to - from, firstPosition: from + 1 }, { title: 'hypothetical' })}`;
+        hypo = `<p>Hypothetical contributions (every letter at every position, mean-centred):</p>\n${tagSvg(sequenceLogoSvg({ letters: info.letters, matrix: h, length: to - from, firstPosition: from + 1, positionLabel: (i) => pos(from + i) }, { title: 'hypothetical' }), 'logo', r)}`;
       }
       const pred = e.predictions[r * nOut + o];
       const base = e.rowBaseValues ? e.rowBaseValues[r * nOut + o] : e.baseValues[o];
       const list = segs
         .map(
           (s) =>
-            `<li>${s.start + 1}–${s.end} <code>${esc(s.letters.slice(0, 60))}</code> ${esc(sign(s.value, digits))}</li>`,
+            `<li>${pos(s.start)}–${pos(s.end - 1)} <code>${esc(s.letters.slice(0, 60))}</code> ${esc(sign(s.value, digits))}</li>`,
         )
         .join('');
-      sections.push(`<section><h2>${esc(info.ids[r])} — ${esc(e.outputs[o])}</h2>
+      sections.push(`<section class="row"><h2>${esc(info.ids[r])} — ${esc(names[o])}</h2>
 <p>prediction <b>${esc(fmt(pred, digits))}</b>${e.method === 'ism' ? '' : ` = base value ${esc(fmt(base, digits))} ${esc(sign(pred - base, digits))}`}</p>
 ${track}
-${logo}
+<figure class="plot" data-plot="logo" data-row="${r}">${tagSvg(logo, 'logo', r)}</figure>
 ${hypo}
 <ol>${list}</ol></section>`);
     }
+  const overall =
+    e.nRows >= 2
+      ? figureHtml(
+          await makeFigure('profile', 'profile', profileSpec(e, { outputNames: names, positionOffset: offset }), {
+            caption:
+              'Per class, the mean attribution to its output at each position over the sequences the model assigns to it (number of sequences in brackets).',
+          }),
+        )
+      : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>whybox sequence explanation</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}svg{display:block;margin:6px 0}section{margin-bottom:2em}code{font-size:13px}</style>
+<style>${REPORT_CSS}
+svg{display:block;margin:6px 0}code{font-size:13px}section.row{contain-intrinsic-size:auto 400px}</style>
 </head><body>
 <h1>whybox sequence explanation</h1>
-<p>${esc(e.method)}: ${e.nRows} sequence(s) of ${L} (${esc(info.alphabet)}, ${info.layout}), ${e.players.length} players (${info.players}), reference ${esc(e.meta.background.summary)}, ${e.evaluations} evaluations, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}. Letters above the line raise the output, letters below lower it.</p>
+<p>${esc(e.method)}: ${e.nRows} sequence(s) of ${L} (${esc(info.alphabet)}, ${info.layout}), ${e.players.length} players (${info.players}), reference ${esc(e.meta.background.summary)}, ${e.evaluations} evaluations, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}. Letters above the line raise the output, letters below lower it.${offset ? ` Positions are numbered from the anchor (offset ${offset}: the first letter is ${pos(0)}).` : ''}</p>
+${overall}
 ${sections.join('\n')}
 </body></html>
 `;

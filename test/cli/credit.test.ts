@@ -159,8 +159,14 @@ describe('whybox explain --schema (credit decisions)', () => {
     expect(r.code).toBe(0);
     const html = await readFile(out, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html.match(/<svg /g)?.length).toBe(5 + 2); // a waterfall per applicant (up to 10), importance, beeswarm
-    expect(html).not.toMatch(/<script(?![^>]*application\/json)/);
+    // a waterfall per applicant (up to 100), importance bars, beeswarm, dependence, decision plot
+    expect(html.match(/<svg /g)?.length).toBe(5 + 4);
+    for (const k of ['waterfall', 'bar', 'beeswarm', 'dependence', 'decision'])
+      expect(html).toContain(`<svg data-plot="${k}"`);
+    // one inline script (sorting the summary table), no script from elsewhere, no network call
+    const scripts = html.match(/<script(?![^>]*application\/json)[^>]*>/g) ?? [];
+    expect(scripts).toEqual(['<script>']);
+    expect(html).not.toMatch(/fetch\(|XMLHttpRequest|import\(/);
     expect(html).not.toMatch(/(src|href)="https?:/);
   });
 

@@ -102,6 +102,28 @@ describe('whybox explain --sequences', () => {
     expect(html).toContain('Hypothetical');
   });
 
+  it('--output-names and --position-offset: named classes, positions from an anchor, a profile per class', async () => {
+    const args = ['explain', '--model', MODEL, '--sequences', SINGLE, '--rows', '0-2', '--method', 'ism'];
+    const text = await run(...args, '--output-names', 'none,motif', '--position-offset', '-50');
+    expect(text.code).toBe(0);
+    // the planted motif at 0-based position p is numbered p + 1 - 50, skipping 0
+    const n = (i: number) => (i + 1 - 50 <= 0 ? i - 50 : i + 1 - 50);
+    expect(text.stdout).toMatch(
+      new RegExp(`— motif: prediction[^\\n]*\\n\\s+#1  ${n(planted)}-${n(planted + 5)}\\s+GATAAG`),
+    );
+    const html = await run(...args, '--output-names', 'none,motif', '--position-offset', '-50', '--format', 'html');
+    expect(html.stdout).toContain('<svg data-plot="profile"');
+    expect(html.stdout.match(/<svg data-plot="logo"/g)?.length).toBeGreaterThanOrEqual(6);
+    const json = JSON.parse((await run(...args, '--output-names', 'none,motif', '--format', 'json')).stdout);
+    expect(json.outputs).toEqual(['none', 'motif']);
+    const bad = await run(...args, '--output-names', 'a,b,c');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--output-names must be 2 names, one per explained output/);
+    const tabular = await run('explain', '--model', MODEL, '--data', SINGLE, '--position-offset', '3');
+    expect(tabular.code).toBe(2);
+    expect(tabular.stderr).toMatch(/--position-offset needs --sequences/);
+  });
+
   it('windows and hierarchy players; a one-per-line file with labels', async () => {
     const lines = join(tmp.path, 'seqs.txt');
     const set = parseSequences(await readFile(SINGLE, 'utf8'));

@@ -90,6 +90,56 @@ describe('whybox surrogate', () => {
     expect(shallow.fidelity.holdout.r2).toBeLessThan(j.fidelity.holdout.r2);
   });
 
+  it('--max-depth auto --augment N --format json|html|text: pruning, augmentation, a warning when fidelity is weak', async () => {
+    const args = [
+      '--model',
+      LOG,
+      '--data',
+      files.log,
+      '--task',
+      'regression',
+      '--output',
+      'probabilities[1]',
+      '--seed',
+      '3',
+    ];
+    const j = JSON.parse(
+      (await run('surrogate', ...args, '--max-depth', 'auto', '--augment', '400', '--format', 'json')).stdout,
+    );
+    expect(j.maxDepth).toBe('auto');
+    expect(j.pruning.method).toBe('cross-validation');
+    expect(j.augmentation.rows).toBe(400);
+    expect(j.modelRows).toBe(1200);
+    expect(j.fidelity.holdout.decision.threshold).toBe(0.5);
+    // the same as the library
+    const model = await loadOnnx(LOG);
+    try {
+      const lib = await surrogateTree(model, await loadCsv(files.log), {
+        task: 'regression',
+        output: 'probabilities[1]',
+        seed: 3,
+        maxDepth: 'auto',
+        augment: 400,
+      });
+      expect(j.fidelity).toEqual(JSON.parse(JSON.stringify(surrogateToJSON(lib).fidelity)));
+      expect(j.augmentation.fidelityWithout.r2).toBe(lib.augmentation?.fidelityWithout.r2);
+    } finally {
+      await model.close();
+    }
+    // a depth-1 tree of a 20-input logistic model is weak: a warning in JSON, text and HTML
+    const weak = JSON.parse((await run('surrogate', ...args, '--max-depth', '1', '--format', 'json')).stdout);
+    expect(weak.fidelity.holdout.r2).toBeLessThan(0.5);
+    expect(weak.fidelity.warning).toMatch(/^The surrogate tree does not describe the model well: its held-out R² is /);
+    const text = (await run('surrogate', ...args, '--max-depth', '1')).stdout;
+    expect(text).toContain(`WARNING: ${weak.fidelity.warning}`);
+    const html = (await run('surrogate', ...args, '--max-depth', '1', '--format', 'html')).stdout;
+    expect(html).toContain('<svg data-plot="tree"');
+    expect(html).toContain('id="fidelity-warning"');
+    const bad = await run('surrogate', ...args, '--max-depth', 'auto', '--ccp-alpha', '0.1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--ccp-alpha/);
+  });
+
   it('a classifier gets a classification tree on the argmax by default (text rules)', async () => {
     const r = await run(
       'surrogate',
@@ -184,7 +234,7 @@ describe('whybox surrogate', () => {
     ['bad --max-depth', () => [...log(), '--max-depth', 'deep'], /--max-depth must be an integer >= 1; got "deep"/],
     ['bad --holdout', () => [...log(), '--holdout', '1'], /--holdout must be a fraction in \[0, 1\); got "1"/],
     ['bad --task', () => [...log(), '--task', 'ranking'], /--task must be regression or classification/],
-    ['bad --format', () => [...log(), '--format', 'html'], /--format must be text or json/],
+    ['bad --format', () => [...log(), '--format', 'pdf'], /--format must be text, json or html/],
     [
       'regression of two outputs',
       () => [...log(), '--task', 'regression'],

@@ -202,7 +202,7 @@ describe('surrogateTree: bad input gets clear errors', () => {
       'maxDepth -1',
       () => surrogateTree(treeModel, rows, { maxDepth: -1 }),
       InvalidOptionError,
-      /maxDepth must be an integer in 1..64; got -1/,
+      /maxDepth must be an integer in 1..64 or 'auto'; got -1/,
     ],
     [
       'minSamplesLeaf 0',

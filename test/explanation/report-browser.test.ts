@@ -117,14 +117,22 @@ describe.skipIf(!HAVE_CHROMIUM)('credit HTML report in Chromium', () => {
         return { kind: f.getAttribute('data-plot'), width: box?.width ?? 0, height: box?.height ?? 0 };
       }),
     );
-    expect(sizes.map((s) => s.kind)).toEqual(['waterfall', 'waterfall', 'waterfall', 'importance', 'beeswarm']);
+    expect(sizes.map((s) => s.kind)).toEqual([
+      'bar',
+      'beeswarm',
+      'dependence',
+      'decision',
+      'waterfall',
+      'waterfall',
+      'waterfall',
+    ]);
     for (const s of sizes) {
       expect(s.width).toBeGreaterThan(100);
       expect(s.height).toBeGreaterThan(50);
     }
 
     // importance bars: in the JSON order, widths proportional to mean |φ| (a linear scale from 0)
-    const bars = await page.$$eval('#importance g.mark-rect path', (ps: DomElement[]) =>
+    const bars = await page.$$eval('#importance g.mark-rect.role-mark path', (ps: DomElement[]) =>
       ps.map((p) => ({ label: p.getAttribute('aria-label') ?? '', width: p.getBoundingClientRect().width })),
     );
     expect(bars.length).toBe(data.importance.players.length);
@@ -139,7 +147,7 @@ describe.skipIf(!HAVE_CHROMIUM)('credit HTML report in Chromium', () => {
     const wf = await page.$$eval('figure[data-plot="waterfall"]', (figs) =>
       figs.map((f) => ({
         row: Number(f.getAttribute('data-row')),
-        bars: (Array.from(f.querySelectorAll('g.mark-rect path')) as DomElement[]).map((p) => ({
+        bars: (Array.from(f.querySelectorAll('g.mark-rect.role-mark path')) as DomElement[]).map((p) => ({
           label: p.getAttribute('aria-label') ?? '',
           width: p.getBoundingClientRect().width,
         })),
@@ -167,20 +175,29 @@ describe.skipIf(!HAVE_CHROMIUM)('credit HTML report in Chromium', () => {
     );
 
     // beeswarm: one dot per row and attribute
-    const dots = await page.$$eval('#beeswarm g.mark-symbol path', (ps) => ps.length);
+    const dots = await page.$$eval('#beeswarm g.mark-symbol.role-mark path', (ps) => ps.length);
     expect(dots).toBe(nRows * nPlayers);
 
     // the reason lists match the JSON, and the embedded specs are valid JSON with inline data
+    // (sections go adverse first; each names its row)
     const items = await page.$$eval('section.decision', (ss) =>
-      ss.map((s) =>
-        (Array.from(s.querySelectorAll('ol.reasons li')) as DomElement[]).map((li) =>
+      ss.map((s) => ({
+        row: Number((s as DomElement).getAttribute('data-row')),
+        reasons: (Array.from(s.querySelectorAll('ol.reasons li')) as DomElement[]).map((li) =>
           li.getAttribute('data-attribute'),
         ),
-      ),
+      })),
     );
-    expect(items).toEqual(data.decisions.map((d) => d.reasons.map((r) => r.attribute)));
+    expect(items.length).toBe(data.decisions.length);
+    for (const it of items)
+      expect(it.reasons).toEqual(data.decisions.find((d) => d.index === it.row)?.reasons.map((r) => r.attribute));
+    const verdicts = items.map((it) => data.decisions.find((d) => d.index === it.row)?.decision);
+    expect(verdicts.slice(verdicts.lastIndexOf('adverse') + 1).every((v) => v === 'favorable')).toBe(true);
+    expect(
+      verdicts.indexOf('favorable') === -1 || verdicts.indexOf('favorable') > verdicts.lastIndexOf('adverse'),
+    ).toBe(true);
     const specs = await page.$$eval('script.vega-lite-spec', (ss) => ss.map((s) => s.textContent ?? ''));
-    expect(specs.length).toBe(5);
+    expect(specs.length).toBe(7);
     for (const s of specs) expect(JSON.stringify(JSON.parse(s))).not.toMatch(/"url"\s*:/);
     await page.close();
   });

@@ -38,11 +38,18 @@ describe('reports', () => {
     expect(playerValueText(sample([0, 0, 0]), 0, 1)).toBe('2.5');
   });
 
-  it('HTML escapes names and is self-contained', () => {
-    const html = formatHtml(sample([1, 2, 3]));
+  it('HTML escapes names and is self-contained: no script that runs, no link, no fetched asset', async () => {
+    const html = await formatHtml(sample([1, 2, 3]));
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).toContain('w&#60;eight&#62;');
-    expect(html).not.toMatch(/<script|https?:\/\//);
+    // the only scripts are JSON data blocks (the plots' Vega-Lite specs)
+    const scripts = html.match(/<script[^>]*>/g) ?? [];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const s of scripts) expect(s).toContain('type="application/json"');
+    expect(html).not.toMatch(/\s(src|href)=["']?https?:/);
+    expect(html).toContain('<svg data-plot="waterfall"');
+    // no empty "± s.e." column when the values are exact with no error estimate
+    expect(html).toContain('± s.e.');
   });
 
   it('JSON keeps the contract shape and reports the efficiency gap', () => {

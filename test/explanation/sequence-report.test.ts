@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainSequences } from '../../src/explain-sequences.js';
+import { positionNumber } from '../../src/explanation/plots/sequence-plots.js';
 import {
   formatSequenceHtml,
   formatSequenceText,
@@ -54,9 +55,16 @@ describe('sequence reports', () => {
       [8, 10],
     ]);
     expect(json.rows[0].efficiencyGap).toBeLessThan(1e-12);
-    const html = formatSequenceHtml(e);
-    expect(html).toContain('<svg');
+    const html = await formatSequenceHtml(e);
+    expect(html).toContain('<svg data-plot="logo"');
     expect(html).toContain('3–6'); // adjacent positive windows merge into one segment
+    // positions from an anchor: offset −5 numbers the 10 letters −5 … −1, 1 … 5 (no 0)
+    expect(Array.from({ length: 10 }, (_, i) => positionNumber(i, -5))).toEqual([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]);
+    const shifted = await formatSequenceHtml(e, { positionOffset: -5, outputNames: ['score'] });
+    expect(shifted).toContain('-3–1'); // the same segment, 0-based positions 2..5
+    expect(shifted).toContain('— score</h2>');
+    expect(formatSequenceText(e, { positionOffset: -5 })).toContain('-3-1');
+    await expect(formatSequenceHtml(e, { outputNames: ['a', 'b'] })).rejects.toThrow(/outputNames must be 1 names/);
   });
 
   it('overlapping windows (window:4:2) on the additive model: each window = half the sum of its positions', async () => {

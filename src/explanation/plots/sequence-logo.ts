@@ -15,6 +15,8 @@ export interface LogoData {
   readonly length: number;
   /** 1-based number of the first position (for the axis). @defaultValue 1 */
   readonly firstPosition?: number;
+  /** The number shown for the i-th position of the logo (0-based), e.g. relative to an anchor. @defaultValue firstPosition + i */
+  readonly positionLabel?: (i: number) => number;
 }
 
 /** Options of {@link sequenceLogoSvg}. */
@@ -122,8 +124,8 @@ export function sequenceLogoSvg(data: LogoData, options: LogoOptions = {}): stri
   const first = data.firstPosition ?? 1;
   const step = L <= 20 ? 5 : L <= 60 ? 10 : L <= 200 ? 20 : 50;
   for (let p = 0; p < L; p++) {
-    const pos = first + p;
-    if (pos % step === 0 || p === 0)
+    const pos = data.positionLabel ? data.positionLabel(p) : first + p;
+    if (pos % step === 0 || p === 0 || (data.positionLabel && pos === 1))
       parts.push(
         `<text x="${margin.left + p * pw + pw / 2}" y="${margin.top + height + 16}" text-anchor="middle">${pos}</text>`,
       );

@@ -3,7 +3,6 @@
  * bars, beeswarm over many rows). Data are inline, so a spec is reusable as is: paste it
  * into any Vega-Lite renderer or edit it. Rendered to SVG by {@link renderSvg}.
  */
-import type { Schema } from '../../data/schema.js';
 import type { Explanation } from '../explanation.js';
 import { dims } from '../explanation.js';
 import type { GlobalImportance } from '../importance.js';
@@ -11,10 +10,12 @@ import type { GlobalImportance } from '../importance.js';
 /** A Vega-Lite spec (plain JSON). */
 export type VegaLiteSpec = Record<string, unknown>;
 
-const SCHEMA_URL = 'https://vega.github.io/schema/vega-lite/v6.json';
+/** The Vega-Lite schema the specs follow. */
+export const SCHEMA_URL = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** shap's colours: red raises the output, blue lowers it. */
-const UP = '#ff0d57';
-const DOWN = '#1e88e5';
+export const UP = '#ff0d57';
+/** Blue: lowers the output. */
+export const DOWN = '#1e88e5';
 
 /** Options of {@link waterfallSpec}. */
 export interface WaterfallOptions {
@@ -108,7 +109,7 @@ export function waterfallSpec(e: Explanation, r: number, o = 0, options: Waterfa
         data: { values: bars },
         mark: { type: 'bar', height: 16 },
         encoding: {
-          y: { field: 'label', type: 'nominal', sort: { field: 'step' }, title: null },
+          y: { field: 'label', type: 'nominal', sort: { field: 'step' }, title: null, axis: { labelLimit: 600 } },
           x: { field: 'start', type: 'quantitative', title: e.outputs[o], scale: { zero: false } },
           x2: { field: 'end' },
           color: {
@@ -138,11 +139,32 @@ export function waterfallSpec(e: Explanation, r: number, o = 0, options: Waterfa
         mark: { type: 'rule', strokeDash: [4, 3] },
         encoding: {
           x: { field: 'x', type: 'quantitative' },
-          color: { value: '#555' },
+          color: { value: '#666' },
+          strokeWidth: { value: 1.2 },
           tooltip: [
             { field: 'what', type: 'nominal' },
             { field: 'x', type: 'quantitative', format: '.4g' },
           ],
+        },
+      },
+      ...(options.threshold !== undefined
+        ? [
+            {
+              data: { values: [{ x: options.threshold }] },
+              mark: { type: 'rule', color: '#000', strokeWidth: 2 },
+              encoding: { x: { field: 'x', type: 'quantitative' } },
+            },
+          ]
+        : []),
+      {
+        // each rule named at the top of the plot ("threshold 0.4", "score 0.61", "base value 0.3")
+        data: { values: rules.map((q, k) => ({ ...q, text: `${q.what} ${fmt(q.x)}`, k })) },
+        mark: { type: 'text', align: 'left', dx: 3, fontSize: 10, baseline: 'top' },
+        encoding: {
+          x: { field: 'x', type: 'quantitative' },
+          y: { value: { expr: '-34 + 11 * datum.k' } },
+          text: { field: 'text' },
+          color: { value: '#222' },
         },
       },
     ],
@@ -169,7 +191,7 @@ export function importanceSpec(
     data: { values },
     mark: { type: 'bar', color: UP },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: { field: 'rank' }, title: null },
+      y: { field: 'label', type: 'nominal', sort: { field: 'rank' }, title: null, axis: { labelLimit: 600 } },
       x: { field: 'meanAbs', type: 'quantitative', title: 'mean |contribution|' },
       tooltip: [
         { field: 'attribute', type: 'nominal' },
@@ -180,93 +202,7 @@ export function importanceSpec(
   };
 }
 
-/**
- * A beeswarm (shap's summary plot): one dot per row and attribute at its contribution,
- * attributes ordered by importance, dots coloured by the attribute's value (blue low, red high;
- * categorical attributes grey), jittered deterministically within their row.
- */
-export function beeswarmSpec(
-  e: Explanation,
-  imp: GlobalImportance,
-  options: { o?: number; schema?: Schema; maxAttributes?: number; title?: string } = {},
-): VegaLiteSpec {
-  const { nPlayers, nOutputs } = dims(e);
-  const o = options.o ?? 0;
-  const d = e.columns.length;
-  const shown = imp.players.slice(0, options.maxAttributes ?? 20);
-  const values: Record<string, unknown>[] = [];
-  shown.forEach((name, rank) => {
-    const p = e.players.indexOf(name);
-    const cols = e.playerColumns[p];
-    const numeric =
-      cols.length === 1 && options.schema?.attributes.find((a) => a.name === name)?.type !== 'categorical';
-    // colour: the value's rank among the explained rows (robust to skew)
-    const xs = numeric ? Array.from({ length: e.nRows }, (_, r) => e.data[r * d + cols[0]]) : [];
-    const sorted = [...xs].sort((a, b) => a - b);
-    const phis = Array.from({ length: e.nRows }, (_, r) => e.values[(r * nPlayers + p) * nOutputs + o]);
-    const order = phis.map((_, r) => r).sort((a, b) => phis[a] - phis[b] || a - b);
-    // deterministic swarm: dots close in value alternate above and below the centre line
-    const jitter = new Float64Array(e.nRows);
-    order.forEach((r, k) => {
-      jitter[r] = (((k * 0.6180339887) % 1) - 0.5) * 0.8;
-    });
-    for (let r = 0; r < e.nRows; r++) {
-      let fill = '#999999';
-      if (numeric && sorted.length > 1) {
-        const lo = lowerBound(sorted, xs[r]);
-        const hi = lowerBound(sorted, xs[r] + Number.EPSILON * Math.max(1, Math.abs(xs[r]))) - 1;
-        fill = mix((lo + Math.max(lo, hi)) / 2 / (sorted.length - 1));
-      }
-      values.push({ attribute: name, rank, row: e.rowIndices[r], contribution: phis[r], jitter: jitter[r], fill });
-    }
-  });
-  return {
-    $schema: SCHEMA_URL,
-    title:
-      options.title ??
-      `Contributions to ${e.outputs[o]} over ${e.nRows} rows (colour: attribute value, blue low → red high; grey: categorical)`,
-    width: 480,
-    height: { step: 24 },
-    data: { values },
-    mark: { type: 'circle', size: 20, opacity: 0.8, aria: false },
-    encoding: {
-      y: { field: 'attribute', type: 'nominal', sort: { field: 'rank' }, title: null },
-      yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-0.5, 0.5] } },
-      x: { field: 'contribution', type: 'quantitative', title: `contribution to ${e.outputs[o]}` },
-      color: { field: 'fill', type: 'nominal', scale: null },
-      tooltip: [
-        { field: 'attribute', type: 'nominal' },
-        { field: 'row', type: 'quantitative' },
-        { field: 'contribution', type: 'quantitative', format: '.4g' },
-      ],
-    },
-  };
-}
-
-function lowerBound(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Blue (t = 0) to red (t = 1). */
-function mix(t: number): string {
-  const a = [0x1e, 0x88, 0xe5];
-  const b = [0xff, 0x0d, 0x57];
-  return `#${a
-    .map((v, i) =>
-      Math.round(v + (b[i] - v) * Math.min(1, Math.max(0, t)))
-        .toString(16)
-        .padStart(2, '0'),
-    )
-    .join('')}`;
-}
-
-function fmt(v: number): string {
+/** 4 significant digits. */
+export function fmt(v: number): string {
   return Number(v.toPrecision(4)).toString();
 }
