@@ -23,6 +23,7 @@ import { resolveLimits } from './config.js';
 import { Metrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { QueueFullError, WorkQueue } from './queue.js';
+import { redactingLogger } from './redact.js';
 import type { ExplainBodyT, ModelParamsT, PredictBodyT } from './schemas.js';
 import {
   ErrorSchema,
@@ -69,6 +70,9 @@ export interface WhyboxService {
   readonly queueDepth: number;
   readonly inFlight: number;
 }
+
+/** Routes open without the bearer token (probes, metrics, the API document); every other route needs it. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
 /** The deadline of a request passed. */
 class DeadlineError extends Error {
@@ -132,7 +136,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   let closing: Promise<void> | undefined;
 
   const app = Fastify({
-    logger: options.logger ?? { level: 'info' },
+    logger: redactingLogger(options.logger ?? { level: 'info' }, options.token),
     bodyLimit: limits.bodyBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -180,7 +184,9 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
     reply.header('x-request-id', request.id);
-    if (tokenDigest && request.url.startsWith('/v1/')) {
+    // deny by default: decided on the matched route (the router decodes %XX and strips an
+    // absolute-form origin, so the raw URL says nothing); only the probes are public
+    if (tokenDigest && !PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) {
       const header = request.headers.authorization;
       const m = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
       if (!m || !timingSafeEqual(sha256(m[1]), tokenDigest)) {
