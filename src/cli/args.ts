@@ -2,12 +2,12 @@
  * Helpers shared by the CLI commands: strict flag parsing, integer flags, row lists, model
  * CSVs and writing the output. Error texts are part of the CLI's contract (tests match them).
  */
-import { writeFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
-import { describeFsError, loadCsv } from '../data/csv.js';
+import { loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
+import { checkOutNotInput, writeFileAtomic } from './output.js';
 
 /** A usage error: exit code 2 with a one-line message. */
 export class UsageError extends WhyboxError {
@@ -56,13 +56,17 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   options: T,
   command: string,
 ): FlagValues<T> {
+  let values: FlagValues<T>;
   try {
-    return parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: false })
+    values = parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: false })
       .values as FlagValues<T>;
   } catch (error) {
     const m = (error as Error).message.split('\n')[0];
     throw new UsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox ${command} --help)`);
   }
+  // before any work: an --out that is an input file would destroy it
+  checkOutNotInput(values as Record<string, unknown>);
+  return values;
 }
 
 /** An integer flag ≥ min. */
@@ -107,15 +111,10 @@ export async function readCsvFor(path: string, model: { readonly nInputs: number
   return ds;
 }
 
-/** Writes `text` to the --out file, or to stdout without one. */
+/** Writes `text` to the --out file (atomically: see {@link writeFileAtomic}), or to stdout without one. */
 export async function emit(text: string, out: string | undefined, io: { stdout: { write(s: string): unknown } }) {
-  if (out) {
-    try {
-      await writeFile(out, text);
-    } catch (error) {
-      throw new DataError(describeFsError(error, out, true), {}, { cause: error });
-    }
-  } else io.stdout.write(text);
+  if (out) await writeFileAtomic(out, text);
+  else io.stdout.write(text);
 }
 
 /** Collapses a message to one line. */
