@@ -20,6 +20,7 @@ import {
   selectFeatures,
   weightedMoments,
 } from './lime-fit.js';
+import { checkMemory } from './memory.js';
 
 /** Distances between interpretable rows for LIME's kernel. */
 export type LimeDistance = 'euclidean' | 'manhattan' | 'cosine';
@@ -155,6 +156,13 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
   const nOut = model.outputNames.length;
   const nRows = rows.nRows;
   const n = s.numSamples;
+  // per explained row: the n sampled rows (d columns), their n × P binary features, n × outputs
+  // predictions and n weights, 8 bytes each, allocated at once
+  checkMemory(
+    `LIME with ${n} samples per row (${d} columns, ${P} features)`,
+    8 * n * (d + P + nOut + 1),
+    'pass a smaller numSamples (--num-samples); a few thousand are typical',
+  );
   const rngs = indexedStreams(
     seed,
     Array.from({ length: nRows }, (_, i) => i),

@@ -32,11 +32,26 @@ export interface WorkerPoolOptions {
   intraOpThreads?: number;
 }
 
+/** Most worker threads per core: each worker holds its own model copy and buffers, so more only costs memory. */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** The largest `threads` accepted: {@link MAX_THREADS_PER_CORE} × os.availableParallelism(). */
+export function maxThreads(): number {
+  return MAX_THREADS_PER_CORE * availableParallelism();
+}
+
 /** Resolved defaults (see {@link WorkerPoolOptions}). */
 export function resolvePoolOptions(options: WorkerPoolOptions): Required<WorkerPoolOptions> {
   const cores = availableParallelism();
   const threads = options.threads ?? cores;
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', 'a positive integer', threads);
+  if (threads > maxThreads())
+    throw new InvalidOptionError(
+      'threads',
+      `at most ${maxThreads()} (${MAX_THREADS_PER_CORE} × the ${cores} cores)`,
+      threads,
+      'each worker holds its own copy of the model; more threads than cores add memory, not speed',
+    );
   const intraOpThreads = options.intraOpThreads ?? Math.max(1, Math.floor(cores / threads));
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1)
     throw new InvalidOptionError('intraOpThreads', 'a positive integer', intraOpThreads);
