@@ -126,6 +126,8 @@ describe('LIME samples', () => {
   it('checkMemory compares with the cap', () => {
     expect(memoryCap()).toBeGreaterThan(2 ** 28);
     expect(() => checkMemory('x', 2 ** 20, 'less', 2 ** 21)).not.toThrow();
-    expect(() => checkMemory('x', 2 ** 22, 'pass less', 2 ** 21)).toThrow(/x would need about 4 MiB .* 2 MiB.*pass less/);
+    expect(() => checkMemory('x', 2 ** 22, 'pass less', 2 ** 21)).toThrow(
+      /x would need about 4 MiB .* 2 MiB.*pass less/,
+    );
   });
 });
