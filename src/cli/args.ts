@@ -92,6 +92,7 @@ export function parseRowList(
     if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new InvalidOptionError('--rows', 'ranges written low-high, like 10-12', part.trim());
     for (let i = a; i <= b; i++) {
       if (i >= nRows) throw new InvalidOptionError('--rows', expected, i);
       indices.push(i);
@@ -101,8 +102,12 @@ export function parseRowList(
 }
 
 /** A numeric CSV whose header must have the model's `nInputs` columns (`flag` names the file's flag). */
-export async function readCsvFor(path: string, model: { readonly nInputs: number }, flag: string): Promise<Dataset> {
-  const ds = await loadCsv(path);
+export async function readCsvFor(
+  path: string,
+  model: { readonly nInputs: number; readonly inputType?: string },
+  flag: string,
+): Promise<Dataset> {
+  const ds = await loadCsv(path, { float32: model.inputType === 'float32' });
   if (ds.columns.length !== model.nInputs)
     throw new DataError(
       `has ${ds.columns.length} columns but the model takes ${model.nInputs} inputs: the header must list the model's ${model.nInputs} input columns in order (${flag})`,

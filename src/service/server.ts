@@ -520,6 +520,7 @@ function rowsOf(body: { rows?: number[][]; records?: RawRecord[] }, ex: Explaine
       'rows',
     );
   const d = ex.nInputs;
+  const f32 = ex.model.inputType === 'float32';
   body.rows.forEach((row, r) => {
     if (row.length !== d)
       throw new HttpError(
@@ -534,6 +535,13 @@ function rowsOf(body: { rows?: number[][]; records?: RawRecord[] }, ex: Explaine
           400,
           'VALIDATION',
           `rows[${r}][${c}] (column ${JSON.stringify(ex.columns[c])}) must be a finite number; got ${row[c]}`,
+          `rows[${r}][${c}]`,
+        );
+      else if (f32 && !Number.isFinite(Math.fround(row[c])))
+        throw new HttpError(
+          400,
+          'VALIDATION',
+          `rows[${r}][${c}] (column ${JSON.stringify(ex.columns[c])}) is ${row[c]}, beyond the float32 range of this model's inputs (about ±3.4e38)`,
           `rows[${r}][${c}]`,
         );
   });
