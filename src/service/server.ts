@@ -24,6 +24,7 @@ import { Metrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { QueueFullError, WorkQueue } from './queue.js';
 import { redactingLogger } from './redact.js';
+import { clientErrorHandler, frameworkErrors, transportOptions } from './transport.js';
 import type { ExplainBodyT, ModelParamsT, PredictBodyT } from './schemas.js';
 import {
   ErrorSchema,
@@ -137,10 +138,12 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
 
   const app = Fastify({
     logger: redactingLogger(options.logger ?? { level: 'info' }, options.token),
-    bodyLimit: limits.bodyBytes,
+    ...transportOptions(limits),
+    clientErrorHandler: clientErrorHandler(limits),
+    frameworkErrors,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    return503OnClosing: false, // the onRequest hook answers 503 in the error shape while draining
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
@@ -184,6 +187,10 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
     reply.header('x-request-id', request.id);
+    if (draining && request.routeOptions.url !== '/readyz' && request.routeOptions.url !== '/healthz') {
+      reply.header('connection', 'close');
+      throw new ShuttingDownError();
+    }
     // deny by default: decided on the matched route (the router decodes %XX and strips an
     // absolute-form origin, so the raw URL says nothing); only the probes are public
     if (tokenDigest && !PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) {
@@ -459,6 +466,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', hide: true } }, async () => app.swagger());
 
   await app.ready();
+  app.server.maxConnections = limits.maxConnections;
 
   return {
     app,
@@ -628,7 +636,8 @@ function validationError(
   if (!first) return make(400, 'VALIDATION', error.message);
   const root = context === 'params' ? request.params : request.body;
   if (first.keyword === 'additionalProperties') {
-    const extra = String(first.params.additionalProperty);
+    const raw = String(first.params.additionalProperty);
+    const extra = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw; // never echo a megabyte key
     const field = joinField(pointerField(first.instancePath), extra);
     return make(400, 'VALIDATION', `unknown field ${JSON.stringify(field)}${allowedFields(context)}`, field);
   }

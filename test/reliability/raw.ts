@@ -27,7 +27,8 @@ export function rawRequest(port: number, head: string, body = '', timeoutMs = 10
       resolve(parse(Buffer.concat(chunks).toString('latin1')));
     });
     const lengthHeader = body ? `\r\nContent-Length: ${Buffer.byteLength(body)}` : '';
-    socket.end(`${head}${lengthHeader}\r\nConnection: close\r\n\r\n${body}`);
+    // write, not end: a half-closed socket reads as a client that went away
+    socket.write(`${head}${lengthHeader}\r\nConnection: close\r\n\r\n${body}`);
   });
 }
 
