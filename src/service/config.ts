@@ -253,7 +253,8 @@ export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
       `at most limits.requestTimeoutMs (${out.requestTimeoutMs})`,
       out.headersTimeoutMs,
     );
-  if (out.maxConnections < 1) throw new InvalidOptionError('limits.maxConnections', 'an integer >= 1', out.maxConnections);
+  if (out.maxConnections < 1)
+    throw new InvalidOptionError('limits.maxConnections', 'an integer >= 1', out.maxConnections);
   return out;
 }
 

@@ -24,7 +24,6 @@ import { Metrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { QueueFullError, WorkQueue } from './queue.js';
 import { redactingLogger } from './redact.js';
-import { clientErrorHandler, frameworkErrors, transportOptions } from './transport.js';
 import type { ExplainBodyT, ModelParamsT, PredictBodyT } from './schemas.js';
 import {
   ErrorSchema,
@@ -36,6 +35,7 @@ import {
   predictBody,
   StatusSchema,
 } from './schemas.js';
+import { clientErrorHandler, frameworkErrors, transportOptions } from './transport.js';
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {

@@ -78,7 +78,9 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     void reply
       .code(400)
       .type('application/json')
-      .send(errorBody('BAD_URL', 'the URL path has an invalid percent-encoding (% must be followed by two hex digits)', id));
+      .send(
+        errorBody('BAD_URL', 'the URL path has an invalid percent-encoding (% must be followed by two hex digits)', id),
+      );
   else
     void reply
       .code(500)
