@@ -38,6 +38,12 @@ export interface WorkerPoolOptions {
    * @defaultValue 60000
    */
   taskTimeoutMs?: number;
+  /**
+   * Heap limit (MiB) of each worker: a model that allocates past it ends its worker (the task
+   * fails with a {@link WorkerError}, the pool replaces the worker) instead of the process.
+   * @defaultValue 4096
+   */
+  workerHeapMb?: number;
 }
 
 /** Time (ms) a task aims at: tasks grow from one `batchRows` chunk up to 4 while chunks are faster. */
@@ -75,7 +81,10 @@ export function resolvePoolOptions(options: WorkerPoolOptions): Required<WorkerP
   const intraOpThreads = options.intraOpThreads ?? Math.max(1, Math.floor(cores / threads));
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1)
     throw new InvalidOptionError('intraOpThreads', 'a positive integer', intraOpThreads);
-  return { threads, intraOpThreads, taskTimeoutMs };
+  const workerHeapMb = options.workerHeapMb ?? 4096;
+  if (!Number.isInteger(workerHeapMb) || workerHeapMb < 64)
+    throw new InvalidOptionError('workerHeapMb', 'an integer >= 64 (MiB)', workerHeapMb);
+  return { threads, intraOpThreads, taskTimeoutMs, workerHeapMb };
 }
 
 /**
@@ -103,7 +112,7 @@ export class WorkerPool implements EvaluatorProvider {
   readonly taskTimeoutMs: number;
 
   constructor(options: WorkerPoolOptions = {}) {
-    const { threads, intraOpThreads, taskTimeoutMs } = resolvePoolOptions(options);
+    const { threads, intraOpThreads, taskTimeoutMs, workerHeapMb } = resolvePoolOptions(options);
     this.threads = threads;
     this.intraOpThreads = intraOpThreads;
     this.taskTimeoutMs = taskTimeoutMs;
@@ -113,6 +122,7 @@ export class WorkerPool implements EvaluatorProvider {
       maxThreads: threads,
       idleTimeout: 60_000,
       atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb },
     });
     this.piscina.on('error', () => undefined); // worker crashes reject their task; keep the pool alive
     openPools.add(this);

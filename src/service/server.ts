@@ -17,6 +17,7 @@ import { explanationToJSON } from '../explanation/explanation.js';
 import { globalImportance } from '../explanation/importance.js';
 import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
 import type { WorkerPool } from '../parallel/pool.js';
+import { lostWorkerSlots } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
 import { resolveLimits } from './config.js';
@@ -63,8 +64,10 @@ export interface WhyboxService {
   /** Starts listening; returns the address (`http://127.0.0.1:8080`). */
   listen(options: { port?: number; host?: string }): Promise<string>;
   /**
-   * Graceful shutdown: stops accepting requests, lets the ones in flight finish (up to
-   * `limits.shutdownTimeoutMs`, then cancels their work), then releases the models. Safe to call twice.
+   * Graceful shutdown: stops accepting requests, lets the ones in flight finish (until the last
+   * quarter — at most 500 ms — of `limits.shutdownTimeoutMs`, then cancels their work), then
+   * releases the models and the pool (ending threads stuck in a hanging model), all within
+   * `limits.shutdownTimeoutMs`. Safe to call twice.
    */
   close(): Promise<void>;
   /** Requests waiting / computing. */
@@ -457,6 +460,11 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     { schema: { summary: 'Readiness (503 while shutting down)', response: { 200: StatusSchema, 503: StatusSchema } } },
     async (_request, reply) => {
       if (draining) return reply.code(503).send({ status: 'shutting down' });
+      const lost = lostWorkerSlots();
+      if (lost > 0)
+        return reply
+          .code(503)
+          .send({ status: `degraded: ${lost} worker slot${lost > 1 ? 's' : ''} held by tasks past their time limit` });
       return { status: 'ready' };
     },
   );
@@ -483,11 +491,15 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     close() {
       closing ??= (async () => {
         draining = true;
+        // requests may finish until the last quarter (at most 500 ms) of shutdownTimeoutMs; then
+        // their work is cancelled and the workers are released in what is left
+        const t0 = Date.now();
+        const abortAt = limits.shutdownTimeoutMs - Math.min(500, limits.shutdownTimeoutMs / 4);
         const force =
           limits.shutdownTimeoutMs > 0
             ? setTimeout(() => {
                 for (const c of active) c.abort(new ShuttingDownError());
-              }, limits.shutdownTimeoutMs)
+              }, abortAt)
             : undefined;
         if (limits.shutdownTimeoutMs === 0) for (const c of active) c.abort(new ShuttingDownError());
         try {
@@ -496,7 +508,9 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           if (force) clearTimeout(force);
           if (options.closeModels !== false)
             await Promise.allSettled([...models.values()].map((m) => m.explainer.close()));
-          await options.pool?.close();
+          // a worker stuck in a hanging model must not hold the exit: the pool ends its threads
+          // (what is left, less ~150 ms for ending the threads)
+          await options.pool?.close(Math.max(50, limits.shutdownTimeoutMs - (Date.now() - t0) - 150));
         }
       })();
       return closing;

@@ -28,7 +28,7 @@ function send(text) {
     s.write(text);
   });
 }
-/** Each client waits between requests: 20 ms (50 ms after a 900 KB body) — up to ~50 requests/s a client. */
+/** Each client waits between requests: 20 ms (100 ms after a 900 KB body, 50 ms after a burst of connections). */
 const pause = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 const post = (body) =>
   send(
@@ -55,9 +55,9 @@ const bigValueBody = JSON.stringify({ records: [{ ...record, purpose: 'x'.repeat
 const bigKey = (async () => {
   while (on('bigKey') && Date.now() < end) {
     await post(bigKeyBody);
-    await pause(50);
+    await pause(100);
     await post(bigValueBody);
-    await pause(50);
+    await pause(100);
     counts.bigKey += 2;
   }
 })();
@@ -80,11 +80,11 @@ const fourth =
         }
       })()
     : (async () => {
-        // connections opened and dropped at once, in bursts of 20
+        // connections opened and dropped at once, in bursts of 10 (200 a second)
         while (on('churn') && Date.now() < end) {
           await Promise.all(
             Array.from(
-              { length: 20 },
+              { length: 10 },
               () =>
                 new Promise((resolve) => {
                   const s = connect(port, '127.0.0.1', () => s.destroy());
@@ -93,8 +93,8 @@ const fourth =
                 }),
             ),
           );
-          counts.churn += 20;
-          await pause();
+          counts.churn += 10;
+          await pause(50);
         }
       })();
 await Promise.all([loris, bigKey, malformed, fourth]);

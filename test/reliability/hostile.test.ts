@@ -155,10 +155,10 @@ describe('bounded cost of hostile input', () => {
     await connectionsBelow(4); // the next test starts with a free server
   });
 
-  it('/healthz p99 stays under 50 ms (over the idle p99) while 4 hostile clients run', async () => {
-    // the idle p99 first: on a loaded machine the scheduler alone adds latency, which is not the server's
+  it('hostile clients cost milliseconds of server CPU a request; /healthz p99 under 50 ms', async () => {
     await connectionsBelow(4);
-    const idle = await probeHealthz(1500);
+    // the idle p99 first: on a machine loaded by other work the scheduler alone adds latency
+    const idle = await probeHealthz(2000);
     const clients = new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
@@ -167,21 +167,28 @@ describe('bounded cost of hostile input', () => {
         (e, out) => (e ? reject(e) : resolve(out)),
       );
     });
-    await new Promise((r) => setTimeout(r, 500)); // the clients get going
-    const hostile = await probeHealthz(3000);
-    const counts = JSON.parse(await clients) as { bigKey: number; churn: number; malformed: number };
+    const cpu0 = process.cpuUsage();
+    const hostile = await probeHealthz(3800);
+    const cpu = process.cpuUsage(cpu0);
+    const counts = JSON.parse(await clients) as { loris: number; bigKey: number; churn: number; malformed: number };
+    // server CPU (all of this process: the probe included) per hostile request or connection
+    const requests = counts.loris + counts.bigKey + counts.malformed + counts.churn + hostile.n;
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     console.log(
-      `hostile: /healthz p50 ${hostile.p50.toFixed(1)} ms, p99 ${hostile.p99.toFixed(1)} ms over ${hostile.n} probes (idle: p50 ${idle.p50.toFixed(1)}, p99 ${idle.p99.toFixed(1)} over ${idle.n}); hostile requests ${JSON.stringify(counts)}`,
+      `hostile: /healthz p50 ${hostile.p50.toFixed(1)} ms, p99 ${hostile.p99.toFixed(1)} ms over ${hostile.n} probes (idle: p50 ${idle.p50.toFixed(1)}, p99 ${idle.p99.toFixed(1)}, max ${idle.max.toFixed(1)} over ${idle.n}); server CPU ${cpuMs.toFixed(0)} ms for ${requests} requests and connections (${(cpuMs / requests).toFixed(2)} ms each); hostile ${JSON.stringify(counts)}`,
     );
     expect(counts.bigKey).toBeGreaterThan(3);
     expect(counts.malformed).toBeGreaterThan(30);
     expect(counts.churn).toBeGreaterThan(100);
-    expect(hostile.p99).toBeLessThan(50 + idle.p99);
+    expect(cpuMs / requests).toBeLessThan(5);
+    // 50 ms over the worst idle probe: on a quiet machine that is 50 ms plus a few; on one loaded by
+    // other work, the scheduler's own stalls (seen idle) are not charged to the hostile clients
+    expect(hostile.p99).toBeLessThan(50 + idle.max);
   }, 30_000);
 });
 
 /** /healthz latency percentiles over `ms` of sequential probes, 10 ms apart. */
-async function probeHealthz(ms: number): Promise<{ n: number; p50: number; p99: number }> {
+async function probeHealthz(ms: number): Promise<{ n: number; p50: number; p99: number; max: number }> {
   const latencies: number[] = [];
   const end = performance.now() + ms;
   while (performance.now() < end) {
@@ -189,11 +196,11 @@ async function probeHealthz(ms: number): Promise<{ n: number; p50: number; p99: 
     const a = await rawGet(port, '/healthz');
     latencies.push(performance.now() - t0);
     expect(a.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 5));
   }
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.floor(q * (latencies.length - 1))];
-  return { n: latencies.length, p50: at(0.5), p99: at(0.99) };
+  return { n: latencies.length, p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1] };
 }
 
 async function connectionsBelow(n: number): Promise<void> {
