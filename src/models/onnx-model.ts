@@ -58,7 +58,14 @@ export interface OnnxModel extends Model {
 type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | undefined;
 function ort(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-node');
+  // onnxruntime's own log lines (coloured, multi-line) would break whybox's one-line stderr:
+  // its failures reach the caller as errors, so only fatal messages are logged
+  ortPromise ??= import('onnxruntime-node').then((m) => {
+    try {
+      m.env.logLevel = 'fatal';
+    } catch {}
+    return m;
+  });
   return ortPromise;
 }
 
@@ -100,7 +107,7 @@ export async function loadOnnx(source: string | Uint8Array, options: OnnxModelOp
     graphOptimizationLevel: 'all',
     interOpNumThreads: 1,
     intraOpNumThreads: intraOp,
-    logSeverityLevel: 3,
+    logSeverityLevel: 4, // fatal only (see ort())
   };
   let session: InferenceSession;
   try {
@@ -196,7 +203,10 @@ async function describeSession(
     const feed = new TensorCtor(inputType, data, [n, ...rowShape]);
     let result: Record<string, Tensor>;
     try {
-      result = (await session.run({ [input.name]: feed }, [outName])) as Record<string, Tensor>;
+      result = (await session.run({ [input.name]: feed }, [outName], { logSeverityLevel: 4 })) as Record<
+        string,
+        Tensor
+      >;
     } catch (error) {
       throw new ModelError(`${label} failed to run: ${firstLine((error as Error).message)}`, { cause: error });
     }

@@ -15,7 +15,6 @@ import {
 } from '../errors.js';
 import type { EvaluatorProvider } from '../explain.js';
 import type { RowEvaluator } from '../games/evaluator.js';
-import { predictInChunks } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
