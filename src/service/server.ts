@@ -131,7 +131,11 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
         );
   if (models.size === 0) throw new WhyboxError('INVALID_OPTION', 'the service needs at least one model');
   const queue = new WorkQueue(limits.concurrency, limits.queue);
-  const metrics = new Metrics({ queueDepth: () => queue.depth, inFlight: () => queue.active });
+  const metrics = new Metrics({
+    queueDepth: () => queue.depth,
+    inFlight: () => queue.active,
+    lostSlots: lostWorkerSlots,
+  });
   const active = new Set<AbortController>();
   const tokenDigest = options.token ? sha256(options.token) : undefined;
   if (options.token !== undefined && options.token.length === 0)
@@ -494,6 +498,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
         // requests may finish until the last quarter (at most 500 ms) of shutdownTimeoutMs; then
         // their work is cancelled and the workers are released in what is left
         const t0 = Date.now();
+        metrics.close();
         const abortAt = limits.shutdownTimeoutMs - Math.min(500, limits.shutdownTimeoutMs / 4);
         const force =
           limits.shutdownTimeoutMs > 0

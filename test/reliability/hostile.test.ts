@@ -101,6 +101,23 @@ describe('one error shape for Node and fastify answers', () => {
   });
 });
 
+describe('metrics', () => {
+  it('process, event-loop, GC and worker-slot metrics next to the request metrics', async () => {
+    expect((await rawGet(port, '/healthz')).status).toBe(200);
+    // the request is counted when its response has finished: a scrape right after may precede it
+    let text = '';
+    for (let i = 0; i < 50 && !/route="\/healthz"/.test(text); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 20));
+      text = (await rawGet(port, '/metrics')).body;
+    }
+    expect(text).toMatch(/^whybox_http_requests_total\{route="\/healthz",method="GET",status="200"\} \d+$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total \d+(\.\d+)?$/m);
+    expect(text).toMatch(/^nodejs_eventloop_delay_seconds\{quantile="0\.99"\} \d/m);
+    expect(text).toMatch(/^nodejs_gc_duration_seconds_count \d+$/m);
+    expect(text).toMatch(/^whybox_worker_slots_lost 0$/m);
+  });
+});
+
 describe('bounded cost of hostile input', () => {
   it('a 1 MB unknown field -> 400 naming it in 60 characters', async () => {
     const a = await post('/v1/models/credit/explain', json({ records: [record], ['k'.repeat(1 << 20)]: 1 }));
