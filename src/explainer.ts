@@ -257,7 +257,10 @@ export class Explainer {
     return this.track(async (): Promise<ExplainerPrediction> => {
       const model = this.outputModel(options.output ?? this.defaultOutput);
       const input = this.toRows(rows, 'rows');
-      const predictions = await predictInChunks(model, input.data, input.nRows, this.batchRows, options.signal);
+      const predictions =
+        this.pool && model.spec // in a worker, where a model's fault is contained
+          ? await this.pool.predict(model, input.data, input.nRows, this.batchRows, options.signal)
+          : await predictInChunks(model, input.data, input.nRows, this.batchRows, options.signal);
       return { outputs: model.outputNames, nRows: input.nRows, predictions };
     });
   }

@@ -2,12 +2,12 @@
  * Helpers shared by the CLI commands: strict flag parsing, integer flags, row lists, model
  * CSVs and writing the output. Error texts are part of the CLI's contract (tests match them).
  */
-import { writeFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
-import { describeFsError, loadCsv } from '../data/csv.js';
+import { loadCsv } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataError, InvalidOptionError, WhyboxError } from '../errors.js';
+import { checkOutNotInput, writeFileAtomic } from './output.js';
 
 /** A usage error: exit code 2 with a one-line message. */
 export class UsageError extends WhyboxError {
@@ -56,13 +56,17 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   options: T,
   command: string,
 ): FlagValues<T> {
+  let values: FlagValues<T>;
   try {
-    return parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: false })
+    values = parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: false })
       .values as FlagValues<T>;
   } catch (error) {
     const m = (error as Error).message.split('\n')[0];
     throw new UsageError(`${m.replace(/^Unknown option/, 'unknown option')} (see whybox ${command} --help)`);
   }
+  // before any work: an --out that is an input file would destroy it
+  checkOutNotInput(values as Record<string, unknown>);
+  return values;
 }
 
 /** An integer flag ≥ min. */
@@ -88,6 +92,7 @@ export function parseRowList(
     if (!m) throw new InvalidOptionError('--rows', 'a list like 0,3,10-12', spec);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new InvalidOptionError('--rows', 'ranges written low-high, like 10-12', part.trim());
     for (let i = a; i <= b; i++) {
       if (i >= nRows) throw new InvalidOptionError('--rows', expected, i);
       indices.push(i);
@@ -97,8 +102,12 @@ export function parseRowList(
 }
 
 /** A numeric CSV whose header must have the model's `nInputs` columns (`flag` names the file's flag). */
-export async function readCsvFor(path: string, model: { readonly nInputs: number }, flag: string): Promise<Dataset> {
-  const ds = await loadCsv(path);
+export async function readCsvFor(
+  path: string,
+  model: { readonly nInputs: number; readonly inputType?: string },
+  flag: string,
+): Promise<Dataset> {
+  const ds = await loadCsv(path, { float32: model.inputType === 'float32' });
   if (ds.columns.length !== model.nInputs)
     throw new DataError(
       `has ${ds.columns.length} columns but the model takes ${model.nInputs} inputs: the header must list the model's ${model.nInputs} input columns in order (${flag})`,
@@ -107,15 +116,10 @@ export async function readCsvFor(path: string, model: { readonly nInputs: number
   return ds;
 }
 
-/** Writes `text` to the --out file, or to stdout without one. */
+/** Writes `text` to the --out file (atomically: see {@link writeFileAtomic}), or to stdout without one. */
 export async function emit(text: string, out: string | undefined, io: { stdout: { write(s: string): unknown } }) {
-  if (out) {
-    try {
-      await writeFile(out, text);
-    } catch (error) {
-      throw new DataError(describeFsError(error, out, true), {}, { cause: error });
-    }
-  } else io.stdout.write(text);
+  if (out) await writeFileAtomic(out, text);
+  else io.stdout.write(text);
 }
 
 /** Collapses a message to one line. */

@@ -304,7 +304,7 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
         `the schema encodes ${data.columns.length} model columns but the model takes ${model.nInputs} inputs: the schema's "columns" must be the model's input columns`,
         { file: credit.schema.source },
       );
-    const rowIndices = flags.rows ? parseRowList(flags.rows, data.nRows) : undefined;
+    const rowIndices = flags.rows !== undefined ? parseRowList(flags.rows, data.nRows) : undefined;
     const rowsToExplain = rowIndices ? selectRows(data, rowIndices) : data;
     let background: Dataset = data;
     if (bgPath) {

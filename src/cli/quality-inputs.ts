@@ -142,7 +142,7 @@ export async function loadQualityInputs(
     }
     const data = await readCsvFor(dataPath, model, '--data');
     const rowSpec = str('rows');
-    const rows = rowSpec ? selectRows(data, parseRowList(rowSpec, data.nRows)) : data;
+    const rows = rowSpec !== undefined ? selectRows(data, parseRowList(rowSpec, data.nRows)) : data;
     const bgPath = str('background');
     let bgData = data;
     if (bgPath) {

@@ -197,7 +197,7 @@ export async function runSequences(
       }
     }
     let set: SequenceSet = await loadSequences(seqPath);
-    if (flags.rows) set = pickRows(set, flags.rows);
+    if (flags.rows !== undefined) set = pickRows(set, flags.rows);
     const background = flags.background ? await loadSequences(flags.background) : undefined;
     const options: ExplainSequencesOptions = {
       ...(methodOptions as Partial<ExplainSequencesOptions>),

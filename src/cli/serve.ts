@@ -131,6 +131,14 @@ export async function runServe(args: readonly string[], io: ServeIO): Promise<nu
       if (stopping) return;
       stopping = true;
       io.stderr.write(`whybox: ${signal}: finishing the requests in flight, then exiting\n`);
+      // a backstop: whatever hangs (a model stuck in native code), the process ends on time
+      const backstop = setTimeout(() => {
+        io.stderr.write(
+          `whybox: shutdown did not finish within ${service.limits.shutdownTimeoutMs} ms (+1 s); exiting now\n`,
+        );
+        process.exit(1);
+      }, service.limits.shutdownTimeoutMs + 1000);
+      backstop.unref();
       service.close().then(
         () => {
           process.off('SIGTERM', onTerm);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 import type { Dataset } from './dataset.js';
+import { findDuplicateKey } from './json-keys.js';
 
 /** Options of {@link loadCsv} and {@link parseCsv}. */
 export interface CsvOptions {
@@ -15,7 +16,20 @@ export interface CsvOptions {
   delimiter?: string;
   /** Name used in error messages. @defaultValue the path for {@link loadCsv}, `'CSV'` otherwise */
   source?: string;
+  /**
+   * The values feed a float32 model: a value beyond the float32 range (it would become ±Infinity)
+   * is refused like NaN, with its line and column.
+   * @defaultValue false
+   */
+  float32?: boolean;
 }
+
+/** Other delimiters recognised in a one-column header, for the error's hint. */
+const OTHER_DELIMITERS: readonly [string, string][] = [
+  [';', 'semicolons'],
+  ['\t', 'tabs'],
+  ['|', 'vertical bars'],
+];
 
 /**
  * Reads a numeric CSV file with a header row into a {@link Dataset}.
@@ -39,6 +53,15 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
     throw new DataError('is empty: it needs a header row of column names and at least one data row', { file });
   const header = records[0].record;
   const headerLine = records[0].info.lines;
+  const delimiter = options.delimiter ?? ',';
+  if (header.length === 1) {
+    const other = OTHER_DELIMITERS.find(([d]) => d !== delimiter && header[0].includes(d));
+    if (other)
+      throw new DataError(
+        `the header is one column ${JSON.stringify(header[0].length > 60 ? `${header[0].slice(0, 57)}...` : header[0])}: the file looks separated by ${other[1]}, but whybox reads ${delimiter === ',' ? 'comma' : JSON.stringify(delimiter)}-separated values; convert it (replace ${JSON.stringify(other[0])} with "${delimiter}", and decimal commas with points)`,
+        { file, line: headerLine },
+      );
+  }
   if (header.every(isNumeric))
     throw new DataError('the first row is all numbers: the file needs a header row naming the columns', {
       file,
@@ -84,6 +107,11 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
       const v = Number(cell);
       if (!Number.isFinite(v))
         throw new DataError(`${JSON.stringify(cell)} overflows: every input value must be a finite number`, at);
+      if (options.float32 && !Number.isFinite(Math.fround(v)))
+        throw new DataError(
+          `${JSON.stringify(cell)} is beyond the float32 range of the model's inputs (about ±3.4e38; it would become ${v > 0 ? '' : '-'}Infinity): every input value must be a finite float32`,
+          at,
+        );
       data[r * nCols + c] = v;
     }
   }
@@ -158,11 +186,19 @@ export async function readTextFile(path: string): Promise<string> {
 
 /** Parses JSON text; invalid JSON is a {@link DataError} naming `source`. */
 export function parseJsonText(text: string, source: string): unknown {
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     throw new DataError(`not valid JSON (${(error as Error).message})`, { file: source }, { cause: error });
   }
+  const dup = findDuplicateKey(text);
+  if (dup)
+    throw new DataError(
+      `the key ${JSON.stringify(dup.key.length > 60 ? `${dup.key.slice(0, 57)}...` : dup.key)} appears twice in one object (JSON would keep only the last); merge or rename them`,
+      { file: source, line: dup.line, column: dup.column },
+    );
+  return json;
 }
 
 /** A one-line, actionable description of a file-system error (`writing` for output files). */

@@ -159,18 +159,35 @@ export async function loadGroupsJson(path: string): Promise<GroupSpec> {
   return parseGroupsJson(await readTextFile(path), path);
 }
 
-/** The candidate with the smallest edit distance, when it is close enough to be a likely typo. */
+/** Longest name for which {@link closest} looks for a "did you mean": longer input gets no suggestion. */
+export const SUGGEST_MAX_LENGTH = 64;
+
+/** Most candidates {@link closest} compares (a bound on its time whatever the caller sends). */
+export const SUGGEST_MAX_CANDIDATES = 10_000;
+
+/**
+ * The candidate with the smallest edit distance, when it is close enough to be a likely typo.
+ * Bounded work: names longer than {@link SUGGEST_MAX_LENGTH} get no suggestion, candidates whose
+ * length alone rules them out are skipped, and at most {@link SUGGEST_MAX_CANDIDATES} are compared
+ * (at most 64 × 64 cells each: well under a millisecond per hundred candidates).
+ */
 export function closest(name: string, candidates: readonly string[]): string | undefined {
+  if (name.length > SUGGEST_MAX_LENGTH) return undefined;
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  const lower = name.toLowerCase();
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+  const n = Math.min(candidates.length, SUGGEST_MAX_CANDIDATES);
+  for (let k = 0; k < n; k++) {
+    const c = candidates[k];
+    if (Math.abs(c.length - name.length) > Math.min(limit, bestD - 1)) continue;
+    const d = editDistance(lower, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return bestD <= limit ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -2,6 +2,7 @@ import { BudgetError, throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { PairedRegression } from '../numerics/regression.js';
+import { yieldToLoop } from '../parallel/yield.js';
 import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { allocate, PairedSampler } from '../sampling/coalitions.js';
 import { wordsFor } from '../sampling/masking.js';
@@ -187,6 +188,8 @@ export async function decomposedShap(
       else members.set(shape, [i]);
     });
     for (const [shape, list] of members) {
+      await yieldToLoop(); // one shape's solve at a time: the event loop runs in between
+      throwIfAborted(ctx.signal);
       const { design } = shape;
       const cols = list.length * nOut;
       const y = new Float64Array(design.count * cols);

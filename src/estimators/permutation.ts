@@ -1,9 +1,11 @@
 import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
+import { shapleyFromTable } from '../games/shapley-table.js';
 import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { maskKey } from '../sampling/coalitions.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { resolveBudget } from './kernel.js';
+import { checkMemory } from './memory.js';
 
 /** Options of {@link permutationShap}. */
 export interface PermutationShapOptions {
@@ -43,6 +45,18 @@ export async function permutationShap(
       `method 'permutation' needs a budget of at least ${minBudget} for ${n} players (one ${antithetic ? 'antithetic pair of walks' : 'walk'}); got ${budget}`,
     );
 
+  // every coalition is known after at most 2^n distinct values: more walks cost no model
+  // evaluations, so the walk stops there (and the values are exact from the full table)
+  const all = n <= 30 ? 2 ** n : Number.POSITIVE_INFINITY;
+  const coalitions = Math.min(budget, all);
+  // per coalition: its n-byte row, ~100 bytes in the index, nOut values and model output; per
+  // walk: the order and prefix ids (8 bytes a player)
+  checkMemory(
+    `method 'permutation' with a budget of ${budget} for ${n} players`,
+    coalitions * (n + 100 + 16 * nOut) + (coalitions / Math.max(1, n - 1)) * walks * 8 * (n + 1),
+    'pass a smaller budget',
+  );
+
   // coalitions: 0 = ∅, 1 = N, then every distinct prefix (rows of one growable byte matrix)
   const index = new Map<number | string, number>();
   let store = new Uint8Array(Math.min(budget, 1024) * n);
@@ -71,8 +85,15 @@ export async function permutationShap(
   const walkKeys = Array.from({ length: walks }, () => new Array<number | string>(n + 1));
   // once every coalition is known, further walks are free: cap the walks at the budget
   const maxUnits = Math.max(1, Math.floor(budget / walks));
-  while (orders.length / walks < maxUnits) {
+  let yielded = performance.now();
+  while (orders.length / walks < maxUnits && count < all) {
     throwIfAborted(ctx.signal);
+    if (performance.now() - yielded > 20) {
+      // a long walk loop lets the event loop run (abort signals, Ctrl-C, timers)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      throwIfAborted(ctx.signal);
+      yielded = performance.now();
+    }
     const order = ctx.rng.shuffle(perm.slice());
     const candidate = antithetic ? [order, order.slice().reverse()] : [order];
     // count the coalitions this unit would add before committing it
@@ -91,6 +112,20 @@ export async function permutationShap(
   const v = await game.values(flat, count, ctx.signal);
   ctx.onProgress?.({ done: count, total: budget });
 
+  if (count === all) {
+    // the full table is known: the mean over every order, i.e. the exact Shapley values
+    const table = new Float64Array(all * nOut);
+    for (const [key, id] of index) table.set(v.subarray(id * nOut, (id + 1) * nOut), (key as number) * nOut);
+    const total = v.slice(nOut, 2 * nOut).map((x, q) => x - v[q]);
+    return {
+      values: enforceEfficiency(shapleyFromTable(table, n, nOut), n, nOut, total),
+      stderr: new Float64Array(n * nOut),
+      baseValue: v.slice(0, nOut),
+      fullValue: v.slice(nOut, 2 * nOut),
+      evaluations: count,
+      exact: true,
+    };
+  }
   const units = orders.length / walks;
   const unitEst = new Float64Array(units * n * nOut);
   for (let w = 0; w < orders.length; w++) {

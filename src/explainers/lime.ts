@@ -3,6 +3,7 @@ import type { GroupSpec, Players } from '../data/players.js';
 import { closest, definePlayers } from '../data/players.js';
 import { checkRows, columnsOf, defaultNames } from '../data/rows.js';
 import { DataError, InvalidOptionError, ShapeError, throwIfAborted } from '../errors.js';
+import { checkMemory } from '../estimators/memory.js';
 import type { Explanation, LimeDetails } from '../explanation/explanation.js';
 import { playerColumnLists } from '../explanation/explanation.js';
 import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
@@ -155,6 +156,13 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
   const nOut = model.outputNames.length;
   const nRows = rows.nRows;
   const n = s.numSamples;
+  // per explained row: the n sampled rows (d columns), their n × P binary features, n × outputs
+  // predictions and n weights, 8 bytes each, allocated at once
+  checkMemory(
+    `LIME with ${n} samples per row (${d} columns, ${P} features)`,
+    8 * n * (d + P + nOut + 1),
+    'pass a smaller numSamples (--num-samples); a few thousand are typical',
+  );
   const rngs = indexedStreams(
     seed,
     Array.from({ length: nRows }, (_, i) => i),

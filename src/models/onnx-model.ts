@@ -60,10 +60,19 @@ type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | undefined;
 /** onnxruntime-node, an optional peer dependency, loaded on first use (see `INSTALL_COMMANDS.onnx`). */
 function ort(): Promise<Ort> {
-  ortPromise ??= importOptional('onnx', () => import('onnxruntime-node')).catch((error: unknown) => {
-    ortPromise = undefined; // installed later in the same process: try again
-    throw error;
-  });
+  // onnxruntime's own log lines (coloured, multi-line) would break whybox's one-line stderr:
+  // its failures reach the caller as errors, so only fatal messages are logged
+  ortPromise ??= importOptional('onnx', () => import('onnxruntime-node'))
+    .then((m) => {
+      try {
+        m.env.logLevel = 'fatal';
+      } catch {}
+      return m;
+    })
+    .catch((error: unknown) => {
+      ortPromise = undefined; // installed later in the same process: try again
+      throw error;
+    });
   return ortPromise;
 }
 
@@ -110,7 +119,7 @@ export async function loadOnnx(source: string | Uint8Array, options: OnnxModelOp
     graphOptimizationLevel: 'all',
     interOpNumThreads: 1,
     intraOpNumThreads: intraOp,
-    logSeverityLevel: 3,
+    logSeverityLevel: 4, // fatal only (see ort())
   };
   let session: InferenceSession;
   try {
@@ -206,7 +215,10 @@ async function describeSession(
     const feed = new TensorCtor(inputType, data, [n, ...rowShape]);
     let result: Record<string, Tensor>;
     try {
-      result = (await session.run({ [input.name]: feed }, [outName])) as Record<string, Tensor>;
+      result = (await session.run({ [input.name]: feed }, [outName], { logSeverityLevel: 4 })) as Record<
+        string,
+        Tensor
+      >;
     } catch (error) {
       throw new ModelError(`${label} failed to run: ${firstLine((error as Error).message)}`, { cause: error });
     }

@@ -18,7 +18,7 @@ import { predictInChunks } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
-import type { EvaluateTask, TaskResult } from './worker.js';
+import type { EvaluateTask, PredictTask, TaskResult } from './worker.js';
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -29,17 +29,61 @@ export interface WorkerPoolOptions {
    * max(1, floor(cores / threads)) — workers × intra-op threads never exceed the cores.
    */
   intraOpThreads?: number;
+  /**
+   * Hard time limit (ms) of one worker task (a few model calls). Past it the task fails with a
+   * {@link WorkerError}; a pool of JavaScript models terminates and replaces the worker, a pool
+   * with ONNX models (whose threads must not be torn down while they hold a session) counts the
+   * slot as lost until the task ends (see {@link WorkerPool.lostSlots}). 0: no limit.
+   * @defaultValue 60000
+   */
+  taskTimeoutMs?: number;
+  /**
+   * Heap limit (MiB) of each worker: a model that allocates past it ends its worker (the task
+   * fails with a {@link WorkerError}, the pool replaces the worker) instead of the process.
+   * @defaultValue 4096
+   */
+  workerHeapMb?: number;
+}
+
+/** Time (ms) a task aims at: tasks grow from one `batchRows` chunk up to 4 while chunks are faster. */
+export const TARGET_TASK_MS = 100;
+
+/**
+ * After an abort, how long (ms) a pool of JavaScript models waits for a running task to stop at
+ * its next check before it terminates the worker.
+ */
+export const ABORT_GRACE_MS = 100;
+
+/** Most worker threads per core: each worker holds its own model copy and buffers, so more only costs memory. */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** The largest `threads` accepted: {@link MAX_THREADS_PER_CORE} × os.availableParallelism(). */
+export function maxThreads(): number {
+  return MAX_THREADS_PER_CORE * availableParallelism();
 }
 
 /** Resolved defaults (see {@link WorkerPoolOptions}). */
 export function resolvePoolOptions(options: WorkerPoolOptions): Required<WorkerPoolOptions> {
+  const taskTimeoutMs = options.taskTimeoutMs ?? 60_000;
+  if (!Number.isInteger(taskTimeoutMs) || taskTimeoutMs < 0)
+    throw new InvalidOptionError('taskTimeoutMs', 'a non-negative integer (ms; 0: no limit)', taskTimeoutMs);
   const cores = availableParallelism();
   const threads = options.threads ?? cores;
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', 'a positive integer', threads);
+  if (threads > maxThreads())
+    throw new InvalidOptionError(
+      'threads',
+      `at most ${maxThreads()} (${MAX_THREADS_PER_CORE} × the ${cores} cores)`,
+      threads,
+      'each worker holds its own copy of the model; more threads than cores add memory, not speed',
+    );
   const intraOpThreads = options.intraOpThreads ?? Math.max(1, Math.floor(cores / threads));
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1)
     throw new InvalidOptionError('intraOpThreads', 'a positive integer', intraOpThreads);
-  return { threads, intraOpThreads };
+  const workerHeapMb = options.workerHeapMb ?? 4096;
+  if (!Number.isInteger(workerHeapMb) || workerHeapMb < 64)
+    throw new InvalidOptionError('workerHeapMb', 'an integer >= 64 (MiB)', workerHeapMb);
+  return { threads, intraOpThreads, taskTimeoutMs, workerHeapMb };
 }
 
 /**
@@ -61,17 +105,23 @@ export class WorkerPool implements EvaluatorProvider {
   private nextId = 0;
   private closed = false;
   private active = 0;
+  /** An ONNX model was registered: workers may hold native sessions and are never terminated. */
+  private hasOnnx = false;
+  private lost = 0;
+  readonly taskTimeoutMs: number;
 
   constructor(options: WorkerPoolOptions = {}) {
-    const { threads, intraOpThreads } = resolvePoolOptions(options);
+    const { threads, intraOpThreads, taskTimeoutMs, workerHeapMb } = resolvePoolOptions(options);
     this.threads = threads;
     this.intraOpThreads = intraOpThreads;
+    this.taskTimeoutMs = taskTimeoutMs;
     this.piscina = new Piscina({
       filename: workerFile(),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
       atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb },
     });
     this.piscina.on('error', () => undefined); // worker crashes reject their task; keep the pool alive
     openPools.add(this);
@@ -115,7 +165,15 @@ export class WorkerPool implements EvaluatorProvider {
     this.active++;
     let released = false;
     const threads = this.threads;
-    const run = async (x: Float64Array, job: MaskedRowsJob, start: number, end: number) => {
+    const speed: Speed = { msPerRow: undefined };
+    const run = async (
+      x: Float64Array,
+      job: MaskedRowsJob,
+      start: number,
+      end: number,
+      control: Int32Array,
+      signal: AbortSignal | undefined,
+    ) => {
       if (this.closed) throw new WorkerError('the worker pool was closed during the explanation');
       const W = layout.words;
       let part: MaskedRowsJob = job;
@@ -140,20 +198,9 @@ export class WorkerPool implements EvaluatorProvider {
         start: offset,
         nRows: end - start,
         batchRows,
+        control,
       };
-      let result: TaskResult;
-      try {
-        // no AbortSignal here: piscina would terminate a worker in the middle of a task, and a
-        // thread torn down while it holds an onnxruntime session aborts the whole process
-        result = await this.piscina.run(task, { name: 'evaluate', transferList: transfer as never });
-      } catch (error) {
-        throw new WorkerError(
-          `a worker thread failed while evaluating the model (${(error as Error)?.message ?? error}); the pool replaces it — retry the explanation`,
-          { cause: error },
-        );
-      }
-      if ('error' in result) throw reviveError(result.error);
-      return result.ok;
+      return this.dispatch('evaluate', task, transfer, control, signal);
     };
     return {
       nOutputs: nOut,
@@ -164,38 +211,19 @@ export class WorkerPool implements EvaluatorProvider {
       async evaluate(x, job, signal) {
         throwIfAborted(signal);
         // tasks of whole batchRows chunks (a worker calls the model once per chunk, so the chunks —
-        // and every output bit — are those of one thread); up to 4 chunks per task, at least
-        // two tasks per worker when the job is large enough
+        // and every output bit — are those of one thread): one chunk first, then as many (up to 4)
+        // as fit in TARGET_TASK_MS at the measured speed, at least two tasks per worker when the
+        // job is large enough
         const chunksTotal = Math.ceil(job.nRows / batchRows);
-        const perTask = Math.max(1, Math.min(4, Math.floor(chunksTotal / (2 * threads))));
-        const taskRows = perTask * batchRows;
-        const nTasks = Math.ceil(job.nRows / taskRows);
+        const cap = Math.max(1, Math.min(4, Math.floor(chunksTotal / (2 * threads))));
         const out = new Float64Array(job.nRows * nOut);
-        // a few tasks per worker in flight; an abort stops the dispatch of the rest (queued
-        // batches are cancelled, running ones finish — they take milliseconds)
-        let next = 0;
-        let failure: unknown;
-        const lane = async () => {
-          while (next < nTasks && failure === undefined) {
-            if (signal?.aborted) {
-              failure ??= new AbortedError('the explanation was aborted', { cause: signal.reason });
-              return;
-            }
-            const t = next++;
-            const start = t * taskRows;
-            try {
-              out.set(await run(x, job, start, Math.min(job.nRows, start + taskRows)), start * nOut);
-            } catch (error) {
-              failure ??= error;
-            }
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(nTasks, 2 * threads) }, lane));
-        if (failure !== undefined) throw failure;
-        throwIfAborted(signal);
+        await runTasks(job.nRows, batchRows, cap, threads, speed, signal, (start, end, control) =>
+          run(x, job, start, end, control, signal).then((o) => out.set(o, start * nOut)),
+        );
         return out;
       },
-      predict: (rows, nRows, signal) => predictInChunks(model, rows, nRows, batchRows, signal),
+      // plain rows too (f(x), the background): in a worker, where a model's fault is contained
+      predict: (rows, nRows, signal) => this.predict(model, rows, nRows, batchRows, signal),
       release: () => {
         if (!released) {
           released = true;
@@ -206,19 +234,160 @@ export class WorkerPool implements EvaluatorProvider {
   }
 
   /**
-   * Releases the workers' models (ONNX sessions), then ends the threads. Waits for running
-   * tasks. Safe to call twice.
+   * Predictions for plain rows in a worker (chunks of `batchRows`, as on one thread), with the
+   * pool's time limit and abort handling.
    */
-  async close(): Promise<void> {
+  async predict(
+    model: Model,
+    rows: Float64Array,
+    nRows: number,
+    batchRows: number,
+    signal?: AbortSignal,
+  ): Promise<Float64Array> {
+    throwIfAborted(signal);
+    if (this.closed) throw new WorkerError('the worker pool is closed; create a new one');
+    const registered = this.register(model);
+    const overrides = registered.spec.kind === 'onnx' ? { intraOpThreads: this.intraOpThreads } : {};
+    const d = model.nInputs;
+    const nOut = model.outputNames.length;
+    const out = new Float64Array(nRows * nOut);
+    const chunksTotal = Math.ceil(nRows / batchRows);
+    const cap = Math.max(1, Math.min(4, Math.floor(chunksTotal / (2 * this.threads))));
+    await runTasks(
+      nRows,
+      batchRows,
+      cap,
+      this.threads,
+      { msPerRow: undefined },
+      signal,
+      async (start, end, control) => {
+        const part = rows.slice(start * d, end * d);
+        const task: PredictTask = {
+          specId: registered.id,
+          spec: registered.spec,
+          overrides,
+          rows: part,
+          nRows: end - start,
+          batchRows,
+          control,
+        };
+        out.set(await this.dispatch('predict', task, [part.buffer as ArrayBuffer], control, signal), start * nOut);
+      },
+    );
+    return out;
+  }
+
+  /**
+   * Runs one task in a worker with the hard time limit; an abort sets the task's flag (the
+   * worker stops at its next check) and, in a pool of JavaScript models, terminates the worker
+   * after {@link ABORT_GRACE_MS} if it has not stopped.
+   */
+  private dispatch(
+    name: 'evaluate' | 'predict',
+    task: EvaluateTask | PredictTask,
+    transfer: ArrayBuffer[],
+    control: Int32Array,
+    signal: AbortSignal | undefined,
+  ): Promise<Float64Array> {
+    // piscina terminates the worker of an aborted task: only safe without ONNX sessions (a
+    // thread torn down while it holds one aborts the whole process)
+    const kill = this.hasOnnx ? undefined : new AbortController();
+    const running = this.piscina.run(task as never, {
+      name,
+      transferList: transfer as never,
+      ...(kill ? { signal: kill.signal } : {}),
+    }) as Promise<TaskResult>;
+    return new Promise<Float64Array>((resolve, reject) => {
+      let settled = false;
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      const finish = () => {
+        settled = true;
+        if (hard) clearTimeout(hard);
+        if (grace) clearTimeout(grace);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const hard =
+        this.taskTimeoutMs > 0
+          ? setTimeout(() => {
+              if (settled) return;
+              finish();
+              Atomics.store(control, 0, 1);
+              if (kill) kill.abort();
+              else {
+                this.lost++;
+                running.then(
+                  () => this.lost--,
+                  () => this.lost--,
+                );
+              }
+              reject(
+                new WorkerError(
+                  `a worker task ran past the pool's time limit of ${this.taskTimeoutMs} ms (the model hangs or is far slower than expected); ${kill ? 'the worker was replaced' : 'its worker slot counts as lost until it ends'}`,
+                ),
+              );
+            }, this.taskTimeoutMs)
+          : undefined;
+      const onAbort = () => {
+        Atomics.store(control, 0, 1);
+        if (kill && !grace) grace = setTimeout(() => kill.abort(), ABORT_GRACE_MS);
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      running.then(
+        (result) => {
+          if (settled) return;
+          finish();
+          if ('error' in result) reject(reviveError(result.error));
+          else resolve(result.ok);
+        },
+        (error) => {
+          if (settled) return;
+          finish();
+          if (signal?.aborted)
+            reject(new AbortedError('the explanation was aborted (its worker was stopped)', { cause: signal.reason }));
+          else
+            reject(
+              new WorkerError(
+                `a worker thread failed while evaluating the model (${(error as Error)?.message ?? error}); the pool replaces it — retry the explanation`,
+                { cause: error },
+              ),
+            );
+        },
+      );
+    });
+  }
+
+  /** Worker slots held by tasks past their time limit (ONNX pools); 0 when every slot is usable. */
+  get lostSlots(): number {
+    return this.lost;
+  }
+
+  /**
+   * Releases the workers' models (ONNX sessions), then ends the threads. Waits for running
+   * tasks up to `timeoutMs`, then terminates the threads. Safe to call twice.
+   * @param timeoutMs @defaultValue 5000
+   */
+  async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     openPools.delete(this);
     const barrier = new Int32Array(new SharedArrayBuffer(8));
     barrier[1] = this.threads;
-    await Promise.allSettled(
-      Array.from({ length: this.threads }, () => this.piscina.run(barrier as never, { name: 'release' })),
-    );
-    await this.piscina.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
+    const done = (async () => {
+      await Promise.allSettled(
+        Array.from({ length: this.threads }, () => this.piscina.run(barrier as never, { name: 'release' })),
+      );
+      await this.piscina.close();
+      return 'done' as const;
+    })();
+    const how = await Promise.race([done, late]);
+    if (timer) clearTimeout(timer);
+    // a worker stuck in a task (a hanging model) never takes its release: end the threads
+    if (how === 'late') await this.piscina.destroy().catch(() => undefined);
   }
 
   /** Evaluators created and not yet released (explanations in flight). */
@@ -240,6 +409,7 @@ export class WorkerPool implements EvaluatorProvider {
     let r = this.specIds.get(model);
     if (r) return r;
     const spec = model.spec;
+    if (spec?.kind === 'onnx') this.hasOnnx = true;
     if (!spec)
       throw new ModelError(
         'this model is a JavaScript closure, which cannot be sent to worker threads; load it with fromModule(specifier, exportName) or use an ONNX model (loadOnnx), or run without a pool (threads: 1)',
@@ -251,6 +421,80 @@ export class WorkerPool implements EvaluatorProvider {
     this.specIds.set(model, r);
     return r;
   }
+}
+
+/** Measured model speed of one evaluator, for task sizes. */
+interface Speed {
+  msPerRow: number | undefined;
+}
+
+/**
+ * Runs `nRows` rows as tasks of whole `batchRows` chunks on up to 2 × threads lanes: the first
+ * task of one chunk, later ones sized to {@link TARGET_TASK_MS} at the measured speed (at most
+ * `cap` chunks). An abort stops dispatching and rejects at once (running tasks see their flag);
+ * tasks not yet dispatched are dropped.
+ */
+async function runTasks(
+  nRows: number,
+  batchRows: number,
+  cap: number,
+  threads: number,
+  speed: Speed,
+  signal: AbortSignal | undefined,
+  runOne: (start: number, end: number, control: Int32Array) => Promise<unknown>,
+): Promise<void> {
+  throwIfAborted(signal);
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  let next = 0;
+  let failure: unknown;
+  const size = () => {
+    if (speed.msPerRow === undefined) return batchRows;
+    const chunks = Math.floor(TARGET_TASK_MS / Math.max(1e-6, speed.msPerRow * batchRows));
+    return Math.max(1, Math.min(cap, chunks)) * batchRows;
+  };
+  const lane = async () => {
+    while (next < nRows && failure === undefined) {
+      if (signal?.aborted) return;
+      const start = next;
+      const end = Math.min(nRows, start + size());
+      next = end;
+      const t0 = performance.now();
+      try {
+        await runOne(start, end, control);
+        const ms = (performance.now() - t0) / (end - start);
+        speed.msPerRow = speed.msPerRow === undefined ? ms : 0.7 * speed.msPerRow + 0.3 * ms;
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  const lanes = Promise.all(Array.from({ length: Math.min(Math.ceil(nRows / batchRows), 2 * threads) }, lane));
+  if (!signal) await lanes;
+  else {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => {
+        Atomics.store(control, 0, 1);
+        resolve();
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([lanes, aborted]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+  throwIfAborted(signal);
+  if (failure !== undefined) throw failure;
+}
+
+/** Worker slots lost to tasks past their time limit, over every open pool (see {@link WorkerPool.lostSlots}). */
+export function lostWorkerSlots(): number {
+  let n = 0;
+  for (const pool of openPools) n += pool.lostSlots;
+  return n;
 }
 
 /** Pools not closed yet (closed on 'beforeExit' if the caller forgets). */

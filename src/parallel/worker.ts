@@ -5,7 +5,7 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
-import { checkedPredictions } from '../games/evaluator.js';
+import { checkedPredictions, predictInChunks } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import { modelFromSpec } from '../models/spec.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
@@ -26,6 +26,20 @@ export interface EvaluateTask {
   readonly start: number;
   readonly nRows: number;
   readonly batchRows: number;
+  /** Shared abort flag: `[0] !== 0` stops the task between chunks (and rows, for row models). */
+  readonly control?: Int32Array;
+}
+
+/** Plain rows to predict (the explained row, the background), in chunks of `batchRows`. */
+export interface PredictTask {
+  readonly specId: string;
+  readonly spec: ModelSpec;
+  readonly overrides: Record<string, unknown>;
+  readonly rows: Float64Array;
+  readonly nRows: number;
+  readonly batchRows: number;
+  /** Shared abort flag: `[0] !== 0` stops the task between chunks (and rows, for row models). */
+  readonly control?: Int32Array;
 }
 
 /** What a task returns: outputs, or a serialised error. */
@@ -47,7 +61,33 @@ process.on('exit', () => {
   live.clear();
 });
 
-function modelFor(task: EvaluateTask): Promise<Model> {
+/**
+ * An AbortSignal-like view of the shared abort flag, for the model adapters' own checks
+ * (function models look at it every few rows).
+ */
+function controlSignal(control: Int32Array | undefined): AbortSignal | undefined {
+  if (!control) return undefined;
+  const reason = new WhyboxError('ABORTED', 'the explanation was aborted');
+  return {
+    get aborted() {
+      return Atomics.load(control, 0) !== 0;
+    },
+    reason,
+    throwIfAborted() {
+      if (Atomics.load(control, 0) !== 0) throw reason;
+    },
+    addEventListener() {},
+    removeEventListener() {},
+    dispatchEvent: () => false,
+    onabort: null,
+  } as unknown as AbortSignal;
+}
+
+const ABORTED: TaskResult = {
+  error: { code: 'ABORTED', name: 'AbortedError', message: 'the explanation was aborted' },
+};
+
+function modelFor(task: { specId: string; spec: ModelSpec; overrides: Record<string, unknown> }): Promise<Model> {
   let m = models.get(task.specId);
   if (!m) {
     m = modelFromSpec(task.spec, task.overrides);
@@ -92,12 +132,14 @@ export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
     const f32 = model.inputType === 'float32';
     const x = f32 ? Float32Array.from(task.x) : task.x;
     const out = new Float64Array(nRows * nOut);
+    const signal = controlSignal(task.control);
     for (let start = 0; start < nRows; start += batchRows) {
+      if (signal?.aborted) return ABORTED; // queued or between chunks: stop at once
       const end = Math.min(nRows, start + batchRows);
       const rows = scratch(f32, (end - start) * d);
       const part = jobRows(job, layout.words, task.start + start, task.start + end);
       fillMaskedRows(rows, layout, x, task.background, part, 0, end - start);
-      out.set(checkedPredictions(await model.predict(rows, end - start), end - start, model), start * nOut);
+      out.set(checkedPredictions(await model.predict(rows, end - start, signal), end - start, model), start * nOut);
     }
     // hand the output buffer over without a copy
     const result: TaskResult = { ok: out };
@@ -112,6 +154,31 @@ export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
       },
     };
   }
+}
+
+/** Predicts plain rows (the explained row f(x), the background) off the main thread. */
+export async function predict(task: PredictTask): Promise<TaskResult> {
+  try {
+    const signal = controlSignal(task.control);
+    if (signal?.aborted) return ABORTED;
+    const model = await modelFor(task);
+    const out = await predictInChunks(model, task.rows, task.nRows, task.batchRows, signal);
+    const result: TaskResult = { ok: out };
+    return move({ [transferableSymbol]: [out.buffer], [valueSymbol]: result } as never) as unknown as TaskResult;
+  } catch (error) {
+    return serialise(error);
+  }
+}
+
+function serialise(error: unknown): TaskResult {
+  const e = error as Error;
+  return {
+    error: {
+      code: error instanceof WhyboxError ? error.code : undefined,
+      name: e?.name ?? 'Error',
+      message: e?.message ?? String(error),
+    },
+  };
 }
 
 /**

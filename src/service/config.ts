@@ -56,6 +56,27 @@ export const LimitsSchema = Type.Object(
     shutdownTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 0, description: 'on SIGTERM, how long in-flight requests may finish' }),
     ),
+    requestTimeoutMs: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'most time to receive a whole request, headers and body (0: none)' }),
+    ),
+    headersTimeoutMs: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'most time to receive the request headers' }),
+    ),
+    connectionTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'idle socket timeout; must exceed timeoutMs (default: max(60000, timeoutMs + 10000))',
+      }),
+    ),
+    keepAliveTimeoutMs: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'how long an idle keep-alive connection stays open' }),
+    ),
+    maxConnections: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'open connections at once; more are closed at accept' }),
+    ),
+    maxHeaderBytes: Type.Optional(
+      Type.Integer({ minimum: 1024, description: 'largest request line and headers in bytes (more: 431)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -86,6 +107,12 @@ export const DEFAULT_LIMITS: Limits = {
   concurrency: 2,
   queue: 64,
   shutdownTimeoutMs: 30_000,
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
+  connectionTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
+  maxHeaderBytes: 16_384,
 };
 
 const GroupsSchema = Type.Record(Type.String(), Type.Array(Type.String(), { minItems: 1 }));
@@ -239,12 +266,30 @@ function resolvePaths(config: ServiceConfig, dir: string): ServiceConfig {
 
 /** Limits with defaults filled in. */
 export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
-  const out = { ...DEFAULT_LIMITS, ...stripUndefined(limits ?? {}) } as Limits;
+  const given = stripUndefined(limits ?? {});
+  const out = { ...DEFAULT_LIMITS, ...given } as Limits;
   for (const [k, v] of Object.entries(out)) {
     if (!(k in DEFAULT_LIMITS))
       throw new InvalidOptionError(`limits.${k}`, `one of ${Object.keys(DEFAULT_LIMITS).join(', ')}`, k);
     if (!Number.isInteger(v) || v < 0) throw new InvalidOptionError(`limits.${k}`, 'a non-negative integer', v);
   }
+  // the socket is idle while a request computes: its timeout must outlast the deadline
+  if (given.connectionTimeoutMs === undefined) out.connectionTimeoutMs = Math.max(60_000, out.timeoutMs + 10_000);
+  else if (out.connectionTimeoutMs > 0 && out.connectionTimeoutMs <= out.timeoutMs)
+    throw new InvalidOptionError(
+      'limits.connectionTimeoutMs',
+      `0 or more than limits.timeoutMs (${out.timeoutMs})`,
+      out.connectionTimeoutMs,
+      'an idle socket is closed after it, and a request computing for up to timeoutMs sends nothing meanwhile',
+    );
+  if (out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs)
+    throw new InvalidOptionError(
+      'limits.headersTimeoutMs',
+      `at most limits.requestTimeoutMs (${out.requestTimeoutMs})`,
+      out.headersTimeoutMs,
+    );
+  if (out.maxConnections < 1)
+    throw new InvalidOptionError('limits.maxConnections', 'an integer >= 1', out.maxConnections);
   return out;
 }
 

@@ -5,7 +5,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { createWorkerPool } from '../parallel/pool.js';
 import type { ServiceConfig } from './config.js';
-import { ConfigError } from './config.js';
+import { ConfigError, resolveLimits } from './config.js';
 import { loadModels } from './models.js';
 import type { WhyboxService } from './server.js';
 import { createService } from './server.js';
@@ -42,7 +42,12 @@ export async function serviceFromConfig(
   const warnings: string[] = [];
   let log: ((m: string) => void) | undefined;
   const onWarning = options.onWarning ?? ((m: string) => (log ? log(m) : warnings.push(m)));
-  const pool = createWorkerPool({ threads: config.threads });
+  // a task past the request deadline (plus a second) is a hang: its worker is replaced (or, with
+  // ONNX sessions, its slot reported lost on /readyz)
+  const pool = createWorkerPool({
+    threads: config.threads,
+    taskTimeoutMs: resolveLimits(config.limits).timeoutMs + 1000,
+  });
   try {
     const models = await loadModels(config, { pool, onWarning });
     const service = await createService({

@@ -1,7 +1,10 @@
 /**
  * Prometheus metrics of the service, in the text exposition format (version 0.0.4): request
- * counts, a latency histogram, queue depth and in-flight gauges, model rows and rows/s.
+ * counts, a latency histogram, queue depth and in-flight gauges, model rows and rows/s, and
+ * process metrics (CPU, memory, event-loop delay, GC pauses, lost worker slots).
  */
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 /** Upper bounds (seconds) of the latency histogram buckets. */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
@@ -24,10 +27,30 @@ export class Metrics {
   private readonly recent = new Map<string, { t: number; rows: number }[]>();
   private readonly started = Date.now();
 
+  private readonly loopDelay: IntervalHistogram;
+  private readonly gc = { count: 0, seconds: 0 };
+  private readonly gcObserver: PerformanceObserver;
+
   constructor(
-    private readonly gauges: { queueDepth(): number; inFlight(): number },
+    private readonly gauges: { queueDepth(): number; inFlight(): number; lostSlots?(): number },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.gc.count++;
+        this.gc.seconds += e.duration / 1000;
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Stops the event-loop and GC observers. */
+  close(): void {
+    this.loopDelay.disable();
+    this.gcObserver.disconnect();
+  }
 
   /** Records one finished HTTP request. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
@@ -99,6 +122,27 @@ export class Metrics {
     out.push('# HELP nodejs_heap_size_used_bytes V8 heap used by the main thread, in bytes.');
     out.push('# TYPE nodejs_heap_size_used_bytes gauge');
     out.push(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}`);
+    const cpu = process.cpuUsage();
+    out.push('# HELP process_cpu_seconds_total User and system CPU time of the process (all threads), in seconds.');
+    out.push('# TYPE process_cpu_seconds_total counter');
+    out.push(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`);
+    out.push('# HELP nodejs_eventloop_delay_seconds Main-thread event-loop delay since the last scrape.');
+    out.push('# TYPE nodejs_eventloop_delay_seconds gauge');
+    const delay = this.loopDelay;
+    const q = (v: number) => (Number.isFinite(v) ? v / 1e9 : 0);
+    out.push(`nodejs_eventloop_delay_seconds{quantile="0.5"} ${q(delay.percentile(50))}`);
+    out.push(`nodejs_eventloop_delay_seconds{quantile="0.99"} ${q(delay.percentile(99))}`);
+    out.push(`nodejs_eventloop_delay_seconds{quantile="1"} ${q(delay.max)}`);
+    delay.reset();
+    out.push('# HELP nodejs_gc_duration_seconds Garbage-collection pauses of the main thread.');
+    out.push('# TYPE nodejs_gc_duration_seconds summary');
+    out.push(`nodejs_gc_duration_seconds_sum ${this.gc.seconds}`);
+    out.push(`nodejs_gc_duration_seconds_count ${this.gc.count}`);
+    if (this.gauges.lostSlots) {
+      out.push('# HELP whybox_worker_slots_lost Worker slots held by tasks past their time limit.');
+      out.push('# TYPE whybox_worker_slots_lost gauge');
+      out.push(`whybox_worker_slots_lost ${this.gauges.lostSlots()}`);
+    }
     return `${out.join('\n')}\n`;
   }
 }

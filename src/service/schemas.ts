@@ -21,9 +21,11 @@ const Row = Type.Array(Type.Number(), {
   description: 'one row: numbers in the model input column order',
 });
 
-const Record_ = Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]), {
-  description: 'one raw record {attribute: value} (models with a schema)',
-});
+const Record_ = Type.Record(
+  Type.String(),
+  Type.Union([Type.Number(), Type.String({ maxLength: 1024 }), Type.Boolean(), Type.Null()]),
+  { maxProperties: 1024, description: 'one raw record {attribute: value} (models with a schema)' },
+);
 
 const Output = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1, maxLength: 200 })], {
   description: 'output to explain: an index or an output name such as "probabilities[1]"',

@@ -20,6 +20,7 @@ import { globalImportance } from '../explanation/importance.js';
 import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
 import { DEFAULT_METHOD, getMethod } from '../methods/registry.js';
 import type { WorkerPool } from '../parallel/pool.js';
+import { lostWorkerSlots } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
 import { resolveLimits } from './config.js';
@@ -27,6 +28,7 @@ import { creditExplain } from './credit-extras.js';
 import { Metrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { QueueFullError, WorkQueue } from './queue.js';
+import { redactingLogger } from './redact.js';
 import type { ExplainBodyT, ModelParamsT, PredictBodyT } from './schemas.js';
 import {
   ErrorSchema,
@@ -39,6 +41,7 @@ import {
   predictBody,
   StatusSchema,
 } from './schemas.js';
+import { clientErrorHandler, frameworkErrors, transportOptions } from './transport.js';
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
@@ -66,14 +69,19 @@ export interface WhyboxService {
   /** Starts listening; returns the address (`http://127.0.0.1:8080`). */
   listen(options: { port?: number; host?: string }): Promise<string>;
   /**
-   * Graceful shutdown: stops accepting requests, lets the ones in flight finish (up to
-   * `limits.shutdownTimeoutMs`, then cancels their work), then releases the models. Safe to call twice.
+   * Graceful shutdown: stops accepting requests, lets the ones in flight finish (until the last
+   * quarter — at most 500 ms — of `limits.shutdownTimeoutMs`, then cancels their work), then
+   * releases the models and the pool (ending threads stuck in a hanging model), all within
+   * `limits.shutdownTimeoutMs`. Safe to call twice.
    */
   close(): Promise<void>;
   /** Requests waiting / computing. */
   readonly queueDepth: number;
   readonly inFlight: number;
 }
+
+/** Routes open without the bearer token (probes, metrics, the API document); every other route needs it. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
 /** The deadline of a request passed. */
 class DeadlineError extends Error {
@@ -128,7 +136,11 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
         );
   if (models.size === 0) throw new WhyboxError('INVALID_OPTION', 'the service needs at least one model');
   const queue = new WorkQueue(limits.concurrency, limits.queue);
-  const metrics = new Metrics({ queueDepth: () => queue.depth, inFlight: () => queue.active });
+  const metrics = new Metrics({
+    queueDepth: () => queue.depth,
+    inFlight: () => queue.active,
+    lostSlots: lostWorkerSlots,
+  });
   const active = new Set<AbortController>();
   const tokenDigest = options.token ? sha256(options.token) : undefined;
   if (options.token !== undefined && options.token.length === 0)
@@ -137,11 +149,13 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   let closing: Promise<void> | undefined;
 
   const app = Fastify({
-    logger: options.logger ?? { level: 'info' },
-    bodyLimit: limits.bodyBytes,
+    logger: redactingLogger(options.logger ?? { level: 'info' }, options.token),
+    ...transportOptions(limits),
+    clientErrorHandler: clientErrorHandler(limits),
+    frameworkErrors,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    return503OnClosing: false, // the onRequest hook answers 503 in the error shape while draining
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
@@ -185,7 +199,13 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   app.addHook('onRequest', async (request, reply) => {
     started.set(request, performance.now());
     reply.header('x-request-id', request.id);
-    if (tokenDigest && request.url.startsWith('/v1/')) {
+    if (draining && request.routeOptions.url !== '/readyz' && request.routeOptions.url !== '/healthz') {
+      reply.header('connection', 'close');
+      throw new ShuttingDownError();
+    }
+    // deny by default: decided on the matched route (the router decodes %XX and strips an
+    // absolute-form origin, so the raw URL says nothing); only the probes are public
+    if (tokenDigest && !PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) {
       const header = request.headers.authorization;
       const m = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
       if (!m || !timingSafeEqual(sha256(m[1]), tokenDigest)) {
@@ -489,6 +509,11 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     { schema: { summary: 'Readiness (503 while shutting down)', response: { 200: StatusSchema, 503: StatusSchema } } },
     async (_request, reply) => {
       if (draining) return reply.code(503).send({ status: 'shutting down' });
+      const lost = lostWorkerSlots();
+      if (lost > 0)
+        return reply
+          .code(503)
+          .send({ status: `degraded: ${lost} worker slot${lost > 1 ? 's' : ''} held by tasks past their time limit` });
       return { status: 'ready' };
     },
   );
@@ -498,6 +523,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
   app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', hide: true } }, async () => app.swagger());
 
   await app.ready();
+  app.server.maxConnections = limits.maxConnections;
 
   return {
     app,
@@ -514,11 +540,16 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     close() {
       closing ??= (async () => {
         draining = true;
+        // requests may finish until the last quarter (at most 500 ms) of shutdownTimeoutMs; then
+        // their work is cancelled and the workers are released in what is left
+        const t0 = Date.now();
+        metrics.close();
+        const abortAt = limits.shutdownTimeoutMs - Math.min(500, limits.shutdownTimeoutMs / 4);
         const force =
           limits.shutdownTimeoutMs > 0
             ? setTimeout(() => {
                 for (const c of active) c.abort(new ShuttingDownError());
-              }, limits.shutdownTimeoutMs)
+              }, abortAt)
             : undefined;
         if (limits.shutdownTimeoutMs === 0) for (const c of active) c.abort(new ShuttingDownError());
         try {
@@ -527,7 +558,9 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
           if (force) clearTimeout(force);
           if (options.closeModels !== false)
             await Promise.allSettled([...models.values()].map((m) => m.explainer.close()));
-          await options.pool?.close();
+          // a worker stuck in a hanging model must not hold the exit: the pool ends its threads
+          // (what is left, less ~150 ms for ending the threads)
+          await options.pool?.close(Math.max(50, limits.shutdownTimeoutMs - (Date.now() - t0) - 150));
         }
       })();
       return closing;
@@ -559,6 +592,7 @@ function rowsOf(body: { rows?: number[][]; records?: RawRecord[] }, ex: Explaine
       'rows',
     );
   const d = ex.nInputs;
+  const f32 = ex.model.inputType === 'float32';
   body.rows.forEach((row, r) => {
     if (row.length !== d)
       throw new HttpError(
@@ -573,6 +607,13 @@ function rowsOf(body: { rows?: number[][]; records?: RawRecord[] }, ex: Explaine
           400,
           'VALIDATION',
           `rows[${r}][${c}] (column ${JSON.stringify(ex.columns[c])}) must be a finite number; got ${row[c]}`,
+          `rows[${r}][${c}]`,
+        );
+      else if (f32 && !Number.isFinite(Math.fround(row[c])))
+        throw new HttpError(
+          400,
+          'VALIDATION',
+          `rows[${r}][${c}] (column ${JSON.stringify(ex.columns[c])}) is ${row[c]}, beyond the float32 range of this model's inputs (about ±3.4e38)`,
           `rows[${r}][${c}]`,
         );
   });
@@ -661,7 +702,8 @@ function validationError(
   if (!first) return make(400, 'VALIDATION', error.message);
   const root = context === 'params' ? request.params : request.body;
   if (first.keyword === 'additionalProperties') {
-    const extra = String(first.params.additionalProperty);
+    const raw = String(first.params.additionalProperty);
+    const extra = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw; // never echo a megabyte key
     const field = joinField(pointerField(first.instancePath), extra);
     return make(400, 'VALIDATION', `unknown field ${JSON.stringify(field)}${allowedFields(context)}`, field);
   }
