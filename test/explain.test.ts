@@ -67,7 +67,7 @@ describe('explain() input errors', () => {
 
   it('an unknown method: InvalidOptionError listing the methods', async () => {
     const { model, X, background } = small();
-    const e = await rejection(explain(model, X, { background, method: 'tree' as never }));
+    const e = await rejection(explain(model, X, { background, method: 'shapley-magic' as never }));
     expect(e).toBeInstanceOf(InvalidOptionError);
     expect(e.message).toMatch(/exact/);
     expect(e.message).toMatch(/kernel/);

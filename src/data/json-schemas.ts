@@ -13,6 +13,14 @@ import { Type } from '@sinclair/typebox';
 import { ServiceConfigSchema } from '../service/config.js';
 
 const Category = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+/** A category, or a category with a label for reasons and reports (`{ "value": "A121", "label": "real estate" }`). */
+const LabelledCategory = Type.Union([
+  Category,
+  Type.Object(
+    { value: Category, label: Type.Optional(Type.String()) },
+    { additionalProperties: false, description: 'a category with its label' },
+  ),
+]);
 const common = {
   name: Type.String({ minLength: 1, description: 'attribute name (the record field / raw CSV column)' }),
   label: Type.Optional(Type.String({ description: 'human-readable name, used in reasons and reports' })),
@@ -20,6 +28,9 @@ const common = {
     Type.Boolean({ description: 'never given as a reason (still explained and plotted); default false' }),
   ),
   description: Type.Optional(Type.String()),
+  mutable: Type.Optional(
+    Type.Boolean({ description: 'recourse may change it; default true (protected attributes never change)' }),
+  ),
 };
 
 const NumericAttribute = Type.Object(
@@ -33,6 +44,15 @@ const NumericAttribute = Type.Object(
     max: Type.Optional(Type.Number({ description: 'largest allowed raw value' })),
     integer: Type.Optional(Type.Boolean({ description: 'values must be integers; default false' })),
     impute: Type.Optional(Type.Number({ description: "value for a missing cell under missing: 'impute'" })),
+    direction: Type.Optional(
+      Type.Union([Type.Literal('increase'), Type.Literal('decrease'), Type.Literal('any')], {
+        description: 'recourse: which way the value may change; default any',
+      }),
+    ),
+    step: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'recourse: changes are multiples of it' })),
+    scale: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: 'recourse: cost of a change = |to - from| / scale' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -41,7 +61,10 @@ const CategoricalAttribute = Type.Object(
   {
     ...common,
     type: Type.Literal('categorical'),
-    categories: Type.Array(Category, { minItems: 1, description: 'the categories, in one-hot column order' }),
+    categories: Type.Array(LabelledCategory, {
+      minItems: 1,
+      description: 'the categories, in one-hot column order (each may carry a label)',
+    }),
     columns: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description: 'one-hot columns, one per (non-reference) category; default "<name>=<category>"',

@@ -16,6 +16,7 @@ export const gradientMethod: MethodDescriptor<MethodRun> = {
   shared: ['inputs'],
   inputs: ['tabular'],
   background: 'required',
+  singleColumnPlayers: true,
   claims: () => [],
   run: {
     explainRows: (model, rows, req) =>

@@ -29,6 +29,7 @@ export const smoothgradMethod: MethodDescriptor<MethodRun> = {
   shared: ['inputs'],
   inputs: ['tabular'],
   background: 'required',
+  singleColumnPlayers: true,
   claims: () => [],
   run: {
     explainRows: (model, rows, req) =>

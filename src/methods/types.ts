@@ -92,6 +92,8 @@ export interface MethodDescriptor<R = unknown> {
   readonly inputs: readonly InputKind[];
   /** Whether it needs background rows. */
   readonly background: 'required' | 'none';
+  /** Players must be single columns (gradients have no derivative for a group); the generic suites read this. */
+  readonly singleColumnPlayers?: boolean;
   /** Most players it accepts (exact: 24). */
   readonly maxPlayers?: number;
   /** What the model must be when not any model (method 'tree': an ONNX tree ensemble); suites over any model skip such methods. */

@@ -7,3 +7,4 @@ const worker = await import('./worker.ts');
 export const evaluate = worker.evaluate;
 export const release = worker.release;
 export const crash = worker.crash;
+export const predict = worker.predict;

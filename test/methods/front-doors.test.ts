@@ -45,7 +45,13 @@ beforeAll(async () => {
     groups,
     threads: 1,
   });
-  service = await createService({ models: { lin: explainer }, logger: false });
+  const ungrouped = await createExplainer({
+    modelPath: fixturePath('linear'),
+    background: await loadCsv(files.bg),
+    summarize: { method: 'kmeans', rows: 5 },
+    threads: 1,
+  });
+  service = await createService({ models: { lin: explainer, lin1: ungrouped }, logger: false });
   onnx = await loadOnnx(fixturePath('linear'));
 });
 afterAll(async () => {
@@ -56,13 +62,14 @@ afterAll(async () => {
 
 const noSeconds = (j: ExplanationJSON) => ({ ...j, seconds: 0 });
 
-describe.each(METHODS.filter((m) => m.inputs.includes('tabular')).map((m) => [m.name, m]))(
+describe.each(METHODS.filter((m) => m.inputs.includes('tabular') && !m.requires).map((m) => [m.name, m]))(
   '%s: library = CLI = service',
   (name, method) => {
     it('gives the same JSON', async () => {
       const budget = method.options.some((o) => o.name === 'budget');
       const shapley = method.shared.includes('interventional');
       const lime = name === 'lime';
+      const single = method.singleColumnPlayers === true;
       const flags = [
         ...['--method', name, '--seed', '3', '--format', 'json'],
         ...(budget ? ['--budget', '64'] : []),
@@ -71,7 +78,8 @@ describe.each(METHODS.filter((m) => m.inputs.includes('tabular')).map((m) => [m.
       ];
       const cli = await run(
         'explain',
-        ...['--model', fixturePath('linear'), '--data', files.data, '--background', files.bg, '--groups', files.groups],
+        ...['--model', fixturePath('linear'), '--data', files.data, '--background', files.bg],
+        ...(single ? [] : ['--groups', files.groups]),
         ...flags,
       );
       expect(cli.stderr).toBe('');
@@ -85,14 +93,18 @@ describe.each(METHODS.filter((m) => m.inputs.includes('tabular')).map((m) => [m.
         ...(budget ? { budget: 64 } : {}),
         ...(lime ? { numSamples: 200 } : {}),
       };
-      const res = await service.app.inject({ method: 'POST', url: '/v1/models/lin/explain', payload: body });
+      const res = await service.app.inject({
+        method: 'POST',
+        url: `/v1/models/${single ? 'lin1' : 'lin'}/explain`,
+        payload: body,
+      });
       expect(res.statusCode, res.body).toBe(200);
       const fromService = res.json() as ExplanationJSON;
 
       const lib = explanationToJSON(
         await explain(onnx, await loadCsv(files.data), {
           background: await loadCsv(files.bg),
-          groups,
+          ...(single ? {} : { groups }),
           method: name,
           seed: 3,
           ...(budget ? { budget: 64 } : {}),

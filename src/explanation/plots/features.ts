@@ -7,7 +7,7 @@ import { decodeValue } from '../../data/encoder.js';
 import type { Schema } from '../../data/schema.js';
 import type { Explanation } from '../explanation.js';
 import { dims } from '../explanation.js';
-import { playerValueText } from '../report.js';
+import { playerValueText } from '../text.js';
 
 /** A player's values over the explained rows. */
 export type PlayerFeature =

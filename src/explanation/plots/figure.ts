@@ -3,7 +3,7 @@
  * SVG by {@link renderSvg}, its root tagged `<svg data-plot="KIND" ...>`, and wrapped in a
  * `<figure>` that carries the spec as JSON for reuse.
  */
-import { esc } from '../report.js';
+import { esc } from '../text.js';
 import { renderSvg } from './render.js';
 import type { VegaLiteSpec } from './specs.js';
 
