@@ -107,7 +107,7 @@ describe('whybox surrogate --max-depth 0', () => {
     const rows = { data: Float64Array.from([0, 1, 2, 3, 4, 5]), nRows: 3 };
     await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(InvalidOptionError);
     await expect(surrogateTree(model, rows, { maxDepth: 0 })).rejects.toThrow(
-      /maxDepth must be an integer in 1\.\.64; got 0/,
+      /maxDepth must be an integer in 1\.\.64 or 'auto'; got 0/,
     );
     expect(calls).toBe(0);
   });
