@@ -40,6 +40,7 @@ export interface ExplainSequencesOptions
     | 'antithetic'
     | 'seed'
     | 'threads'
+    | 'minParallelRows'
     | 'pool'
     | 'batchRows'
     | 'signal'
@@ -326,7 +327,11 @@ export async function explainSequences(
     model,
     data: rows.data,
     plans,
+    method: desc.name,
     estimate: desc.run.estimate as GameEstimator,
+    split: desc.run.split,
+    gameRows: desc.run.gameRows,
+    minParallelRows: options.minParallelRows,
     options: own,
     rng: (plan, r) => splits[r][planOf[plan].tiling + 1],
     designSeed: seed,

@@ -78,15 +78,31 @@ export interface ExplainOptions extends SensitivityExplainOptions {
   /** Rows per model call. @defaultValue 4096 */
   batchRows?: number;
   /**
-   * Worker threads for model evaluation. Needs a model that workers can rebuild (an ONNX
-   * model, or `fromModule`). @defaultValue os.availableParallelism() when the model can be
-   * rebuilt in workers, else 1
+   * Threads to explain on, this one included: rows (and parts of rows, for the default
+   * Kernel SHAP) run on this thread and on `threads − 1` worker threads, each running the
+   * estimator as well as the model. Needs a model that workers can rebuild (an ONNX model,
+   * or `fromModule`). Jobs estimated below `minParallelRows` model rows run on this thread
+   * only. Results are bit-identical whatever the count. @defaultValue
+   * os.availableParallelism() when the model can be rebuilt in workers, else 1
    */
   threads?: number;
-  /** A worker pool to share across explanations (then `threads` is the pool's). */
+  /**
+   * A worker pool to share across explanations (a service): every row runs in the pool and
+   * this thread only schedules and sums (then `threads` is the pool's).
+   */
   pool?: EvaluatorProvider;
-  /** Rows explained concurrently (hides estimator math behind model evaluation). @defaultValue 1, or threads + 1 with workers */
+  /**
+   * Rows in flight at once: on this thread without workers (for async models that wait on
+   * I/O), or tasks in a shared `pool`. @defaultValue 1 on this thread; the pool's threads with a pool
+   */
   concurrency?: number;
+  /**
+   * The cost model of `threads`: a job estimated at fewer model rows than this (rows ×
+   * budget × background rows, for the sampling methods) runs on this thread, since starting
+   * workers (0.1–0.2 s each, with their own model session) would cost more than they save.
+   * 0 always uses the threads. @defaultValue 200000
+   */
+  minParallelRows?: number;
   /** Memoise masked rows (each distinct row reaches the model once). @defaultValue true */
   dedupe?: boolean;
   signal?: AbortSignal;
@@ -273,7 +289,11 @@ async function explainGame(
     model,
     data: rows.data,
     plans: [{ players, background, rows: Array.from({ length: nRows }, (_, i) => i) }],
+    method: method.name,
     estimate: method.run.estimate as GameEstimator,
+    split: method.run.split,
+    gameRows: method.run.gameRows,
+    minParallelRows: options.minParallelRows,
     options: own,
     rng: (_plan, r) => streams[r],
     designSeed: seed,

@@ -9,24 +9,24 @@
 import { availableParallelism } from 'node:os';
 import type { Players } from '../data/players.js';
 import { InvalidOptionError, ModelError, throwIfAborted } from '../errors.js';
-import type { EstimatorContext, ShapleyEstimate } from '../estimators/estimate.js';
-import type { EvaluatorProvider, RowEvaluator } from '../games/evaluator.js';
+import type {
+  EstimatorContext,
+  GameEstimator,
+  PartEstimate,
+  PartSpec,
+  ShapleyEstimate,
+  SplitEstimator,
+} from '../estimators/estimate.js';
+import type { EvaluatorProvider, RemoteEvaluator, RemoteUnit, RowEvaluator, UnitOutcome } from '../games/evaluator.js';
 import { localEvaluator } from '../games/evaluator.js';
-import type { Game } from '../games/game.js';
-import type { InterventionalContext } from '../games/interventional-game.js';
+import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
 import { interventionalGame, prepareInterventional } from '../games/interventional-game.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
-import type { MaskingLayout } from '../sampling/masking.js';
 import { maskingLayout } from '../sampling/masking.js';
 import type { Rng } from '../sampling/rng.js';
 
-/** The estimator of one row's game (a registered game method's `run.estimate`). */
-export type GameEstimator = (
-  game: Game,
-  options: Record<string, unknown>,
-  ctx: EstimatorContext,
-) => Promise<ShapleyEstimate>;
+export type { GameEstimator } from '../estimators/estimate.js';
 
 /** Players and background for some rows. */
 export interface Plan {
@@ -59,7 +59,13 @@ export interface InterventionalRun {
   /** Rows, `nRows × model.nInputs`, row-major. */
   readonly data: Float64Array;
   readonly plans: readonly Plan[];
+  /** The registered method's name: worker threads find its estimator in the registry. */
+  readonly method: string;
   readonly estimate: GameEstimator;
+  /** The method's split of one row into parts (decomposed Kernel SHAP), if it has one. */
+  readonly split?: SplitEstimator<InterventionalGame>;
+  /** About how many model rows one row's game costs (the serial/parallel choice, task time limits). */
+  readonly gameRows?: (options: Record<string, unknown>, nPlayers: number, nBackground: number) => number;
   /** The method's resolved options (passed to `estimate`). */
   readonly options: Record<string, unknown>;
   /** The random stream of (plan, row). */
@@ -67,11 +73,21 @@ export interface InterventionalRun {
   /** Seed of the designs shared by every game of the run (decomposed Kernel SHAP). */
   readonly designSeed: number;
   readonly batchRows: number;
-  /** Worker threads (ignored with `pool`). @defaultValue all cores when the model can be rebuilt in workers */
+  /**
+   * Threads to compute on, this one included: `threads − 1` workers start when the job is
+   * large enough (see `minParallelRows`). Ignored with `pool`. @defaultValue all cores when the
+   * model can be rebuilt in workers, else 1
+   */
   readonly threads?: number;
+  /** A pool to run every unit in (this thread then only schedules and sums). */
   readonly pool?: EvaluatorProvider;
-  /** Units explained concurrently. @defaultValue 1, or threads + 1 with workers */
+  /** Units in flight on this thread without workers (async models). @defaultValue 1 */
   readonly concurrency?: number;
+  /**
+   * Below this many estimated model rows the job runs on this thread (starting workers would
+   * cost more than they save). 0: always use the threads. @defaultValue {@link MIN_PARALLEL_ROWS}
+   */
+  readonly minParallelRows?: number;
   readonly dedupe?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: RunProgress) => void;
@@ -82,30 +98,73 @@ export interface RunResult {
   readonly results: readonly (readonly UnitResult[])[];
   /** Rows sent to the model (backgrounds included, once per plan). */
   readonly modelRows: number;
+  /** Threads the run computed on (1: serial). */
   readonly threads: number;
 }
 
 /**
- * Runs `estimate` on every (plan, row) game. Units are worked in plan order by
- * `concurrency` lanes; each plan's evaluator (and background outputs) is made once, when
- * its first unit starts, and released after its last. Results do not depend on the lane
- * count, the thread count or the batch size: each unit's randomness is `rng(plan, row)`,
- * and the pool returns outputs in order.
+ * The default of `minParallelRows`: a job estimated at fewer model rows runs on one thread.
+ * Measured on this project's 2-core machine (benchmarks/README.md, `parallel`): a worker
+ * costs 0.1–0.2 s to start (its modules and its own ONNX session), and a small MLP runs
+ * about 1–2 million masked rows a second with the estimator math, so below ~200,000 rows
+ * the start-up would eat the gain.
+ */
+export const MIN_PARALLEL_ROWS = 200_000;
+
+/** One piece of work: part `part` of (plan, k), or the whole row when `parts` is 1. */
+interface Task {
+  readonly plan: number;
+  readonly k: number;
+  readonly part: number;
+  readonly parts: number;
+}
+
+/** A plan's shared state: the background outputs, and the evaluators that use them. */
+interface PlanContext {
+  readonly ctx: InterventionalContext;
+  /** The pool's evaluator of the plan (worker units), if the run has workers. */
+  readonly remote?: RemoteEvaluator;
+  release(): void;
+}
+
+/**
+ * Runs `estimate` on every (plan, row) game. A row is one unit of work, or — for methods with
+ * a {@link SplitEstimator} — several parts combined in part order. Units run on this thread
+ * and, when the job is large enough, on worker threads too, each of which builds the game
+ * and runs the estimator itself (estimator math and model calls alike); with `pool` every
+ * unit runs in the pool. Results do not depend on where units ran, on the thread count or
+ * on the batch size: each unit's randomness is `rng(plan, row)`, designs are pure functions
+ * of `designSeed`, and parts are summed in order.
  */
 export async function runInterventional(run: InterventionalRun): Promise<RunResult> {
   const { model, plans } = run;
   const d = model.nInputs;
-  const { provider, threads, close } = await providerFor(model, run);
+  const gameRows = (plan: Plan) =>
+    Math.max(
+      1,
+      run.gameRows?.(run.options, plan.players.names.length, plan.background.nRows) ?? 2048 * plan.background.nRows,
+    );
+  let jobRows = 0;
+  for (const p of plans) jobRows += gameRows(p) * p.rows.length;
+  const { provider, threads, close, local, ready } = await providerFor(model, run, jobRows);
   const designs = { seed: run.designSeed, shapes: new Map<string, unknown>() };
-  const units: { plan: number; k: number }[] = [];
+  const tasks: Task[] = [];
+  const partsOf = plans.map((p) =>
+    run.split ? Math.max(1, run.split.parts(run.options, p.players.names.length, p.background.nRows)) : 1,
+  );
   plans.forEach((p, i) => {
     p.rows.forEach((_, k) => {
-      units.push({ plan: i, k });
+      for (let part = 0; part < partsOf[i]; part++) tasks.push({ plan: i, k, part, parts: partsOf[i] });
     });
   });
+  const nUnits = plans.reduce((a, p) => a + p.rows.length, 0);
   const results = plans.map((p) => new Array<UnitResult>(p.rows.length));
-  const remaining = plans.map((p) => p.rows.length);
-  const contexts = new Map<number, Promise<{ ctx: InterventionalContext; release: () => void }>>();
+  const pending = plans.map((p, i) => p.rows.map(() => new Array<PartEstimate | undefined>(partsOf[i])));
+  const partsLeft = plans.map((p, i) => p.rows.map(() => partsOf[i]));
+  const predictions = plans.map((p) => new Array<Float64Array | undefined>(p.rows.length));
+  const rowCost = plans.map((p) => p.rows.map(() => 0));
+  const remaining = plans.map((p, i) => p.rows.length * partsOf[i]);
+  const contexts = new Map<number, Promise<PlanContext>>();
   let modelRows = 0;
   let unitsDone = 0;
   const stop = new AbortController();
@@ -119,13 +178,18 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       c = (async () => {
         const plan = plans[i];
         const layout = maskingLayout(plan.players);
-        const ev = await evaluatorFor(model, plan.background, layout, provider, run.batchRows);
+        const remote = provider
+          ? await provider.createEvaluator(model, plan.background, layout, { batchRows: run.batchRows })
+          : undefined;
         try {
-          const ctx = await prepareInterventional(ev.evaluator, signal);
+          // the background's outputs once per plan, on the thread that computes (the same
+          // chunks, so the same numbers, either way)
+          const ev = local ? localEvaluator(model, plan.background, layout, { batchRows: run.batchRows }) : remote;
+          const ctx = await prepareInterventional(ev as RowEvaluator, signal);
           modelRows += plan.background.nRows;
-          return { ctx, release: ev.release };
+          return { ctx, remote, release: () => remote?.release?.() };
         } catch (error) {
-          ev.release();
+          remote?.release?.();
           throw error;
         }
       })();
@@ -134,30 +198,93 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     return c;
   };
 
-  const work = async () => {
-    while (next < units.length && failure === undefined) {
-      const u = units[next++];
+  const rowOf = (t: Task) => plans[t.plan].rows[t.k];
+  const xOf = (t: Task) => run.data.slice(rowOf(t) * d, (rowOf(t) + 1) * d);
+  const partSpec = (t: Task): PartSpec | undefined =>
+    run.split && t.parts > 1 ? { index: t.part, count: t.parts } : undefined;
+
+  /** Records a finished task; completes its row when every part is in. */
+  const finish = (t: Task, ctx: InterventionalContext, out: UnitOutcome) => {
+    const { plan, k } = t;
+    predictions[plan][k] ??= out.prediction;
+    // every part's game evaluates f(x) itself: rows the model saw (the same for any thread count)
+    rowCost[plan][k] += out.modelRows;
+    if (out.estimate) {
+      results[plan][k] = { estimate: out.estimate, prediction: out.prediction, baseValue: ctx.baseValue };
+    } else {
+      pending[plan][k][t.part] = out.part;
+      if (--partsLeft[plan][k] > 0) return false;
+      const parts = pending[plan][k] as PartEstimate[];
+      const game = {
+        nPlayers: plans[plan].players.names.length,
+        nBackground: plans[plan].background.nRows,
+        prediction: predictions[plan][k] as Float64Array,
+        baseValue: ctx.baseValue,
+      };
+      const estimate = (run.split as SplitEstimator<InterventionalGame>).combine(parts, game, run.options);
+      pending[plan][k] = [];
+      results[plan][k] = { estimate, prediction: game.prediction, baseValue: ctx.baseValue };
+    }
+    modelRows += rowCost[plan][k];
+    unitsDone++;
+    run.onProgress?.({ unitsDone, units: nUnits, done: 1, total: 1 });
+    return true;
+  };
+
+  /** Runs a task on this thread. */
+  const runHere = async (t: Task, ctx: InterventionalContext): Promise<UnitOutcome> => {
+    const game = await interventionalGame(ctx, xOf(t), { dedupe: run.dedupe }, signal);
+    const ectx: EstimatorContext = {
+      rng: run.rng(t.plan, rowOf(t)).clone(),
+      designs,
+      signal,
+      onProgress: run.onProgress
+        ? (p) => run.onProgress?.({ unitsDone, units: nUnits, done: p.done, total: p.total })
+        : undefined,
+    };
+    const spec = partSpec(t);
+    if (spec) {
+      const part = await (run.split as SplitEstimator<InterventionalGame>).estimatePart(game, run.options, ectx, spec);
+      return { part, prediction: game.prediction, modelRows: game.cost.modelRows };
+    }
+    const estimate = await run.estimate(game, run.options, ectx);
+    return { estimate, prediction: game.prediction, modelRows: game.cost.modelRows };
+  };
+
+  /** Runs a task in a worker (the pool's evaluator of its plan). */
+  const runThere = (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
+    const plan = plans[t.plan];
+    const explainUnit = pc.remote?.explainUnit as RemoteUnit;
+    return explainUnit(
+      {
+        method: run.method,
+        options: run.options,
+        x: xOf(t),
+        rngState: run.rng(t.plan, rowOf(t)).state(),
+        designSeed: run.designSeed,
+        dedupe: run.dedupe,
+        backgroundOutputs: pc.ctx.backgroundOutputs,
+        baseValue: pc.ctx.baseValue,
+        part: partSpec(t),
+        expectedRows: Math.ceil(gameRows(plan) / t.parts),
+      },
+      signal,
+    );
+  };
+
+  const lane = async (where: 'here' | 'there') => {
+    // a worker lane starts once the workers have their model: until then this thread works
+    if (where === 'there') await ready;
+    while (next < tasks.length && failure === undefined) {
+      const t = tasks[next++];
       try {
         throwIfAborted(signal);
-        const { ctx, release } = await contextOf(u.plan);
-        const r = plans[u.plan].rows[u.k];
-        const x = run.data.slice(r * d, (r + 1) * d);
-        const game = await interventionalGame(ctx, x, { dedupe: run.dedupe }, signal);
-        const estimate = await run.estimate(game, run.options, {
-          rng: run.rng(u.plan, r),
-          designs,
-          signal,
-          onProgress: run.onProgress
-            ? (p) => run.onProgress?.({ unitsDone, units: units.length, done: p.done, total: p.total })
-            : undefined,
-        });
-        results[u.plan][u.k] = { estimate, prediction: game.prediction, baseValue: ctx.baseValue };
-        modelRows += game.cost.modelRows;
-        unitsDone++;
-        run.onProgress?.({ unitsDone, units: units.length, done: 1, total: 1 });
-        if (--remaining[u.plan] === 0) {
-          release();
-          contexts.delete(u.plan);
+        const pc = await contextOf(t.plan);
+        const out = where === 'here' ? await runHere(t, pc.ctx) : await runThere(t, pc);
+        finish(t, pc.ctx, out);
+        if (--remaining[t.plan] === 0) {
+          pc.release();
+          contexts.delete(t.plan);
         }
       } catch (error) {
         if (failure === undefined) {
@@ -167,9 +294,20 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       }
     }
   };
-  const concurrency = run.concurrency ?? (threads > 1 ? threads + 1 : 1);
+  const lanes: Promise<void>[] = [];
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, units.length)) }, work));
+    if (local) {
+      // this thread computes: `concurrency` lanes (async models), plus one lane per worker
+      const here = provider ? 1 : Math.max(1, run.concurrency ?? 1);
+      for (let i = 0; i < Math.min(here, Math.max(1, tasks.length)); i++) lanes.push(lane('here'));
+    }
+    if (provider) {
+      // a worker lane waits for its plan's evaluator, so the first tasks go to this thread
+      // while the workers start
+      const there = run.pool ? Math.max(1, run.concurrency ?? provider.threads) : threads - 1;
+      for (let i = 0; i < Math.min(there, tasks.length); i++) lanes.push(lane('there'));
+    }
+    await Promise.all(lanes);
   } finally {
     for (const c of contexts.values()) await c.then((x) => x.release()).catch(() => undefined);
     await close();
@@ -178,40 +316,45 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   return { results, modelRows, threads };
 }
 
-/** The pool (given, or started here when threads > 1), or none. */
+/**
+ * Where units run: this thread only (`local`, no provider), this thread and `threads − 1`
+ * workers started here, or a given pool only (this thread only schedules).
+ */
 async function providerFor(
   model: Model,
   run: InterventionalRun,
-): Promise<{ provider: EvaluatorProvider | undefined; threads: number; close: () => Promise<void> }> {
+  jobRows: number,
+): Promise<{
+  provider: EvaluatorProvider | undefined;
+  threads: number;
+  local: boolean;
+  ready?: Promise<unknown>;
+  close: () => Promise<void>;
+}> {
   if (run.pool) {
     if (!model.spec)
       throw new ModelError(
         'this model is a JavaScript closure, which cannot be sent to worker threads; load it with fromModule(specifier, exportName) or use an ONNX model, or explain without a pool',
       );
-    return { provider: run.pool, threads: run.pool.threads, close: async () => undefined };
+    return { provider: run.pool, threads: run.pool.threads, local: false, close: async () => undefined };
   }
   const requested = run.threads;
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1))
     throw new InvalidOptionError('threads', 'a positive integer', requested);
+  const minRows = run.minParallelRows ?? MIN_PARALLEL_ROWS;
+  if (!Number.isInteger(minRows) || minRows < 0)
+    throw new InvalidOptionError('minParallelRows', 'a non-negative integer (model rows; 0: always parallel)', minRows);
   const threads = requested ?? (model.spec ? availableParallelism() : 1);
-  if (threads <= 1) return { provider: undefined, threads: 1, close: async () => undefined };
+  const serial = { provider: undefined, threads: 1, local: true, close: async () => undefined };
+  if (threads <= 1) return serial;
   if (!model.spec)
     throw new ModelError(
       `threads: ${threads} needs a model that worker threads can rebuild, but this model is a JavaScript closure; load it with fromModule(specifier, exportName) (a module path and export name) or use an ONNX model, or pass threads: 1`,
     );
+  // the cost model: small jobs are done before workers would have started
+  if (jobRows < minRows) return serial;
   const { createWorkerPool } = await import('../parallel/pool.js');
-  const pool = createWorkerPool({ threads });
-  return { provider: pool, threads, close: () => pool.close() };
-}
-
-async function evaluatorFor(
-  model: Model,
-  background: Background,
-  layout: MaskingLayout,
-  provider: EvaluatorProvider | undefined,
-  batchRows: number,
-): Promise<{ evaluator: RowEvaluator; release: () => void }> {
-  if (!provider) return { evaluator: localEvaluator(model, background, layout, { batchRows }), release: () => {} };
-  const ev = await provider.createEvaluator(model, background, layout, { batchRows });
-  return { evaluator: ev, release: () => ev.release?.() };
+  const pool = createWorkerPool({ threads: threads - 1 });
+  const ready = pool.warm(model).catch(() => undefined); // a failing model fails its first task
+  return { provider: pool, threads, local: true, ready, close: () => pool.close() };
 }

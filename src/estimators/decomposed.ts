@@ -7,8 +7,8 @@ import type { CoalitionDesign } from '../sampling/coalitions.js';
 import { allocate, PairedSampler } from '../sampling/coalitions.js';
 import { wordsFor } from '../sampling/masking.js';
 import { Rng } from '../sampling/rng.js';
-import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
-import { convergenceRatio } from './estimate.js';
+import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
+import { balancedGroups, convergenceRatio } from './estimate.js';
 
 /** Options of {@link decomposedShap}. */
 export interface DecomposedShapOptions {
@@ -51,6 +51,63 @@ export async function decomposedShap(
   options: DecomposedShapOptions,
   ctx: EstimatorContext,
 ): Promise<ShapleyEstimate> {
+  if (options.budget === 'auto') return (await solve(game, options, ctx, undefined)) as ShapleyEstimate;
+  const part = (await solve(game, options, ctx, { index: 0, count: 1 })) as PartEstimate;
+  return combineDecomposed([part], { ...game, nBackground: game.decomposition.nBackground });
+}
+
+/**
+ * Part `part` of {@link decomposedShap} with a numeric budget: the background rows' games
+ * are ordered by size and grouped into `part.count` groups of about equal cost (a pure
+ * function of the game and the budget); this solves one group. {@link combineDecomposed}
+ * adds the parts up — the same numbers as one part, whichever thread solved which.
+ */
+export async function decomposedPart(
+  game: InterventionalGame,
+  options: DecomposedShapOptions,
+  ctx: EstimatorContext,
+  part: PartSpec,
+): Promise<PartEstimate> {
+  if (options.budget === 'auto') throw new Error("internal: budget 'auto' is not split into parts");
+  if (!Number.isInteger(part.count) || part.count < 1 || !(part.index >= 0 && part.index < part.count))
+    throw new Error(`internal: part ${part.index} of ${part.count}`);
+  return (await solve(game, options, ctx, part)) as PartEstimate;
+}
+
+/** The decomposed estimate from its parts (in part order): φ = Σ parts, SE² = Σ variances. */
+export function combineDecomposed(parts: readonly PartEstimate[], game: PartedGame): ShapleyEstimate {
+  const n = game.nPlayers;
+  const fx = game.prediction;
+  const nOut = fx.length;
+  const values = new Float64Array(n * nOut);
+  const variance = new Float64Array(n * nOut);
+  let rowsSpent = 0;
+  let exact = true;
+  for (const p of parts) {
+    for (let i = 0; i < values.length; i++) values[i] += p.values[i];
+    if (p.variance) for (let i = 0; i < variance.length; i++) variance[i] += p.variance[i];
+    rowsSpent += p.rowsSpent;
+    if (!p.exact) exact = false;
+  }
+  const total = fx.map((f, o) => f - game.baseValue[o]);
+  enforceEfficiency(values, n, nOut, total);
+  return {
+    values,
+    stderr: variance.map(Math.sqrt),
+    baseValue: game.baseValue,
+    fullValue: fx,
+    evaluations: Math.ceil(rowsSpent / Math.max(1, game.nBackground)) + 2,
+    exact,
+    variant: 'decomposed',
+  };
+}
+
+async function solve(
+  game: InterventionalGame,
+  options: DecomposedShapOptions,
+  ctx: EstimatorContext,
+  part: PartSpec | undefined,
+): Promise<ShapleyEstimate | PartEstimate> {
   const n = game.nPlayers;
   const nOut = game.nOutputs;
   const d = game.decomposition;
@@ -146,8 +203,20 @@ export async function decomposedShap(
       throw new BudgetError(
         `budget ${budget} cannot give each of the ${units.length} background rows one coalition pair; use a budget of at least ${Math.ceil((2 * spent) / nb) + 2} or a smaller background`,
       );
+    // this part's background rows: games ordered by (size, row), grouped by model rows
+    const inPart = new Uint8Array(units.length).fill(1);
+    if (part && part.count > 1) {
+      const order = units.map((_, i) => i).sort((a, b) => units[a].k - units[b].k || units[a].b - units[b].b);
+      const groups = balancedGroups(
+        order.map((i) => (units[i].k < 2 ? 0 : 2 * pairs[i] + 2)),
+        part.count,
+      );
+      order.forEach((i, t) => {
+        inPart[i] = groups[t] === part.index ? 1 : 0;
+      });
+    }
     // designs shared by units of equal size and pairs
-    const shapeOf = units.map((u, i) => (u.k < 2 ? undefined : shapeFor(u.k, pairs[i])));
+    const shapeOf = units.map((u, i) => (u.k < 2 || !inPart[i] ? undefined : shapeFor(u.k, pairs[i])));
     // the rows still to evaluate
     const wanted = units.map((u, i) => (shapeOf[i] ? u.missing((shapeOf[i] as Shape).design) : []));
     const nRows = wanted.reduce((a, w) => a + w.length, 0);
@@ -178,6 +247,7 @@ export async function decomposedShap(
     let exact = true;
     const members = new Map<Shape, number[]>();
     units.forEach((u, i) => {
+      if (!inPart[i]) return;
       const fb = d.backgroundOutputs.subarray(u.b * nOut, (u.b + 1) * nOut);
       const w = d.weights[u.b];
       if (u.k === 1) for (let o = 0; o < nOut; o++) values[u.players[0] * nOut + o] += w * (fx[o] - fb[o]);
@@ -219,6 +289,7 @@ export async function decomposedShap(
         });
       });
     }
+    if (part) return { values, variance, rowsSpent, exact };
     const total = fx.map((f, o) => f - game.baseValue[o]);
     enforceEfficiency(values, n, nOut, total);
     const stderr = variance.map(Math.sqrt);
@@ -273,7 +344,7 @@ class Unit {
   readonly maxPairs: number;
   private readonly W: number;
   /** Deposit tables: design bits (8 at a time) → model-space key words. */
-  private readonly tables: Uint32Array;
+  private tablesBuilt: Uint32Array | undefined;
   /** Values by model-space key, kept across the rounds of budget 'auto'. */
   private readonly known: Map<number | string, Float64Array> | undefined;
   private current: Float64Array | undefined;
@@ -287,6 +358,12 @@ class Unit {
     const k = this.k;
     this.maxPairs = k < 2 ? 0 : k >= 52 ? Number.MAX_SAFE_INTEGER : (2 ** k - 2) / 2;
     this.known = remember ? new Map() : undefined;
+  }
+
+  /** Deposit tables, built at the first key (a part builds only its own units' tables). */
+  private get tables(): Uint32Array {
+    if (this.tablesBuilt) return this.tablesBuilt;
+    const { k, W, players } = this;
     const chunks = Math.ceil(k / 8);
     const tables = new Uint32Array(chunks * 256 * W);
     // entry v = entry (v without its lowest bit) | that bit's player
@@ -302,7 +379,8 @@ class Unit {
           tables[to + (j >> 5)] |= 1 << (j & 31);
         }
       }
-    this.tables = tables;
+    this.tablesBuilt = tables;
+    return tables;
   }
 
   /** Design rows to evaluate: all of them, or (budget 'auto') those not seen in an earlier round. */

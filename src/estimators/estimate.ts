@@ -1,4 +1,4 @@
-import type { Progress } from '../games/game.js';
+import type { Game, Progress } from '../games/game.js';
 import type { Rng } from '../sampling/rng.js';
 
 /** Shapley values of one game (one explained row) and what they cost. */
@@ -54,3 +54,75 @@ export function convergenceRatio(values: Float64Array, stderr: Float64Array, n: 
   }
   return worst;
 }
+
+/** Part `index` of `count` of one row's estimate (see {@link SplitEstimator}). */
+export interface PartSpec {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * One part of a split estimate: a share of the values (the parts add up to the estimate)
+ * and of its variance. Plain typed arrays and numbers, so it crosses to and from workers.
+ */
+export interface PartEstimate {
+  /** `nPlayers × nOutputs`: this part's share of the values. */
+  readonly values: Float64Array;
+  /** `nPlayers × nOutputs`: this part's share of the variance (independent parts add). */
+  readonly variance?: Float64Array;
+  /** Model rows (beyond f(x)) this part's share of the coalition values cost. */
+  readonly rowsSpent: number;
+  readonly exact: boolean;
+}
+
+/**
+ * An estimator whose work on one game splits into independent parts that add up — for the
+ * interventional game, typically groups of background rows (φ = Σ_b w_b φ(g_b)). The engine
+ * runs the parts anywhere (this thread, worker threads) and combines them in part order, so
+ * the result is bit-identical whatever runs where. The number of parts depends only on the
+ * options and the game's shape, never on the thread count.
+ */
+export interface SplitEstimator<G = unknown> {
+  /** Parts of each row's game (1: not split). */
+  parts(options: Record<string, unknown>, nPlayers: number, nBackground: number): number;
+  /** Part `part` of the estimate of `game`; `ctx.rng` is the row's stream (every part sees the same). */
+  estimatePart(game: G, options: Record<string, unknown>, ctx: EstimatorContext, part: PartSpec): Promise<PartEstimate>;
+  /** The estimate from all parts, in part order. */
+  combine(parts: readonly PartEstimate[], game: PartedGame, options: Record<string, unknown>): ShapleyEstimate;
+}
+
+/** What combining parts needs of the game (known on the thread that schedules the parts). */
+export interface PartedGame {
+  readonly nPlayers: number;
+  readonly nBackground: number;
+  /** f(x) per output. */
+  readonly prediction: Float64Array;
+  /** v(∅) per output. */
+  readonly baseValue: Float64Array;
+}
+
+/**
+ * Splits items with costs into `count` contiguous groups of about equal cost, in the given
+ * order: `group[i]` for item i. A pure function of its inputs (parts must not depend on
+ * where they run).
+ */
+export function balancedGroups(costs: ArrayLike<number>, count: number): Int32Array {
+  const group = new Int32Array(costs.length);
+  let total = 0;
+  for (let i = 0; i < costs.length; i++) total += costs[i];
+  if (count <= 1 || total <= 0) return group;
+  let before = 0;
+  for (let i = 0; i < costs.length; i++) {
+    // the group of an item is where the middle of its cost falls
+    group[i] = Math.min(count - 1, Math.floor(((before + costs[i] / 2) * count) / total));
+    before += costs[i];
+  }
+  return group;
+}
+
+/** The estimator of one row's game (a registered game method's `run.estimate`). */
+export type GameEstimator = (
+  game: Game,
+  options: Record<string, unknown>,
+  ctx: EstimatorContext,
+) => Promise<ShapleyEstimate>;

@@ -1,9 +1,12 @@
 import { BudgetError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
+import type { InterventionalGame } from '../games/interventional-game.js';
 import { isInterventional } from '../games/interventional-game.js';
 import { shapleyFromTable } from '../games/shapley-table.js';
 import { enforceEfficiency } from '../numerics/linear-algebra.js';
-import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
+import { popcount } from '../sampling/masking.js';
+import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
+import { balancedGroups } from './estimate.js';
 
 /**
  * Most players `exact` accepts. The value table takes 2^n × outputs × 8 bytes (128 MiB
@@ -53,6 +56,61 @@ export async function exactShapley(game: Game, ctx: Partial<EstimatorContext> = 
     evaluations: size,
     exact: true,
   };
+}
+
+/** Most parts one row's exact values are split into (groups of background rows). */
+export const EXACT_PARTS = 4;
+
+/**
+ * Parts of each row's exact estimate: groups of background rows (φ = Σ_b w_b φ(g_b)) for
+ * games of at least 10 players (smaller ones cost too little to split). A function of the
+ * game's shape only.
+ */
+export function exactParts(nPlayers: number, nBackground: number): number {
+  return nPlayers >= 10 && nPlayers <= MAX_EXACT_PLAYERS ? Math.max(1, Math.min(EXACT_PARTS, nBackground)) : 1;
+}
+
+/**
+ * Part `part` of the exact values of an interventional game: the background rows in
+ * order, grouped by their model rows (2^|D_b|) into `part.count` groups; this part's share
+ * Σ_{b in the group} w_b φ(g_b). {@link combineExact} adds the parts up.
+ */
+export async function exactPart(
+  game: InterventionalGame,
+  ctx: Partial<EstimatorContext>,
+  part: PartSpec,
+): Promise<PartEstimate> {
+  const n = game.nPlayers;
+  if (n > MAX_EXACT_PLAYERS)
+    throw new BudgetError(
+      `method 'exact' needs all 2^${n} coalition values, above its limit of ${MAX_EXACT_PLAYERS} players; use method 'kernel' or 'permutation' (sampled, with standard errors), or group columns into fewer players`,
+    );
+  if (!game.exactShapley) throw new Error('internal: exact parts need the interventional fast path');
+  const d = game.decomposition;
+  const nb = d.nBackground;
+  const costs = new Float64Array(nb);
+  for (let b = 0; b < nb; b++) {
+    let k = 0;
+    for (let w = 0; w < d.words; w++) k += popcount(d.diff[b * d.words + w]);
+    costs[b] = 2 ** k;
+  }
+  const groups = balancedGroups(costs, part.count);
+  const rows = Uint8Array.from(groups, (g) => (g === part.index ? 1 : 0));
+  const before = game.cost.modelRows;
+  const values = await game.exactShapley(ctx.signal, ctx.onProgress, rows);
+  return { values, rowsSpent: game.cost.modelRows - before, exact: true };
+}
+
+/** The exact values from their parts (in part order), efficiency enforced on the sum. */
+export function combineExact(parts: readonly PartEstimate[], game: PartedGame): ShapleyEstimate {
+  const n = game.nPlayers;
+  const nOut = game.prediction.length;
+  const values = new Float64Array(n * nOut);
+  for (const p of parts) for (let i = 0; i < values.length; i++) values[i] += p.values[i];
+  const baseValue = game.baseValue.slice();
+  const fullValue = game.prediction.slice();
+  const total = fullValue.map((f, o) => f - baseValue[o]);
+  return { values: enforceEfficiency(values, n, nOut, total), baseValue, fullValue, evaluations: 2 ** n, exact: true };
 }
 
 async function enumerate(game: Game, ctx: Partial<EstimatorContext>): Promise<Float64Array> {

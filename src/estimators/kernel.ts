@@ -8,8 +8,9 @@ import { normalEquations, solveEfficient, symmetrize } from '../numerics/linear-
 import { center, fitPaired, normalMatrices, sparseResolve } from '../numerics/regression.js';
 import { PairedSampler, shapKernelDesign } from '../sampling/coalitions.js';
 import { popcount } from '../sampling/masking.js';
-import { decomposedShap } from './decomposed.js';
-import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
+import type { DecomposedShapOptions } from './decomposed.js';
+import { decomposedPart, decomposedShap } from './decomposed.js';
+import type { EstimatorContext, PartEstimate, PartSpec, ShapleyEstimate } from './estimate.js';
 import { convergenceRatio } from './estimate.js';
 import { msrFit } from './msr.js';
 
@@ -106,8 +107,53 @@ export async function kernelShap(
   options: KernelShapOptions,
   ctx: EstimatorContext,
 ): Promise<ShapleyEstimate> {
+  const k = resolveKernel(game, options);
+  if (k.decomposed) return decomposedShap(game as InterventionalGame, k.decomposed, ctx);
+  return sampledKernel(game, options, k, ctx);
+}
+
+/**
+ * Parts of each row's Kernel SHAP estimate ({@link kernelShapPart}): the decomposed variant
+ * with a numeric budget splits over groups of background rows — at most
+ * {@link KERNEL_PARTS}, never more than the background rows; everything else is one part.
+ * Depends only on the options and the background size (not on threads).
+ */
+export function kernelParts(options: KernelShapOptions, nBackground: number): number {
+  const variant = options.variant ?? KERNEL_DEFAULTS.variant;
+  if (variant !== 'decomposed' || options.budget === 'auto' || options.topK !== undefined) return 1;
+  return Math.max(1, Math.min(KERNEL_PARTS, nBackground));
+}
+
+/** Most parts one row's decomposed estimate is split into (enough for 8 threads on one row). */
+export const KERNEL_PARTS = 8;
+
+/** Part `part` of the decomposed Kernel SHAP estimate of an interventional game (validated as {@link kernelShap}). */
+export async function kernelShapPart(
+  game: InterventionalGame,
+  options: KernelShapOptions,
+  ctx: EstimatorContext,
+  part: PartSpec,
+): Promise<PartEstimate> {
+  const k = resolveKernel(game, options);
+  if (!k.decomposed || k.decomposed.budget === 'auto')
+    throw new Error('internal: only the decomposed variant with a numeric budget is split into parts');
+  return decomposedPart(game, k.decomposed, ctx, part);
+}
+
+interface ResolvedKernel {
+  readonly variant: KernelVariant;
+  readonly auto: boolean;
+  readonly budget: number;
+  readonly tolerance: number;
+  readonly maxBudget: number;
+  readonly topK: number | undefined;
+  /** Set when the decomposed estimator runs, with its options. */
+  readonly decomposed?: DecomposedShapOptions;
+}
+
+/** Validates the options and picks the variant (throws the typed errors of {@link kernelShap}). */
+function resolveKernel(game: Game, options: KernelShapOptions): ResolvedKernel {
   const n = game.nPlayers;
-  const nOut = game.nOutputs;
   const requested = options.variant ?? KERNEL_DEFAULTS.variant;
   if (!KERNEL_VARIANTS.includes(requested))
     throw new InvalidOptionError('variant', `one of ${KERNEL_VARIANTS.join(', ')}`, requested);
@@ -137,16 +183,38 @@ export async function kernelShap(
       throw new BudgetError(
         `${auto ? `maxBudget ${maxBudget}` : `a budget of ${budget}`} is too small for variant 'decomposed' here: its background rows need at least ${min} coalition values per row (about one pair per differing player each); raise it`,
       );
-    return decomposedShap(
-      game,
-      { budget: auto ? 'auto' : budget, autoStart: Math.max(budget, min), tolerance, maxBudget, sizeMass: 'leverage' },
-      ctx,
-    );
+    return {
+      variant,
+      auto,
+      budget,
+      tolerance,
+      maxBudget,
+      topK,
+      decomposed: {
+        budget: auto ? 'auto' : budget,
+        autoStart: Math.max(budget, min),
+        tolerance,
+        maxBudget,
+        sizeMass: 'leverage',
+      },
+    };
   }
   if (n >= 2 && budget < minimumBudget(n))
     throw new BudgetError(
       `${auto ? `maxBudget ${maxBudget}` : `a budget of ${budget}`} cannot identify ${n} players' values by regression: method 'kernel' needs at least ${minimumBudget(n)} coalition values (2 × players + 2); raise it or use 'permutation'`,
     );
+  return { variant, auto, budget, tolerance, maxBudget, topK };
+}
+
+async function sampledKernel(
+  game: Game,
+  _options: KernelShapOptions,
+  k: ResolvedKernel,
+  ctx: EstimatorContext,
+): Promise<ShapleyEstimate> {
+  const n = game.nPlayers;
+  const nOut = game.nOutputs;
+  const { variant, auto, budget, tolerance, maxBudget, topK } = k;
 
   const cache = new CoalitionCache(game);
   const edges = await cache.values(edgeMasks(n), 2, ctx.signal);

@@ -1,4 +1,5 @@
 import { InvalidOptionError, throwIfAborted } from '../errors.js';
+import type { PartEstimate, PartSpec, ShapleyEstimate } from '../estimators/estimate.js';
 import type { Model } from '../models/model.js';
 import { checkOutputs } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
@@ -31,7 +32,42 @@ export interface EvaluatorProvider {
     background: Background,
     layout: MaskingLayout,
     options: { batchRows: number },
-  ): Promise<RowEvaluator & { release?(): void }>;
+  ): Promise<RemoteEvaluator>;
+}
+
+/** An evaluator in worker threads: masked rows, and (a `WorkerPool`) whole units of explanation. */
+export interface RemoteEvaluator extends RowEvaluator {
+  release?(): void;
+  /** Runs one unit (a row's game and its estimator, or one part of it) in a worker. */
+  explainUnit?: RemoteUnit;
+}
+
+/** A pool evaluator's entry point for whole units (see `WorkerPool`). */
+export type RemoteUnit = (unit: UnitRequest, signal?: AbortSignal) => Promise<UnitOutcome>;
+
+/** What a worker needs, beyond the plan's model, background and layout, to run one unit. */
+export interface UnitRequest {
+  readonly method: string;
+  readonly options: Record<string, unknown>;
+  readonly x: Float64Array;
+  readonly rngState: number[];
+  readonly designSeed: number;
+  readonly dedupe: boolean | undefined;
+  readonly backgroundOutputs: Float64Array;
+  readonly baseValue: Float64Array;
+  /** Part of the row's split estimate, or whole (`count` 1 and no split). */
+  readonly part?: PartSpec;
+  /** Model rows the unit is expected to cost (its time limit grows with them). */
+  readonly expectedRows: number;
+}
+
+/** A unit's result from a worker. */
+export interface UnitOutcome {
+  readonly estimate?: ShapleyEstimate;
+  readonly part?: PartEstimate;
+  readonly prediction: Float64Array;
+  /** Model rows the unit's game cost (f(x) included). */
+  readonly modelRows: number;
 }
 
 /** Options shared by evaluators. */

@@ -35,7 +35,12 @@ export interface Game {
    * the game can do it best (interventional games: by linearity over background rows).
    * Counts 2^n evaluations.
    */
-  exactShapley?(signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<Float64Array>;
+  exactShapley?(
+    signal?: AbortSignal,
+    onProgress?: (p: Progress) => void,
+    /** Interventional games: only these background rows' share Σ_{b ∈ rows} w_b φ(g_b) (parts of a split estimate). */
+    rows?: Uint8Array,
+  ): Promise<Float64Array>;
   readonly cost: GameCost;
 }
 

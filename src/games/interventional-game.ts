@@ -202,15 +202,22 @@ export async function interventionalGame(
     consume: (b: number, table: Float64Array) => void,
     sig?: AbortSignal,
     onProgress?: (p: Progress) => void,
+    only?: Uint8Array,
   ): Promise<void> {
+    const k = only ? kOf.map((kb, b) => (only[b] ? kb : 0)) : kOf;
     let total = 0;
-    for (let b = 0; b < nb; b++) total += kOf[b] === 0 ? 0 : 2 ** kOf[b] - 2;
+    for (let b = 0; b < nb; b++) total += k[b] === 0 ? 0 : 2 ** k[b] - 2;
     let done = 0;
     const waves: [number, number][] = [];
     for (let b = 0; b < nb; ) {
+      if (only && !only[b]) {
+        b++;
+        continue;
+      }
       const first = b;
       let rows = 0;
-      while (b < nb && (b === first || rows + 2 ** kOf[b] <= EXACT_WAVE_ROWS)) rows += 2 ** kOf[b++];
+      while (b < nb && (!only || only[b]) && (b === first || rows + 2 ** kOf[b] <= EXACT_WAVE_ROWS))
+        rows += 2 ** kOf[b++];
       waves.push([first, b]);
     }
     const startWave = ([first, end]: [number, number]) => {
@@ -253,7 +260,11 @@ export async function interventionalGame(
    * into the 2^n table of v(S), solved once at the end. Same values as solving v, with far
    * less work when background rows agree with x on many players.
    */
-  async function exactShapley(sig?: AbortSignal, onProgress?: (p: Progress) => void): Promise<Float64Array> {
+  async function exactShapley(
+    sig?: AbortSignal,
+    onProgress?: (p: Progress) => void,
+    rows?: Uint8Array,
+  ): Promise<Float64Array> {
     if (n > 30) throw new BudgetError(`all coalition values of ${n} players (2^${n}) cannot be tabulated`);
     const phi = new Float64Array(n * nOut);
     let v: Float64Array | undefined;
@@ -274,6 +285,7 @@ export async function interventionalGame(
       },
       sig,
       onProgress,
+      rows,
     );
     if (v) {
       const rest = shapleyFromTable(v, n, nOut);

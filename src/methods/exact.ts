@@ -1,4 +1,4 @@
-import { exactShapley, MAX_EXACT_PLAYERS } from '../estimators/exact.js';
+import { combineExact, exactPart, exactParts, exactShapley, MAX_EXACT_PLAYERS } from '../estimators/exact.js';
 import { CLAIMS } from './claims.js';
 import type { MethodRun } from './run.js';
 import type { MethodDescriptor } from './types.js';
@@ -29,5 +29,14 @@ export const exactMethod: MethodDescriptor<MethodRun> = {
           : undefined,
     },
   ],
-  run: { estimate: (game, _options, ctx) => exactShapley(game, ctx) },
+  run: {
+    estimate: (game, _options, ctx) => exactShapley(game, ctx),
+    // groups of background rows, summed in order (workers run them)
+    split: {
+      parts: (_options, nPlayers, nBackground) => exactParts(nPlayers, nBackground),
+      estimatePart: (game, _options, ctx, part) => exactPart(game, ctx, part),
+      combine: (parts, game) => combineExact(parts, game),
+    },
+    gameRows: (_options, nPlayers, nBackground) => 2 ** Math.min(nPlayers, 30) * nBackground,
+  },
 };

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
-import { KERNEL_DEFAULTS, KERNEL_VARIANTS, kernelShap } from '../estimators/kernel.js';
+import { combineDecomposed } from '../estimators/decomposed.js';
+import { KERNEL_DEFAULTS, KERNEL_VARIANTS, kernelParts, kernelShap, kernelShapPart } from '../estimators/kernel.js';
 import { budgetOption } from './budget.js';
 import type { Claim } from './claims.js';
 import type { MethodRun } from './run.js';
@@ -70,5 +71,17 @@ export const kernelMethod: MethodDescriptor<MethodRun> = {
           : undefined,
     },
   ],
-  run: { estimate: (game, options, ctx) => kernelShap(game, options, ctx) },
+  run: {
+    estimate: (game, options, ctx) => kernelShap(game, options, ctx),
+    // the decomposed variant splits each row over groups of background rows (workers run them)
+    split: {
+      parts: (options, _nPlayers, nBackground) => kernelParts(options, nBackground),
+      estimatePart: (game, options, ctx, part) => kernelShapPart(game, options, ctx, part),
+      combine: (parts, game) => combineDecomposed(parts, game),
+    },
+    gameRows: (options, nPlayers, nBackground) =>
+      (options.budget === 'auto'
+        ? Number(options.maxBudget ?? KERNEL_DEFAULTS.maxBudget) / 4
+        : Number(options.budget ?? 2 * nPlayers + 2048)) * nBackground,
+  },
 };

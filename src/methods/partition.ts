@@ -46,5 +46,6 @@ export const partitionMethod: MethodDescriptor<MethodRun> = {
         },
         ctx,
       ),
+    gameRows: (options, nPlayers, nBackground) => Number(options.budget ?? 2 * nPlayers + 2048) * nBackground,
   },
 };

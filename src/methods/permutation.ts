@@ -25,5 +25,8 @@ export const permutationMethod: MethodDescriptor<MethodRun> = {
   inputs: ['tabular', 'sequences'],
   background: 'required',
   claims: () => ['efficiency', 'dummy', 'linearity', 'convergence'],
-  run: { estimate: (game, options, ctx) => permutationShap(game, options, ctx) },
+  run: {
+    estimate: (game, options, ctx) => permutationShap(game, options, ctx),
+    gameRows: (options, nPlayers, nBackground) => Number(options.budget ?? 2 * nPlayers + 2048) * nBackground,
+  },
 };

@@ -7,17 +7,14 @@
  * {@link METHODS} (see CONTRIBUTING.md).
  */
 import { InvalidOptionError } from '../errors.js';
-import { exactMethod } from './exact.js';
+import { GAME_METHODS } from './game-methods.js';
 import { gradientMethod } from './gradient.js';
 import { gradientInputMethod } from './gradient-input.js';
 import { integratedGradientsMethod } from './integrated-gradients.js';
 import { ismMethod } from './ism.js';
-import { kernelMethod } from './kernel.js';
 import { limeMethod } from './lime.js';
 import { occlusionMethod } from './occlusion.js';
 import { optionsOf } from './options.js';
-import { partitionMethod } from './partition.js';
-import { permutationMethod } from './permutation.js';
 import type { MethodRun } from './run.js';
 import { smoothgradMethod } from './smoothgrad.js';
 import { treeMethod } from './tree.js';
@@ -28,10 +25,7 @@ export type RegisteredMethod = MethodDescriptor<MethodRun>;
 
 /** Every method, in the order help texts list them. */
 export const METHODS: readonly RegisteredMethod[] = [
-  kernelMethod,
-  exactMethod,
-  permutationMethod,
-  partitionMethod,
+  ...GAME_METHODS,
   limeMethod,
   ismMethod,
   gradientMethod,

@@ -1,9 +1,10 @@
 /** How registered methods run: the engine calls one of these (see `registry.ts`). */
 import type { GroupSpec, Players } from '../data/players.js';
 import type { RowsInput } from '../data/rows.js';
-import type { GameEstimator } from '../engine/interventional.js';
+import type { GameEstimator, SplitEstimator } from '../estimators/estimate.js';
 import type { OneHotInput } from '../explainers/ism.js';
 import type { Explanation } from '../explanation/explanation.js';
+import type { InterventionalGame } from '../games/interventional-game.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 
@@ -37,6 +38,16 @@ export interface SequenceModelResult {
 export interface MethodRun {
   /** Game methods: the estimator of one row's interventional game (the engine does the rest). */
   readonly estimate?: GameEstimator;
+  /**
+   * Game methods whose estimate of one row splits into parts that add up (the engine runs
+   * the parts of one row on several threads). Optional: without it a row is one unit of work.
+   */
+  readonly split?: SplitEstimator<InterventionalGame>;
+  /**
+   * Game methods: about how many model rows one row's game costs (for the engine's choice
+   * of serial or parallel execution and its task time limits). @defaultValue 2048 × background rows
+   */
+  readonly gameRows?: (options: Record<string, unknown>, nPlayers: number, nBackground: number) => number;
   /** Explainers over a model, on tabular rows: the whole explanation. */
   readonly explainRows?: (model: Model, rows: RowsInput, request: ModelRequest) => Promise<Explanation>;
   /** Explainers over a model, on one-hot sequences. */

@@ -13,12 +13,11 @@ import {
   WhyboxError,
   WorkerError,
 } from '../errors.js';
-import type { EvaluatorProvider, RowEvaluator } from '../games/evaluator.js';
-import { predictInChunks } from '../games/evaluator.js';
+import type { EvaluatorProvider, RemoteEvaluator, UnitOutcome } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
-import type { EvaluateTask, PredictTask, TaskResult } from './worker.js';
+import type { EvaluateTask, PredictTask, TaskResult, UnitTask } from './worker.js';
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -103,6 +102,7 @@ export class WorkerPool implements EvaluatorProvider {
   private readonly piscina: Piscina<EvaluateTask, TaskResult>;
   private readonly specIds = new WeakMap<Model, { id: string; spec: ModelSpec }>();
   private nextId = 0;
+  private nextPlan = 0;
   private closed = false;
   private active = 0;
   /** An ONNX model was registered: workers may hold native sessions and are never terminated. */
@@ -141,7 +141,7 @@ export class WorkerPool implements EvaluatorProvider {
     background: Background,
     layout: MaskingLayout,
     options: { batchRows: number },
-  ): Promise<RowEvaluator & { release(): void }> {
+  ): Promise<RemoteEvaluator & { release(): void }> {
     if (this.closed) throw new WorkerError('the worker pool is closed; create a new one');
     const registered = this.register(model);
     const f32 = model.inputType === 'float32';
@@ -162,6 +162,11 @@ export class WorkerPool implements EvaluatorProvider {
     const { batchRows } = options;
     const nOut = model.outputNames.length;
     const overrides = registered.spec.kind === 'onnx' ? { intraOpThreads: this.intraOpThreads } : {};
+    // for whole units: the background as given (its differing players are found on these
+    // values, not on float32 copies) and its weights, shared once
+    const bg64 = f32 ? copyShared64(background.data) : (bgData as Float64Array);
+    const weights = copyShared64(background.weights);
+    const planId = `${registered.id}:p${this.nextPlan++}`;
     this.active++;
     let released = false;
     const threads = this.threads;
@@ -224,6 +229,27 @@ export class WorkerPool implements EvaluatorProvider {
       },
       // plain rows too (f(x), the background): in a worker, where a model's fault is contained
       predict: (rows, nRows, signal) => this.predict(model, rows, nRows, batchRows, signal),
+      explainUnit: async (unit, signal) => {
+        throwIfAborted(signal);
+        if (this.closed) throw new WorkerError('the worker pool was closed during the explanation');
+        const control = new Int32Array(new SharedArrayBuffer(4));
+        const task: UnitTask = {
+          specId: registered.id,
+          spec: registered.spec,
+          overrides,
+          planId,
+          layout: sharedLayout,
+          background: bg64,
+          weights,
+          batchRows,
+          control,
+          unit,
+        };
+        // a unit is many model calls: its limit is the pool's per four batchRows chunks
+        const chunks = Math.ceil(unit.expectedRows / batchRows);
+        const limit = this.taskTimeoutMs * Math.max(1, Math.ceil(chunks / 4));
+        return this.dispatch<UnitOutcome>('explainUnit', task, [], control, signal, limit);
+      },
       release: () => {
         if (!released) {
           released = true;
@@ -282,13 +308,14 @@ export class WorkerPool implements EvaluatorProvider {
    * worker stops at its next check) and, in a pool of JavaScript models, terminates the worker
    * after {@link ABORT_GRACE_MS} if it has not stopped.
    */
-  private dispatch(
-    name: 'evaluate' | 'predict',
-    task: EvaluateTask | PredictTask,
+  private dispatch<T = Float64Array>(
+    name: 'evaluate' | 'predict' | 'explainUnit',
+    task: EvaluateTask | PredictTask | UnitTask,
     transfer: ArrayBuffer[],
     control: Int32Array,
     signal: AbortSignal | undefined,
-  ): Promise<Float64Array> {
+    timeoutMs = this.taskTimeoutMs,
+  ): Promise<T> {
     // piscina terminates the worker of an aborted task: only safe without ONNX sessions (a
     // thread torn down while it holds one aborts the whole process)
     const kill = this.hasOnnx ? undefined : new AbortController();
@@ -296,8 +323,8 @@ export class WorkerPool implements EvaluatorProvider {
       name,
       transferList: transfer as never,
       ...(kill ? { signal: kill.signal } : {}),
-    }) as Promise<TaskResult>;
-    return new Promise<Float64Array>((resolve, reject) => {
+    }) as Promise<TaskResult<T>>;
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       let grace: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
@@ -307,7 +334,7 @@ export class WorkerPool implements EvaluatorProvider {
         signal?.removeEventListener('abort', onAbort);
       };
       const hard =
-        this.taskTimeoutMs > 0
+        timeoutMs > 0
           ? setTimeout(() => {
               if (settled) return;
               finish();
@@ -322,10 +349,10 @@ export class WorkerPool implements EvaluatorProvider {
               }
               reject(
                 new WorkerError(
-                  `a worker task ran past the pool's time limit of ${this.taskTimeoutMs} ms (the model hangs or is far slower than expected); ${kill ? 'the worker was replaced' : 'its worker slot counts as lost until it ends'}`,
+                  `a worker task ran past the pool's time limit of ${timeoutMs} ms (the model hangs or is far slower than expected); ${kill ? 'the worker was replaced' : 'its worker slot counts as lost until it ends'}`,
                 ),
               );
-            }, this.taskTimeoutMs)
+            }, timeoutMs)
           : undefined;
       const onAbort = () => {
         Atomics.store(control, 0, 1);
@@ -355,6 +382,21 @@ export class WorkerPool implements EvaluatorProvider {
         },
       );
     });
+  }
+
+  /**
+   * Starts loading `model` in every worker (modules, ONNX session) without waiting for a
+   * task, so the first tasks find it ready. Resolves when each worker has it (or failed to
+   * load it: the error comes back with the first real task).
+   */
+  warm(model: Model): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const registered = this.register(model);
+    const overrides = registered.spec.kind === 'onnx' ? { intraOpThreads: this.intraOpThreads } : {};
+    const task = { specId: registered.id, spec: registered.spec, overrides };
+    return Promise.allSettled(
+      Array.from({ length: this.threads }, () => this.piscina.run(task as never, { name: 'warm' })),
+    ).then(() => undefined);
   }
 
   /** Worker slots held by tasks past their time limit (ONNX pools); 0 when every slot is usable. */
@@ -504,6 +546,12 @@ let exitHookInstalled = false;
 /** Creates a {@link WorkerPool}. */
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   return new WorkerPool(options);
+}
+
+function copyShared64(a: Float64Array): Float64Array {
+  const out = new Float64Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
 }
 
 function copyShared<T extends Int32Array | Uint8Array>(a: T): T {

@@ -8,3 +8,5 @@ export const evaluate = worker.evaluate;
 export const release = worker.release;
 export const crash = worker.crash;
 export const predict = worker.predict;
+export const explainUnit = worker.explainUnit;
+export const warm = worker.warm;

@@ -5,11 +5,15 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
-import { checkedPredictions, predictInChunks } from '../games/evaluator.js';
+import type { EstimatorContext } from '../estimators/estimate.js';
+import type { RowEvaluator, UnitOutcome, UnitRequest } from '../games/evaluator.js';
+import { checkedPredictions, localEvaluator, predictInChunks } from '../games/evaluator.js';
+import { interventionalGame } from '../games/interventional-game.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import { modelFromSpec } from '../models/spec.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
 import { fillMaskedRows, jobRows } from '../sampling/masking.js';
+import { Rng } from '../sampling/rng.js';
 
 /** Some masked rows to evaluate, in chunks of `batchRows` (one model call each). */
 export interface EvaluateTask {
@@ -42,9 +46,28 @@ export interface PredictTask {
   readonly control?: Int32Array;
 }
 
+/**
+ * One unit of an explanation: a row's interventional game and its estimator (or one part of
+ * a split estimate), run here end to end — f(x), masked rows, model calls and estimator math.
+ */
+export interface UnitTask {
+  readonly specId: string;
+  readonly spec: ModelSpec;
+  readonly overrides: Record<string, unknown>;
+  /** The plan (players and background) the unit belongs to: its evaluator is kept per worker. */
+  readonly planId: string;
+  readonly layout: MaskingLayout;
+  /** Background rows as given (float64), on a SharedArrayBuffer. */
+  readonly background: Float64Array;
+  readonly weights: Float64Array;
+  readonly batchRows: number;
+  readonly control?: Int32Array;
+  readonly unit: UnitRequest;
+}
+
 /** What a task returns: outputs, or a serialised error. */
-export type TaskResult =
-  | { readonly ok: Float64Array }
+export type TaskResult<T = Float64Array> =
+  | { readonly ok: T }
   | { readonly error: { readonly code?: string; readonly name: string; readonly message: string } };
 
 /** Models by spec id; few distinct models per worker, evicted oldest first. */
@@ -156,6 +179,107 @@ export async function evaluate(task: EvaluateTask): Promise<TaskResult> {
   }
 }
 
+/** Loads a model ahead of its first task (the pool's `warm`). */
+export async function warm(task: {
+  specId: string;
+  spec: ModelSpec;
+  overrides: Record<string, unknown>;
+}): Promise<boolean> {
+  try {
+    registry ??= import('../methods/game-methods.js');
+    await Promise.all([modelFor(task), registry]);
+    return true;
+  } catch {
+    return false; // the first real task reports the error
+  }
+}
+
+/** Evaluators per plan (the background in the model's input type), newest last. */
+const plans = new Map<string, RowEvaluator>();
+const MAX_PLANS = 8;
+/** Designs per design seed (decomposed Kernel SHAP), newest last: pure functions of the seed. */
+const designCaches = new Map<number, { seed: number; shapes: Map<string, unknown> }>();
+const MAX_DESIGN_CACHES = 2;
+type Registry = typeof import('../methods/game-methods.js');
+let registry: Promise<Registry> | undefined;
+
+function remember<K, V>(map: Map<K, V>, key: K, make: () => V, max: number): V {
+  let v = map.get(key);
+  if (v !== undefined) {
+    map.delete(key);
+    map.set(key, v); // most recently used last
+    return v;
+  }
+  v = make();
+  map.set(key, v);
+  if (map.size > max) map.delete(map.keys().next().value as K);
+  return v;
+}
+
+/**
+ * Runs one unit: builds the row's game over the plan's background (whose model outputs
+ * come with the task) and runs the registered method's estimator — or one part of its
+ * split estimate — exactly as the main thread would, from the row's random stream.
+ */
+export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcome>> {
+  try {
+    const signal = controlSignal(task.control);
+    if (signal?.aborted) return ABORTED as TaskResult<UnitOutcome>;
+    const model = await modelFor(task);
+    const { unit } = task;
+    const evaluator = remember(
+      plans,
+      task.planId,
+      () =>
+        localEvaluator(
+          model,
+          {
+            data: task.background,
+            weights: task.weights,
+            nRows: task.weights.length,
+            nColumns: task.layout.nColumns,
+            summary: '',
+          },
+          task.layout,
+          { batchRows: task.batchRows },
+        ),
+      MAX_PLANS,
+    );
+    registry ??= import('../methods/game-methods.js');
+    const method = (await registry).gameMethod(unit.method);
+    const ctx = { evaluator, backgroundOutputs: unit.backgroundOutputs, baseValue: unit.baseValue };
+    const game = await interventionalGame(ctx, unit.x, { dedupe: unit.dedupe }, signal);
+    const ectx: EstimatorContext = {
+      rng: Rng.fromState(unit.rngState),
+      designs: remember(
+        designCaches,
+        unit.designSeed,
+        () => ({ seed: unit.designSeed, shapes: new Map() }),
+        MAX_DESIGN_CACHES,
+      ),
+      signal,
+    };
+    let outcome: UnitOutcome;
+    if (unit.part) {
+      const split = method.run.split;
+      if (!split) throw new Error(`internal: method '${unit.method}' has no split`);
+      const part = await split.estimatePart(game, unit.options, ectx, unit.part);
+      outcome = { part, prediction: game.prediction, modelRows: game.cost.modelRows };
+    } else {
+      const estimate = method.run.estimate;
+      if (!estimate) throw new Error(`internal: method '${unit.method}' is not a game method`);
+      outcome = {
+        estimate: await estimate(game, unit.options, ectx),
+        prediction: game.prediction,
+        modelRows: game.cost.modelRows,
+      };
+    }
+    return { ok: outcome };
+  } catch (error) {
+    return serialise(error) as TaskResult<UnitOutcome>;
+  }
+}
+
 /** Predicts plain rows (the explained row f(x), the background) off the main thread. */
 export async function predict(task: PredictTask): Promise<TaskResult> {
   try {
@@ -170,7 +294,7 @@ export async function predict(task: PredictTask): Promise<TaskResult> {
   }
 }
 
-function serialise(error: unknown): TaskResult {
+function serialise(error: unknown): TaskResult<never> {
   const e = error as Error;
   return {
     error: {

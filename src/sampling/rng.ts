@@ -69,6 +69,27 @@ export class Rng {
     return a;
   }
 
+  /** The generator's 128-bit state (four 32-bit words), to rebuild it elsewhere with {@link Rng.fromState}. */
+  state(): number[] {
+    return [...this.gen.getState()];
+  }
+
+  /**
+   * A generator in a state returned by {@link Rng.state} (a worker thread continues the
+   * caller's stream exactly).
+   * @throws {InvalidOptionError} when `state` is not four 32-bit integers, not all zero.
+   */
+  static fromState(state: readonly number[]): Rng {
+    if (
+      !Array.isArray(state) ||
+      state.length !== 4 ||
+      !state.every((w) => Number.isInteger(w) && w >= -0x80000000 && w <= 0xffffffff) ||
+      state.every((w) => w === 0)
+    )
+      throw new InvalidOptionError('state', 'four 32-bit integers, not all zero (from Rng.state())', state);
+    return new Rng(xoroshiro128plusFromState(state));
+  }
+
   /** An independent copy in the same state. */
   clone(): Rng {
     return new Rng(this.gen.clone());
