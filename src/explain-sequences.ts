@@ -40,7 +40,7 @@ export interface ExplainSequencesOptions
     | 'antithetic'
     | 'seed'
     | 'threads'
-    | 'minParallelRows'
+    | 'minParallelMs'
     | 'pool'
     | 'batchRows'
     | 'signal'
@@ -331,7 +331,7 @@ export async function explainSequences(
     estimate: desc.run.estimate as GameEstimator,
     split: desc.run.split,
     gameRows: desc.run.gameRows,
-    minParallelRows: options.minParallelRows,
+    minParallelMs: options.minParallelMs,
     options: own,
     rng: (plan, r) => splits[r][planOf[plan].tiling + 1],
     designSeed: seed,

@@ -81,8 +81,7 @@ export interface ExplainOptions extends SensitivityExplainOptions {
    * Threads to explain on, this one included: rows (and parts of rows, for the default
    * Kernel SHAP) run on this thread and on `threads − 1` worker threads, each running the
    * estimator as well as the model. Needs a model that workers can rebuild (an ONNX model,
-   * or `fromModule`). Jobs estimated below `minParallelRows` model rows run on this thread
-   * only. Results are bit-identical whatever the count. @defaultValue
+   * or `fromModule`). Small jobs run on this thread only (see `minParallelMs`). Results are bit-identical whatever the count. @defaultValue
    * os.availableParallelism() when the model can be rebuilt in workers, else 1
    */
   threads?: number;
@@ -97,12 +96,13 @@ export interface ExplainOptions extends SensitivityExplainOptions {
    */
   concurrency?: number;
   /**
-   * The cost model of `threads`: a job estimated at fewer model rows than this (rows ×
-   * budget × background rows, for the sampling methods) runs on this thread, since starting
-   * workers (0.1–0.2 s each, with their own model session) would cost more than they save.
-   * 0 always uses the threads. @defaultValue 200000
+   * The cost model of `threads`: rows run on this thread first, and the workers start only
+   * once the rest of the job is projected (from the rows done so far) to take longer than
+   * this many milliseconds on one thread — starting a worker costs 0.1–0.3 s (its modules
+   * and its own model session), so small jobs never pay it. 0 starts them at once.
+   * @defaultValue 300
    */
-  minParallelRows?: number;
+  minParallelMs?: number;
   /** Memoise masked rows (each distinct row reaches the model once). @defaultValue true */
   dedupe?: boolean;
   signal?: AbortSignal;
@@ -293,7 +293,7 @@ async function explainGame(
     estimate: method.run.estimate as GameEstimator,
     split: method.run.split,
     gameRows: method.run.gameRows,
-    minParallelRows: options.minParallelRows,
+    minParallelMs: options.minParallelMs,
     options: own,
     rng: (_plan, r) => streams[r],
     designSeed: seed,

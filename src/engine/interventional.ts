@@ -84,10 +84,12 @@ export interface InterventionalRun {
   /** Units in flight on this thread without workers (async models). @defaultValue 1 */
   readonly concurrency?: number;
   /**
-   * Below this many estimated model rows the job runs on this thread (starting workers would
-   * cost more than they save). 0: always use the threads. @defaultValue {@link MIN_PARALLEL_ROWS}
+   * The cost model of `threads`: units run on this thread first, and the `threads − 1`
+   * workers start only once the job's remaining single-thread time, projected from the
+   * units done so far, exceeds this many milliseconds (a worker costs 0.1–0.3 s to start:
+   * its modules and its own model session). 0 starts them at once. @defaultValue {@link MIN_PARALLEL_MS}
    */
-  readonly minParallelRows?: number;
+  readonly minParallelMs?: number;
   readonly dedupe?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: RunProgress) => void;
@@ -103,13 +105,13 @@ export interface RunResult {
 }
 
 /**
- * The default of `minParallelRows`: a job estimated at fewer model rows runs on one thread.
- * Measured on this project's 2-core machine (benchmarks/README.md, `parallel`): a worker
- * costs 0.1–0.2 s to start (its modules and its own ONNX session), and a small MLP runs
- * about 1–2 million masked rows a second with the estimator math, so below ~200,000 rows
- * the start-up would eat the gain.
+ * The default of `minParallelMs`: workers start when the remaining single-thread work is
+ * projected above 300 ms. Starting them costs 0.1–0.3 s of a core (measured on this
+ * project's 2-core machine: thread, modules, ONNX session) and closing them 20–90 ms; while
+ * they start this thread keeps working, so they pay once the rest of the job exceeds
+ * about their start-up plus twice their close.
  */
-export const MIN_PARALLEL_ROWS = 200_000;
+export const MIN_PARALLEL_MS = 300;
 
 /** One piece of work: part `part` of (plan, k), or the whole row when `parts` is 1. */
 interface Task {
@@ -119,11 +121,9 @@ interface Task {
   readonly parts: number;
 }
 
-/** A plan's shared state: the background outputs, and the evaluators that use them. */
+/** A plan's shared state: the background outputs (and the release of its worker evaluator). */
 interface PlanContext {
   readonly ctx: InterventionalContext;
-  /** The pool's evaluator of the plan (worker units), if the run has workers. */
-  readonly remote?: RemoteEvaluator;
   release(): void;
 }
 
@@ -144,9 +144,13 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       1,
       run.gameRows?.(run.options, plan.players.names.length, plan.background.nRows) ?? 2048 * plan.background.nRows,
     );
-  let jobRows = 0;
-  for (const p of plans) jobRows += gameRows(p) * p.rows.length;
-  const { provider, threads, close, local, ready } = await providerFor(model, run, jobRows);
+  const where = resolveThreads(model, run);
+  const threads = where.threads;
+  /** The workers: the given pool, or one started here once the job is projected long enough. */
+  let provider: EvaluatorProvider | undefined = run.pool;
+  let ready: Promise<unknown> | undefined;
+  let ownPool: { close(): Promise<void> } | undefined;
+  let usedThreads = run.pool ? run.pool.threads : 1;
   const designs = { seed: run.designSeed, shapes: new Map<string, unknown>() };
   const tasks: Task[] = [];
   const partsOf = plans.map((p) =>
@@ -172,26 +176,36 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   let failure: unknown;
   let next = 0;
 
+  const remotes = new Map<number, Promise<RemoteEvaluator>>();
+  const remoteOf = (i: number): Promise<RemoteEvaluator> => {
+    let r = remotes.get(i);
+    if (!r) {
+      const plan = plans[i];
+      r = (provider as EvaluatorProvider).createEvaluator(model, plan.background, maskingLayout(plan.players), {
+        batchRows: run.batchRows,
+      });
+      remotes.set(i, r);
+    }
+    return r;
+  };
+  const releasePlan = (i: number) => {
+    const r = remotes.get(i);
+    remotes.delete(i);
+    r?.then((ev) => ev.release?.()).catch(() => undefined);
+  };
   const contextOf = (i: number) => {
     let c = contexts.get(i);
     if (!c) {
       c = (async () => {
         const plan = plans[i];
-        const layout = maskingLayout(plan.players);
-        const remote = provider
-          ? await provider.createEvaluator(model, plan.background, layout, { batchRows: run.batchRows })
-          : undefined;
-        try {
-          // the background's outputs once per plan, on the thread that computes (the same
-          // chunks, so the same numbers, either way)
-          const ev = local ? localEvaluator(model, plan.background, layout, { batchRows: run.batchRows }) : remote;
-          const ctx = await prepareInterventional(ev as RowEvaluator, signal);
-          modelRows += plan.background.nRows;
-          return { ctx, remote, release: () => remote?.release?.() };
-        } catch (error) {
-          remote?.release?.();
-          throw error;
-        }
+        // the background's outputs once per plan, on the thread that computes (the same
+        // chunks, so the same numbers, either way)
+        const ev = run.pool
+          ? await remoteOf(i)
+          : localEvaluator(model, plan.background, maskingLayout(plan.players), { batchRows: run.batchRows });
+        const ctx = await prepareInterventional(ev, signal);
+        modelRows += plan.background.nRows;
+        return { ctx, release: () => releasePlan(i) };
       })();
       contexts.set(i, c);
     }
@@ -252,9 +266,9 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   };
 
   /** Runs a task in a worker (the pool's evaluator of its plan). */
-  const runThere = (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
+  const runThere = async (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
     const plan = plans[t.plan];
-    const explainUnit = pc.remote?.explainUnit as RemoteUnit;
+    const explainUnit = (await remoteOf(t.plan)).explainUnit as RemoteUnit;
     return explainUnit(
       {
         method: run.method,
@@ -272,20 +286,48 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     );
   };
 
-  const lane = async (where: 'here' | 'there') => {
+  const running = new Set<Promise<void>>();
+  const spawn = (where: 'here' | 'there') => {
+    const p: Promise<void> = lane(where).finally(() => running.delete(p));
+    running.add(p);
+  };
+  /** Starts the workers (threads − 1 of them) and their lanes. */
+  const startWorkers = async () => {
+    if (provider || where.canStart === false) return;
+    const { createWorkerPool } = await import('../parallel/pool.js');
+    const pool = createWorkerPool({ threads: threads - 1 });
+    ownPool = pool;
+    provider = pool;
+    usedThreads = threads;
+    ready = pool.warm(model).catch(() => undefined); // a failing model fails its first task
+    for (let i = 0; i < threads - 1; i++) spawn('there');
+  };
+  let hereMs = 0;
+  let hereTasks = 0;
+  const minMs = where.minParallelMs;
+
+  const lane = async (place: 'here' | 'there') => {
     // a worker lane starts once the workers have their model: until then this thread works
-    if (where === 'there') await ready;
+    if (place === 'there') await ready;
     while (next < tasks.length && failure === undefined) {
       const t = tasks[next++];
       try {
         throwIfAborted(signal);
         const pc = await contextOf(t.plan);
-        const out = where === 'here' ? await runHere(t, pc.ctx) : await runThere(t, pc);
+        const t0 = performance.now();
+        const out = place === 'here' ? await runHere(t, pc.ctx) : await runThere(t, pc);
+        if (place === 'here') {
+          hereMs += performance.now() - t0;
+          hereTasks++;
+        }
         finish(t, pc.ctx, out);
         if (--remaining[t.plan] === 0) {
           pc.release();
           contexts.delete(t.plan);
         }
+        // the cost model: start the workers once the rest of the job is projected long enough
+        if (place === 'here' && !provider && where.canStart && (hereMs / hereTasks) * (tasks.length - next) > minMs)
+          await startWorkers();
       } catch (error) {
         if (failure === undefined) {
           failure = error;
@@ -294,67 +336,53 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       }
     }
   };
-  const lanes: Promise<void>[] = [];
   try {
-    if (local) {
-      // this thread computes: `concurrency` lanes (async models), plus one lane per worker
-      const here = provider ? 1 : Math.max(1, run.concurrency ?? 1);
-      for (let i = 0; i < Math.min(here, Math.max(1, tasks.length)); i++) lanes.push(lane('here'));
+    if (run.pool) {
+      // every unit in the given pool: this thread only schedules and sums
+      const lanesThere = Math.max(1, run.concurrency ?? run.pool.threads);
+      for (let i = 0; i < Math.min(lanesThere, tasks.length); i++) spawn('there');
+    } else {
+      if (where.canStart && minMs === 0) await startWorkers();
+      // this thread computes: one lane, or `concurrency` for async models without workers
+      const here = where.canStart ? 1 : Math.max(1, run.concurrency ?? 1);
+      for (let i = 0; i < Math.min(here, Math.max(1, tasks.length)); i++) spawn('here');
     }
-    if (provider) {
-      // a worker lane waits for its plan's evaluator, so the first tasks go to this thread
-      // while the workers start
-      const there = run.pool ? Math.max(1, run.concurrency ?? provider.threads) : threads - 1;
-      for (let i = 0; i < Math.min(there, tasks.length); i++) lanes.push(lane('there'));
-    }
-    await Promise.all(lanes);
+    while (running.size > 0) await Promise.all([...running]);
   } finally {
     for (const c of contexts.values()) await c.then((x) => x.release()).catch(() => undefined);
-    await close();
+    for (const i of [...remotes.keys()]) releasePlan(i);
+    await ownPool?.close();
   }
   if (failure !== undefined) throw failure;
-  return { results, modelRows, threads };
+  return { results, modelRows, threads: usedThreads };
 }
 
 /**
- * Where units run: this thread only (`local`, no provider), this thread and `threads − 1`
- * workers started here, or a given pool only (this thread only schedules).
+ * How many threads a run may use (`threads` validated; closures cannot cross threads) and
+ * whether it may start workers of its own.
  */
-async function providerFor(
+function resolveThreads(
   model: Model,
   run: InterventionalRun,
-  jobRows: number,
-): Promise<{
-  provider: EvaluatorProvider | undefined;
-  threads: number;
-  local: boolean;
-  ready?: Promise<unknown>;
-  close: () => Promise<void>;
-}> {
+): { threads: number; canStart: boolean; minParallelMs: number } {
+  const minParallelMs = run.minParallelMs ?? MIN_PARALLEL_MS;
+  if (typeof minParallelMs !== 'number' || !(minParallelMs >= 0))
+    throw new InvalidOptionError('minParallelMs', 'a number >= 0 (ms; 0: start the workers at once)', minParallelMs);
   if (run.pool) {
     if (!model.spec)
       throw new ModelError(
         'this model is a JavaScript closure, which cannot be sent to worker threads; load it with fromModule(specifier, exportName) or use an ONNX model, or explain without a pool',
       );
-    return { provider: run.pool, threads: run.pool.threads, local: false, close: async () => undefined };
+    return { threads: run.pool.threads, canStart: false, minParallelMs };
   }
   const requested = run.threads;
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1))
     throw new InvalidOptionError('threads', 'a positive integer', requested);
-  const minRows = run.minParallelRows ?? MIN_PARALLEL_ROWS;
-  if (!Number.isInteger(minRows) || minRows < 0)
-    throw new InvalidOptionError('minParallelRows', 'a non-negative integer (model rows; 0: always parallel)', minRows);
   const threads = requested ?? (model.spec ? availableParallelism() : 1);
-  const serial = { provider: undefined, threads: 1, local: true, close: async () => undefined };
-  if (threads <= 1) return serial;
+  if (threads <= 1) return { threads: 1, canStart: false, minParallelMs };
   if (!model.spec)
     throw new ModelError(
       `threads: ${threads} needs a model that worker threads can rebuild, but this model is a JavaScript closure; load it with fromModule(specifier, exportName) (a module path and export name) or use an ONNX model, or pass threads: 1`,
     );
-  // the cost model: small jobs are done before workers would have started
-  if (jobRows < minRows) return serial;
-  const { createWorkerPool } = await import('../parallel/pool.js');
-  const pool = createWorkerPool({ threads: threads - 1 });
-  const ready = pool.warm(model).catch(() => undefined); // a failing model fails its first task
-  return { provider: pool, threads, local: true, ready, close: () => pool.close() };
+  return { threads, canStart: true, minParallelMs };
 }

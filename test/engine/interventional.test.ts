@@ -129,8 +129,8 @@ describe('units in worker threads', () => {
     const one = await explain(model, rows, { background, ...opts, seed: 9, threads: 1 });
     const runs = [
       await explain(model, rows, { background, ...opts, seed: 9, pool }),
-      await explain(model, rows, { background, ...opts, seed: 9, threads: 2, minParallelRows: 0 }),
-      await explain(model, rows, { background, ...opts, seed: 9, threads: 4, minParallelRows: 0, batchRows: 7 }),
+      await explain(model, rows, { background, ...opts, seed: 9, threads: 2, minParallelMs: 0 }),
+      await explain(model, rows, { background, ...opts, seed: 9, threads: 4, minParallelMs: 0, batchRows: 7 }),
     ];
     for (const r of runs) {
       expect(bitIdentical(one.values, r.values)).toBe(true);
@@ -143,7 +143,7 @@ describe('units in worker threads', () => {
     expect(runs[2].meta.threads).toBe(4);
   });
 
-  it('the cost model: a small job with threads 2 runs on this thread; minParallelRows 0 forces workers', async () => {
+  it('the cost model: a small job with threads 2 runs on this thread; minParallelMs 0 forces workers', async () => {
     const small = await explain(model, rows, { background, method: 'kernel', budget: 100, seed: 1, threads: 2 });
     expect(small.meta.threads).toBe(1);
     const forced = await explain(model, rows, {
@@ -152,25 +152,28 @@ describe('units in worker threads', () => {
       budget: 100,
       seed: 1,
       threads: 2,
-      minParallelRows: 0,
+      minParallelMs: 0,
     });
     expect(forced.meta.threads).toBe(2);
     expect(bitIdentical(small.values, forced.values)).toBe(true);
-    // above the threshold it goes parallel by itself
-    const big = await explain(model, rows, {
+    // once the rest of the job is projected above the threshold, workers start mid-run (this
+    // thread did the first units): still the same bits
+    const mid = await explain(model, rowsOf(6, 44), {
       background,
       method: 'kernel',
       budget: 100,
       seed: 1,
       threads: 2,
-      minParallelRows: 3 * 100 * 24 - 1,
+      minParallelMs: 1e-6,
     });
-    expect(big.meta.threads).toBe(2);
+    const serial = await explain(model, rowsOf(6, 44), { background, method: 'kernel', budget: 100, seed: 1, threads: 1 });
+    expect(mid.meta.threads).toBe(2);
+    expect(bitIdentical(mid.values, serial.values)).toBe(true);
   });
 
-  it('minParallelRows must be a non-negative integer', async () => {
+  it('minParallelMs must be a number >= 0', async () => {
     await expect(
-      explain(model, rows, { background, method: 'kernel', threads: 2, minParallelRows: -1 }),
+      explain(model, rows, { background, method: 'kernel', threads: 2, minParallelMs: -1 }),
     ).rejects.toBeInstanceOf(InvalidOptionError);
   });
 

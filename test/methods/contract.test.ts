@@ -81,8 +81,8 @@ describe.each(tabular.map((m) => [m.name, m]))('contract of %s', (_name, method)
   it.runIf(parallel)('1, 2 and 4 threads give the same bits', async () => {
     const one = await explain(model, rows, { ...base(), seed: 7, threads: 1 });
     for (const threads of [2, 4]) {
-      // minParallelRows 0: workers even for this small job (the cost model would run it serially)
-      const many = await explain(model, rows, { ...base(), seed: 7, threads, minParallelRows: 0 });
+      // minParallelMs 0: workers even for this small job (the cost model would run it serially)
+      const many = await explain(model, rows, { ...base(), seed: 7, threads, minParallelMs: 0 });
       expect(many.meta.threads).toBe(threads);
       expect(bitIdentical(one.values, many.values)).toBe(true);
       expect(bitIdentical(one.predictions, many.predictions)).toBe(true);
