@@ -6,9 +6,7 @@
  * per-row references (dinucleotide shuffles: one plan per row) all run here, with one
  * worker pool, one scheduler and indexed random streams.
  */
-import { availableParallelism } from 'node:os';
 import type { Players } from '../data/players.js';
-import { InvalidOptionError, ModelError, throwIfAborted } from '../errors.js';
 import type {
   EstimatorContext,
   GameEstimator,
@@ -17,7 +15,7 @@ import type {
   ShapleyEstimate,
   SplitEstimator,
 } from '../estimators/estimate.js';
-import type { EvaluatorProvider, RemoteEvaluator, RemoteUnit, RowEvaluator, UnitOutcome } from '../games/evaluator.js';
+import type { EvaluatorProvider, RemoteEvaluator, RemoteUnit, UnitOutcome } from '../games/evaluator.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
 import { interventionalGame, prepareInterventional } from '../games/interventional-game.js';
@@ -25,6 +23,7 @@ import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import { maskingLayout } from '../sampling/masking.js';
 import type { Rng } from '../sampling/rng.js';
+import { MIN_PARALLEL_MS, placement, schedule, startPool } from './scheduler.js';
 
 export type { GameEstimator } from '../estimators/estimate.js';
 
@@ -84,7 +83,7 @@ export interface InterventionalRun {
   /** Units in flight on this thread without workers (async models). @defaultValue 1 */
   readonly concurrency?: number;
   /**
-   * The cost model of `threads`: units run on this thread first, and the `threads − 1`
+   * The cost model of `threads` (see `scheduler.ts`): units run on this thread first, and the `threads − 1`
    * workers start only once the job's remaining single-thread time, projected from the
    * units done so far, exceeds this many milliseconds (a worker costs 0.1–0.3 s to start:
    * its modules and its own model session). 0 starts them at once. @defaultValue {@link MIN_PARALLEL_MS}
@@ -104,14 +103,7 @@ export interface RunResult {
   readonly threads: number;
 }
 
-/**
- * The default of `minParallelMs`: workers start when the remaining single-thread work is
- * projected above 300 ms. Starting them costs 0.1–0.3 s of a core (measured on this
- * project's 2-core machine: thread, modules, ONNX session) and closing them 20–90 ms; while
- * they start this thread keeps working, so they pay once the rest of the job exceeds
- * about their start-up plus twice their close.
- */
-export const MIN_PARALLEL_MS = 300;
+export { MIN_PARALLEL_MS } from './scheduler.js';
 
 /** One piece of work: part `part` of (plan, k), or the whole row when `parts` is 1. */
 interface Task {
@@ -144,13 +136,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       1,
       run.gameRows?.(run.options, plan.players.names.length, plan.background.nRows) ?? 2048 * plan.background.nRows,
     );
-  const where = resolveThreads(model, run);
-  const threads = where.threads;
-  /** The workers: the given pool, or one started here once the job is projected long enough. */
-  let provider: EvaluatorProvider | undefined = run.pool;
-  let ready: Promise<unknown> | undefined;
-  let ownPool: { close(): Promise<void> } | undefined;
-  let usedThreads = run.pool ? run.pool.threads : 1;
+  const where = placement(model, run);
   const designs = { seed: run.designSeed, shapes: new Map<string, unknown>() };
   const tasks: Task[] = [];
   const partsOf = plans.map((p) =>
@@ -173,15 +159,13 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   let unitsDone = 0;
   const stop = new AbortController();
   const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
-  let failure: unknown;
-  let next = 0;
 
   const remotes = new Map<number, Promise<RemoteEvaluator>>();
-  const remoteOf = (i: number): Promise<RemoteEvaluator> => {
+  const remoteOf = (i: number, provider: EvaluatorProvider): Promise<RemoteEvaluator> => {
     let r = remotes.get(i);
     if (!r) {
       const plan = plans[i];
-      r = (provider as EvaluatorProvider).createEvaluator(model, plan.background, maskingLayout(plan.players), {
+      r = provider.createEvaluator(model, plan.background, maskingLayout(plan.players), {
         batchRows: run.batchRows,
       });
       remotes.set(i, r);
@@ -201,7 +185,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
         // the background's outputs once per plan, on the thread that computes (the same
         // chunks, so the same numbers, either way)
         const ev = run.pool
-          ? await remoteOf(i)
+          ? await remoteOf(i, run.pool)
           : localEvaluator(model, plan.background, maskingLayout(plan.players), { batchRows: run.batchRows });
         const ctx = await prepareInterventional(ev, signal);
         modelRows += plan.background.nRows;
@@ -266,9 +250,9 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   };
 
   /** Runs a task in a worker (the pool's evaluator of its plan). */
-  const runThere = async (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
+  const runThere = async (t: Task, pc: PlanContext, provider: EvaluatorProvider): Promise<UnitOutcome> => {
     const plan = plans[t.plan];
-    const explainUnit = (await remoteOf(t.plan)).explainUnit as RemoteUnit;
+    const explainUnit = (await remoteOf(t.plan, provider)).explainUnit as RemoteUnit;
     return explainUnit(
       {
         method: run.method,
@@ -286,103 +270,31 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     );
   };
 
-  const running = new Set<Promise<void>>();
-  const spawn = (where: 'here' | 'there') => {
-    const p: Promise<void> = lane(where).finally(() => running.delete(p));
-    running.add(p);
-  };
-  /** Starts the workers (threads − 1 of them) and their lanes. */
-  const startWorkers = async () => {
-    if (provider || where.canStart === false) return;
-    const { createWorkerPool } = await import('../parallel/pool.js');
-    const pool = createWorkerPool({ threads: threads - 1 });
-    ownPool = pool;
-    provider = pool;
-    usedThreads = threads;
-    ready = pool.warm(model).catch(() => undefined); // a failing model fails its first task
-    for (let i = 0; i < threads - 1; i++) spawn('there');
-  };
-  let hereMs = 0;
-  let hereTasks = 0;
-  const minMs = where.minParallelMs;
-
-  const lane = async (place: 'here' | 'there') => {
-    // a worker lane starts once the workers have their model: until then this thread works
-    if (place === 'there') await ready;
-    while (next < tasks.length && failure === undefined) {
-      const t = tasks[next++];
-      try {
-        throwIfAborted(signal);
-        const pc = await contextOf(t.plan);
-        const t0 = performance.now();
-        const out = place === 'here' ? await runHere(t, pc.ctx) : await runThere(t, pc);
-        if (place === 'here') {
-          hereMs += performance.now() - t0;
-          hereTasks++;
-        }
-        finish(t, pc.ctx, out);
-        if (--remaining[t.plan] === 0) {
-          pc.release();
-          contexts.delete(t.plan);
-        }
-        // the cost model: start the workers once the rest of the job is projected long enough
-        if (place === 'here' && !provider && where.canStart && (hereMs / hereTasks) * (tasks.length - next) > minMs)
-          await startWorkers();
-      } catch (error) {
-        if (failure === undefined) {
-          failure = error;
-          stop.abort(error);
-        }
-      }
+  const runTask = async (i: number, provider?: EvaluatorProvider) => {
+    const t = tasks[i];
+    const pc = await contextOf(t.plan);
+    finish(t, pc.ctx, provider ? await runThere(t, pc, provider) : await runHere(t, pc.ctx));
+    if (--remaining[t.plan] === 0) {
+      pc.release();
+      contexts.delete(t.plan);
     }
   };
+  let threads: number;
   try {
-    if (run.pool) {
-      // every unit in the given pool: this thread only schedules and sums
-      const lanesThere = Math.max(1, run.concurrency ?? run.pool.threads);
-      for (let i = 0; i < Math.min(lanesThere, tasks.length); i++) spawn('there');
-    } else {
-      if (where.canStart && minMs === 0) await startWorkers();
-      // this thread computes: one lane, or `concurrency` for async models without workers
-      const here = where.canStart ? 1 : Math.max(1, run.concurrency ?? 1);
-      for (let i = 0; i < Math.min(here, Math.max(1, tasks.length)); i++) spawn('here');
-    }
-    while (running.size > 0) await Promise.all([...running]);
+    ({ threads } = await schedule({
+      tasks: tasks.length,
+      placement: where,
+      pool: run.pool,
+      concurrency: run.concurrency,
+      signal,
+      stop: (e) => stop.abort(e),
+      start: (n) => startPool(model, n),
+      here: (i) => runTask(i),
+      there: (i, provider) => runTask(i, provider),
+    }));
   } finally {
     for (const c of contexts.values()) await c.then((x) => x.release()).catch(() => undefined);
     for (const i of [...remotes.keys()]) releasePlan(i);
-    await ownPool?.close();
   }
-  if (failure !== undefined) throw failure;
-  return { results, modelRows, threads: usedThreads };
-}
-
-/**
- * How many threads a run may use (`threads` validated; closures cannot cross threads) and
- * whether it may start workers of its own.
- */
-function resolveThreads(
-  model: Model,
-  run: InterventionalRun,
-): { threads: number; canStart: boolean; minParallelMs: number } {
-  const minParallelMs = run.minParallelMs ?? MIN_PARALLEL_MS;
-  if (typeof minParallelMs !== 'number' || !(minParallelMs >= 0))
-    throw new InvalidOptionError('minParallelMs', 'a number >= 0 (ms; 0: start the workers at once)', minParallelMs);
-  if (run.pool) {
-    if (!model.spec)
-      throw new ModelError(
-        'this model is a JavaScript closure, which cannot be sent to worker threads; load it with fromModule(specifier, exportName) or use an ONNX model, or explain without a pool',
-      );
-    return { threads: run.pool.threads, canStart: false, minParallelMs };
-  }
-  const requested = run.threads;
-  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1))
-    throw new InvalidOptionError('threads', 'a positive integer', requested);
-  const threads = requested ?? (model.spec ? availableParallelism() : 1);
-  if (threads <= 1) return { threads: 1, canStart: false, minParallelMs };
-  if (!model.spec)
-    throw new ModelError(
-      `threads: ${threads} needs a model that worker threads can rebuild, but this model is a JavaScript closure; load it with fromModule(specifier, exportName) (a module path and export name) or use an ONNX model, or pass threads: 1`,
-    );
-  return { threads, canStart: true, minParallelMs };
+  return { results, modelRows, threads };
 }

@@ -2,18 +2,20 @@ import type { Dataset } from '../data/dataset.js';
 import type { GroupSpec, Players } from '../data/players.js';
 import { closest, definePlayers } from '../data/players.js';
 import { checkRows, columnsOf, defaultNames } from '../data/rows.js';
+import { placement, schedule, startPool } from '../engine/scheduler.js';
 import { DataError, InvalidOptionError, ShapeError, throwIfAborted } from '../errors.js';
 import { checkMemory } from '../estimators/memory.js';
 import type { Explanation, LimeDetails } from '../explanation/explanation.js';
 import { playerColumnLists } from '../explanation/explanation.js';
+import type { EvaluatorProvider } from '../games/evaluator.js';
 import { predictInChunks, resolveBatchRows } from '../games/evaluator.js';
 import type { Model } from '../models/model.js';
 import { checkModel } from '../models/model.js';
-import type { LimeDiscretizer } from '../sampling/lime-sampler.js';
+import type { LimeDiscretizer, LimeStats } from '../sampling/lime-sampler.js';
 import { LIME_DISCRETIZERS, limeCondition, limeSample, limeStats } from '../sampling/lime-sampler.js';
 import { indexedStreams, Rng, randomSeed } from '../sampling/rng.js';
 import { VERSION } from '../version.js';
-import type { FeatureSelection, WeightedMoments } from './lime-fit.js';
+import type { FeatureSelection, MomentsWorkspace, WeightedMoments } from './lime-fit.js';
 import {
   FEATURE_SELECTIONS,
   momentsWorkspace,
@@ -21,50 +23,15 @@ import {
   selectFeatures,
   weightedMoments,
 } from './lime-fit.js';
+import type { LimeDistance, LimeRowResult, LimeRowsProvider, LimeSettings, LimeWorkerJob } from './lime-types.js';
 
-/** Distances between interpretable rows for LIME's kernel. */
-export type LimeDistance = 'euclidean' | 'manhattan' | 'cosine';
+export type { LimeDistance, LimeSettings };
 
 /** Valid {@link LimeDistance} values. */
 export const LIME_DISTANCES: readonly LimeDistance[] = ['euclidean', 'manhattan', 'cosine'];
 
 /** Rows for {@link lime}: a dataset, or a bare row-major buffer. */
 export type LimeRows = Dataset | { readonly data: Float64Array; readonly nRows: number };
-
-/** LIME's own settings (also accepted by `explain(..., { method: 'lime', lime: {...} })`). */
-export interface LimeSettings {
-  /**
-   * Continuous features: `'quartile'` / `'decile'` bins resampled as python `lime` does, or
-   * `'none'` for Gaussian sampling with the training mean and std.
-   * @defaultValue 'quartile' (lime's default `discretize_continuous=True`)
-   */
-  discretizer?: LimeDiscretizer;
-  /**
-   * Single columns to treat as categorical (names or indices): resampled from their
-   * training frequencies, reported as `name = value`. Groups are always categorical.
-   * @defaultValue none
-   */
-  categorical?: readonly (string | number)[];
-  /** Gaussian sampling (`discretizer: 'none'`) centred on the instance instead of the training mean. @defaultValue false */
-  sampleAroundInstance?: boolean;
-  /** Neighbourhood size per explained row (the instance itself is sample 0). @defaultValue 5000 */
-  numSamples?: number;
-  /** Features in the local model. @defaultValue 10 */
-  numFeatures?: number;
-  /** @defaultValue 'auto' (forward selection when min(numFeatures, players) ≤ 6, else highest weights) */
-  featureSelection?: FeatureSelection;
-  /** Width of the exponential kernel. @defaultValue 0.75 · √players */
-  kernelWidth?: number;
-  /** Distance between a sample's interpretable (scaled) row and the instance's. @defaultValue 'euclidean' */
-  distance?: LimeDistance;
-  /**
-   * Sample weight from distance. @defaultValue lime's `sqrt(exp(-d² / width²))`
-   * (= exp(−d² / (2 width²)))
-   */
-  kernel?: (distance: number, kernelWidth: number) => number;
-  /** Ridge penalty of the local model (sklearn `Ridge(alpha=1)` in lime). @defaultValue 1 */
-  alpha?: number;
-}
 
 /** Options of {@link lime}. */
 export interface LimeOptions extends LimeSettings {
@@ -78,9 +45,25 @@ export interface LimeOptions extends LimeSettings {
   seed?: number;
   /** Rows per model call. @defaultValue 4096 */
   batchRows?: number;
+  /**
+   * Threads to explain on, this one included: rows run here first and, once the rest of the
+   * job is projected above `minParallelMs`, in `threads − 1` workers too (each samples,
+   * predicts and fits whole rows; the same bits wherever a row ran). Needs a model workers
+   * can rebuild (ONNX, `fromModule`) and no custom `kernel` function.
+   * @defaultValue os.availableParallelism() when the model can be rebuilt in workers, else 1
+   */
+  threads?: number;
+  /** A worker pool shared across explanations: every row runs there. */
+  pool?: EvaluatorProvider;
+  /** Rows in flight (async models on this thread, or tasks in `pool`). @defaultValue 1 / the pool's threads */
+  concurrency?: number;
+  /** See `threads`. @defaultValue 300 */
+  minParallelMs?: number;
   signal?: AbortSignal;
   /** Called after each explained row. */
   onProgress?: (p: { rowsDone: number; rows: number; done: number; total: number }) => void;
+  /** Receives warnings. @defaultValue process.emitWarning */
+  onWarning?: (message: string) => void;
 }
 
 /** LIME's defaults. */
@@ -167,6 +150,56 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
     seed,
     Array.from({ length: nRows }, (_, i) => i),
   );
+  // reference base values: the mean prediction over (up to BASE_ROWS of) the training rows
+  const base = await baseValues(model, options.training, d, nOut, batchRows, Rng.fromSeed(seed), options.signal);
+
+  // rows run here and, for long jobs, in worker threads too (each samples, predicts and fits
+  // a row itself from the row's stream: the same bits wherever it ran)
+  let where = placement(model, options);
+  if (options.kernel !== undefined && (where.canStart || options.pool)) {
+    if (options.threads !== undefined && options.threads > 1)
+      (options.onWarning ?? ((m: string) => process.emitWarning(m)))(
+        'LIME with a custom kernel function runs on one thread (a function cannot be sent to worker threads)',
+      );
+    where = { threads: 1, canStart: false, minParallelMs: where.minParallelMs };
+  }
+  const pool = options.kernel === undefined ? options.pool : undefined;
+  if (pool && !isLimeProvider(pool))
+    throw new InvalidOptionError('pool', 'a WorkerPool (createWorkerPool()) for LIME', pool);
+  const { kernel: _kernel, ...plain } = settingsOf(options);
+  const results = new Array<LimeRowResult>(nRows);
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const ws = momentsWorkspace();
+  let rowsDone = 0;
+  const done = (i: number, r: LimeRowResult) => {
+    results[i] = r;
+    options.onProgress?.({ rowsDone: ++rowsDone, rows: nRows, done: 1, total: 1 });
+  };
+  const used = await schedule({
+    tasks: nRows,
+    placement: where,
+    pool,
+    concurrency: options.concurrency,
+    signal,
+    stop: (e) => stop.abort(e),
+    start: (t) => startPool(model, t),
+    here: async (i) => {
+      const x = rows.data.subarray(i * d, (i + 1) * d);
+      done(i, await limeRow(model, stats, s, x, rngs[i].clone(), batchRows, signal, ws));
+    },
+    there: async (i, provider) => {
+      const job: LimeWorkerJob = {
+        stats,
+        settings: plain,
+        nPlayers: players.names.length,
+        x: rows.data.slice(i * d, (i + 1) * d),
+        rngStates: [rngs[i].state()],
+      };
+      done(i, (await (provider as unknown as LimeRowsProvider).limeRows(model, job, { batchRows, signal }))[0]);
+    },
+  });
+
   const values = new Float64Array(nRows * P * nOut);
   const predictions = new Float64Array(nRows * nOut);
   const intercept = new Float64Array(nRows * nOut);
@@ -174,48 +207,18 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
   const score = new Float64Array(nRows * nOut);
   const conditions: string[][] = [];
   const selected: number[][][] = [];
-  let modelSeconds = 0;
-
-  // reference base values: the mean prediction over (up to BASE_ROWS of) the training rows
-  const base = await baseValues(model, options.training, d, nOut, batchRows, Rng.fromSeed(seed), options.signal);
-  modelSeconds += base.seconds;
-
-  const w = new Float64Array(n);
-  const ws = momentsWorkspace();
-  for (let r = 0; r < nRows; r++) {
-    throwIfAborted(options.signal);
-    const x = rows.data.subarray(r * d, (r + 1) * d);
-    const sample = limeSample(stats, x, n, rngs[r], s.sampleAroundInstance);
-    const t0 = performance.now();
-    const Y = await predictInChunks(model, sample.rows, n, batchRows, options.signal);
-    modelSeconds += (performance.now() - t0) / 1000;
-    kernelWeights(sample.z, n, P, s, w);
-    const z0 = sample.z.subarray(0, P);
-    const m = weightedMoments(sample.z, Y, w, n, P, nOut, ws);
-    const rowSelected: number[][] = [];
-    for (let o = 0; o < nOut; o++) {
-      const S = selectFeatures(m, o, s.numFeatures, s.featureSelection, z0);
-      const fit = ridgeFit(sample.z, Y, w, m, o, S, s.alpha);
-      const at = r * nOut + o;
-      predictions[at] = Y[o];
-      intercept[at] = fit.intercept;
-      localPrediction[at] = fit.intercept + S.reduce((acc, j, a) => acc + fit.beta[a] * z0[j], 0);
-      score[at] = fit.score;
-      S.forEach((j, a) => {
-        values[(r * P + j) * nOut + o] = fit.beta[a];
-      });
-      rowSelected.push(
-        [...S].sort((a, b) => {
-          const va = Math.abs(values[(r * P + a) * nOut + o]);
-          const vb = Math.abs(values[(r * P + b) * nOut + o]);
-          return vb - va || a - b;
-        }),
-      );
-    }
+  let modelSeconds = base.seconds;
+  results.forEach((r, i) => {
+    predictions.set(r.prediction, i * nOut);
+    intercept.set(r.intercept, i * nOut);
+    localPrediction.set(r.localPrediction, i * nOut);
+    score.set(r.score, i * nOut);
+    values.set(r.values, i * P * nOut);
+    selected.push(r.selected);
+    modelSeconds += r.modelSeconds;
+    const x = rows.data.subarray(i * d, (i + 1) * d);
     conditions.push(stats.features.map((f) => limeCondition(f, x, columns)));
-    selected.push(rowSelected);
-    options.onProgress?.({ rowsDone: r + 1, rows: nRows, done: 1, total: 1 });
-  }
+  });
 
   const details: LimeDetails = {
     intercept,
@@ -257,8 +260,112 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
         rows: stats.trainingRows,
         summary: `training statistics of ${stats.trainingRows} rows (${s.discretizer === 'none' ? 'gaussian' : s.discretizer})`,
       },
-      threads: 1,
+      threads: used.threads,
     },
+  };
+}
+
+/**
+ * One explained row of LIME: `numSamples` neighbours from the training statistics, their
+ * model outputs, kernel weights and the weighted ridge fit per output. `ws` is reused
+ * across rows of one thread. @internal (worker threads run it too)
+ */
+export async function limeRow(
+  model: Model,
+  stats: LimeStats,
+  s: ResolvedLimeSettings,
+  x: Float64Array,
+  rng: Rng,
+  batchRows: number,
+  signal: AbortSignal | undefined,
+  ws: MomentsWorkspace,
+): Promise<LimeRowResult> {
+  throwIfAborted(signal);
+  const n = s.numSamples;
+  const P = stats.features.length;
+  const nOut = model.outputNames.length;
+  const sample = limeSample(stats, x, n, rng, s.sampleAroundInstance);
+  const t0 = performance.now();
+  const Y = await predictInChunks(model, sample.rows, n, batchRows, signal);
+  const modelSeconds = (performance.now() - t0) / 1000;
+  const w = new Float64Array(n);
+  kernelWeights(sample.z, n, P, s, w);
+  const z0 = sample.z.subarray(0, P);
+  const m = weightedMoments(sample.z, Y, w, n, P, nOut, ws);
+  const out = {
+    prediction: new Float64Array(nOut),
+    intercept: new Float64Array(nOut),
+    localPrediction: new Float64Array(nOut),
+    score: new Float64Array(nOut),
+    values: new Float64Array(P * nOut),
+    selected: [] as number[][],
+    modelSeconds,
+  };
+  for (let o = 0; o < nOut; o++) {
+    const S = selectFeatures(m, o, s.numFeatures, s.featureSelection, z0);
+    const fit = ridgeFit(sample.z, Y, w, m, o, S, s.alpha);
+    out.prediction[o] = Y[o];
+    out.intercept[o] = fit.intercept;
+    out.localPrediction[o] = fit.intercept + S.reduce((acc, j, a) => acc + fit.beta[a] * z0[j], 0);
+    out.score[o] = fit.score;
+    S.forEach((j, a) => {
+      out.values[j * nOut + o] = fit.beta[a];
+    });
+    out.selected.push(
+      [...S].sort((a, b) => {
+        const va = Math.abs(out.values[a * nOut + o]);
+        const vb = Math.abs(out.values[b * nOut + o]);
+        return vb - va || a - b;
+      }),
+    );
+  }
+  return out;
+}
+
+/** Runs a worker's LIME rows (the worker side of {@link LimeRowsProvider.limeRows}). @internal */
+export async function limeRowsInWorker(
+  model: Model,
+  job: LimeWorkerJob,
+  batchRows: number,
+  signal: AbortSignal | undefined,
+): Promise<LimeRowResult[]> {
+  const s = resolveLimeSettings(job.settings, job.nPlayers);
+  const d = job.stats.nColumns;
+  const ws = momentsWorkspace();
+  const out: LimeRowResult[] = [];
+  for (let i = 0; i < job.rngStates.length; i++)
+    out.push(
+      await limeRow(
+        model,
+        job.stats,
+        s,
+        job.x.subarray(i * d, (i + 1) * d),
+        Rng.fromState(job.rngStates[i]),
+        batchRows,
+        signal,
+        ws,
+      ),
+    );
+  return out;
+}
+
+function isLimeProvider(p: unknown): p is LimeRowsProvider {
+  return typeof (p as LimeRowsProvider).limeRows === 'function';
+}
+
+/** The LIME settings among `options` (what {@link resolveLimeSettings} reads). */
+function settingsOf(o: LimeOptions): LimeSettings {
+  return {
+    discretizer: o.discretizer,
+    categorical: o.categorical,
+    sampleAroundInstance: o.sampleAroundInstance,
+    numSamples: o.numSamples,
+    numFeatures: o.numFeatures,
+    featureSelection: o.featureSelection,
+    kernelWidth: o.kernelWidth,
+    distance: o.distance,
+    kernel: o.kernel,
+    alpha: o.alpha,
   };
 }
 

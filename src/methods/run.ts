@@ -4,6 +4,7 @@ import type { RowsInput } from '../data/rows.js';
 import type { GameEstimator, SplitEstimator } from '../estimators/estimate.js';
 import type { OneHotInput } from '../explainers/ism.js';
 import type { Explanation } from '../explanation/explanation.js';
+import type { EvaluatorProvider } from '../games/evaluator.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import type { Model } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
@@ -18,6 +19,11 @@ export interface ModelRequest {
   readonly players?: Players;
   readonly seed: number;
   readonly batchRows?: number;
+  /** The `parallel` options (methods that take that group: LIME). */
+  readonly threads?: number;
+  readonly pool?: EvaluatorProvider;
+  readonly concurrency?: number;
+  readonly minParallelMs?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { rowsDone: number; rows: number; done: number; total: number }) => void;
   readonly onWarning?: (message: string) => void;

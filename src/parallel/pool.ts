@@ -13,11 +13,12 @@ import {
   WhyboxError,
   WorkerError,
 } from '../errors.js';
+import type { LimeWorkerJob } from '../explainers/lime-types.js';
 import type { EvaluatorProvider, RemoteEvaluator, UnitOutcome } from '../games/evaluator.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
-import type { EvaluateTask, PredictTask, TaskResult, UnitTask } from './worker.js';
+import type { EvaluateTask, LimeRowResult, LimeTask, PredictTask, TaskResult, UnitTask } from './tasks.js';
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -309,8 +310,8 @@ export class WorkerPool implements EvaluatorProvider {
    * after {@link ABORT_GRACE_MS} if it has not stopped.
    */
   private dispatch<T = Float64Array>(
-    name: 'evaluate' | 'predict' | 'explainUnit',
-    task: EvaluateTask | PredictTask | UnitTask,
+    name: 'evaluate' | 'predict' | 'explainUnit' | 'limeRows',
+    task: EvaluateTask | PredictTask | UnitTask | LimeTask,
     transfer: ArrayBuffer[],
     control: Int32Array,
     signal: AbortSignal | undefined,
@@ -382,6 +383,28 @@ export class WorkerPool implements EvaluatorProvider {
         },
       );
     });
+  }
+
+  /**
+   * Explains LIME rows in a worker: sampling from the training statistics, the model and the
+   * local fit all run there (see `lime`'s `threads`). Time limit: the pool's per four
+   * `batchRows` chunks of samples.
+   */
+  async limeRows(
+    model: Model,
+    job: LimeWorkerJob,
+    options: { batchRows: number; signal?: AbortSignal },
+  ): Promise<LimeRowResult[]> {
+    const { batchRows, signal } = options;
+    throwIfAborted(signal);
+    if (this.closed) throw new WorkerError('the worker pool is closed; create a new one');
+    const registered = this.register(model);
+    const overrides = registered.spec.kind === 'onnx' ? { intraOpThreads: this.intraOpThreads } : {};
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    const task: LimeTask = { specId: registered.id, spec: registered.spec, overrides, batchRows, control, job };
+    const rows = job.rngStates.length * (job.settings.numSamples ?? 5000);
+    const limit = this.taskTimeoutMs * Math.max(1, Math.ceil(Math.ceil(rows / batchRows) / 4));
+    return this.dispatch<LimeRowResult[]>('limeRows', task, [], control, signal, limit);
   }
 
   /**

@@ -10,3 +10,4 @@ export const crash = worker.crash;
 export const predict = worker.predict;
 export const explainUnit = worker.explainUnit;
 export const warm = worker.warm;
+export const limeRows = worker.limeRows;

@@ -6,69 +6,14 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
 import type { EstimatorContext } from '../estimators/estimate.js';
-import type { RowEvaluator, UnitOutcome, UnitRequest } from '../games/evaluator.js';
+import type { RowEvaluator, UnitOutcome } from '../games/evaluator.js';
 import { checkedPredictions, localEvaluator, predictInChunks } from '../games/evaluator.js';
 import { interventionalGame } from '../games/interventional-game.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import { modelFromSpec } from '../models/spec.js';
-import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
 import { fillMaskedRows, jobRows } from '../sampling/masking.js';
 import { Rng } from '../sampling/rng.js';
-
-/** Some masked rows to evaluate, in chunks of `batchRows` (one model call each). */
-export interface EvaluateTask {
-  readonly specId: string;
-  readonly spec: ModelSpec;
-  readonly overrides: Record<string, unknown>;
-  readonly layout: MaskingLayout;
-  /** Background rows in the model's input type, on a SharedArrayBuffer. */
-  readonly background: Float32Array | Float64Array;
-  readonly x: Float64Array;
-  /** The rows: explicit (this task's rows, transferred) or a whole enumeration descriptor. */
-  readonly job: MaskedRowsJob;
-  /** This task's rows: `start .. start + nRows − 1` of `job`. */
-  readonly start: number;
-  readonly nRows: number;
-  readonly batchRows: number;
-  /** Shared abort flag: `[0] !== 0` stops the task between chunks (and rows, for row models). */
-  readonly control?: Int32Array;
-}
-
-/** Plain rows to predict (the explained row, the background), in chunks of `batchRows`. */
-export interface PredictTask {
-  readonly specId: string;
-  readonly spec: ModelSpec;
-  readonly overrides: Record<string, unknown>;
-  readonly rows: Float64Array;
-  readonly nRows: number;
-  readonly batchRows: number;
-  /** Shared abort flag: `[0] !== 0` stops the task between chunks (and rows, for row models). */
-  readonly control?: Int32Array;
-}
-
-/**
- * One unit of an explanation: a row's interventional game and its estimator (or one part of
- * a split estimate), run here end to end — f(x), masked rows, model calls and estimator math.
- */
-export interface UnitTask {
-  readonly specId: string;
-  readonly spec: ModelSpec;
-  readonly overrides: Record<string, unknown>;
-  /** The plan (players and background) the unit belongs to: its evaluator is kept per worker. */
-  readonly planId: string;
-  readonly layout: MaskingLayout;
-  /** Background rows as given (float64), on a SharedArrayBuffer. */
-  readonly background: Float64Array;
-  readonly weights: Float64Array;
-  readonly batchRows: number;
-  readonly control?: Int32Array;
-  readonly unit: UnitRequest;
-}
-
-/** What a task returns: outputs, or a serialised error. */
-export type TaskResult<T = Float64Array> =
-  | { readonly ok: T }
-  | { readonly error: { readonly code?: string; readonly name: string; readonly message: string } };
+import type { EvaluateTask, LimeRowResult, LimeTask, PredictTask, TaskResult, UnitTask } from './tasks.js';
 
 /** Models by spec id; few distinct models per worker, evicted oldest first. */
 const models = new Map<string, Promise<Model>>();
@@ -277,6 +222,22 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
     return { ok: outcome };
   } catch (error) {
     return serialise(error) as TaskResult<UnitOutcome>;
+  }
+}
+
+type LimeModule = typeof import('../explainers/lime.js');
+let limeModule: Promise<LimeModule> | undefined;
+
+/** Explains LIME rows here: samples from the training statistics, model outputs, local fits. */
+export async function limeRows(task: LimeTask): Promise<TaskResult<LimeRowResult[]>> {
+  try {
+    const signal = controlSignal(task.control);
+    if (signal?.aborted) return ABORTED as TaskResult<LimeRowResult[]>;
+    const model = await modelFor(task);
+    limeModule ??= import('../explainers/lime.js');
+    return { ok: await (await limeModule).limeRowsInWorker(model, task.job, task.batchRows, signal) };
+  } catch (error) {
+    return serialise(error) as TaskResult<LimeRowResult[]>;
   }
 }
 

@@ -166,7 +166,13 @@ describe('units in worker threads', () => {
       threads: 2,
       minParallelMs: 1e-6,
     });
-    const serial = await explain(model, rowsOf(6, 44), { background, method: 'kernel', budget: 100, seed: 1, threads: 1 });
+    const serial = await explain(model, rowsOf(6, 44), {
+      background,
+      method: 'kernel',
+      budget: 100,
+      seed: 1,
+      threads: 1,
+    });
     expect(mid.meta.threads).toBe(2);
     expect(bitIdentical(mid.values, serial.values)).toBe(true);
   });
