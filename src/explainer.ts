@@ -426,6 +426,9 @@ export async function createExplainer(options: ExplainerOptions): Promise<Explai
         ownsPool = true;
       }
     }
+    // the service keeps its pool warm: every worker loads the model (and its ONNX session)
+    // now, not on the first request
+    if (pool && model.spec) await pool.warm(model);
     return new Explainer({
       model,
       background,
