@@ -1,148 +1,269 @@
 /**
- * Worker-pool speed-up: explain with 1 thread (in-process) vs a pool of 2 workers on this
- * 2-core machine, for the MLP fixture (61 inputs, 20 attribute players), the largest fixture
- * (benchmarks/fixtures/mlp-wide.onnx, 61-256-256-2: model-bound) and the sequence CNN
- * fixture (input [60, 4], 60 position players), default kernel method, with evaluations/s,
- * model rows/s and the overhead ratio (explain / single-thread model alone). Runs are
- * interleaved and repeated; medians. Also measures onnxruntime intra-op threads per worker
- * (workers × intra-op threads vs the cores).
+ * Parallel that pays (issue 15): 2 threads vs 1 on the German-credit MLP
+ * (benchmarks/fixtures/german-mlp.onnx, 61 inputs, 20 attribute players, 50 background rows;
+ * the real German rows when ../shared/datasets is present, else the bundled credit demo's)
+ * and on the sequence CNN fixture (test/fixtures/seq-cnn.onnx, 60 positions, 20 background
+ * sequences). Per case, side by side in one run, interleaved, medians of REPEATS after one
+ * warm-up round:
+ * - `1 thread`: `threads: 1`;
+ * - `2 threads (cold)`: `threads: 2` — the run's own pool, started by the cost model once the
+ *   job is projected above `minParallelMs` (this thread computes too), closed at the end;
+ * - `pool of 2 (warm)`: a pool created once and shared by every call (the service's way):
+ *   every unit runs in its workers; `pool of 4 (warm)` shows the scheduling holds beyond the
+ *   cores (4 workers on 2 cores).
+ * Every configuration's values are checked bit-identical to 1 thread. The overhead ratio is
+ * explain / raw onnxruntime time for the same number of model rows (one session, batches
+ * of 4096 real background rows) at 1 and 2 threads. Whole CLI commands (`whybox explain
+ * --threads 1` vs `--threads 2`, process start and model load included) close the table.
+ *
+ * Workers load the built package (dist/), as an installed whybox does: run `npm run build`
+ * first (the bench says so when dist/ is missing).
  * Run: npm run bench -- parallel
  */
-import type { Model } from '../src/index.js';
-import { createWorkerPool, explain, loadOnnx, Rng } from '../src/index.js';
-import { fmt, head, loadDemo, median, printTable, ROOT, saveResult } from './lib/common.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, loadDemo, median, printTable, ROOT, SHARED, saveResult } from './lib/common.js';
 
-const REPEATS = 5;
-const { train, applicants, groups } = await loadDemo();
-
-interface Workload {
-  name: string;
-  file: string;
-  rows: { columns: string[]; data: Float64Array; nRows: number };
-  background: { data: Float64Array; nRows: number };
-  groups?: Record<string, string[]>;
+const DIST = `${ROOT}dist/index.js`;
+if (!existsSync(DIST)) {
+  console.log(`skipped: needs the built package (${DIST}); run \`npm run build\` first`);
+  process.exit(0);
 }
+const lib = (await import(DIST)) as typeof import('../src/index.js');
+const { createWorkerPool, explain, loadOnnx, Rng } = lib;
+type Explanation = import('../src/index.js').Explanation;
 
-function dna(rng: Rng, n: number): Float64Array {
+const REPEATS = Number(process.env.REPEATS ?? 5);
+const quick = process.argv.includes('--quick');
+const MODEL = `${ROOT}benchmarks/fixtures/german-mlp.onnx`;
+
+// data: the real German rows when available, else the bundled demo (same 61 columns)
+const demo = await loadDemo();
+let columns = [...demo.train.columns];
+let pool0 = demo.applicants.data;
+let bgData = demo.train.data.slice(0, 50 * columns.length);
+let dataName = 'credit demo rows (synthetic)';
+if (existsSync(`${SHARED}german.data`)) {
+  const { loadGerman } = await import('./lib/german.js');
+  const g = loadGerman();
+  columns = [...g.columns];
+  const d = columns.length;
+  const n = g.data.length / d;
+  // background: a seeded sample of 50 rows; explained rows: others
+  const rng = Rng.fromSeed(11);
+  const idx = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
+  bgData = new Float64Array(50 * d);
+  for (let k = 0; k < 50; k++) bgData.set(g.data.subarray(idx[k] * d, (idx[k] + 1) * d), k * d);
+  pool0 = new Float64Array(40 * d);
+  for (let k = 0; k < 40; k++) pool0.set(g.data.subarray(idx[50 + k] * d, (idx[50 + k] + 1) * d), k * d);
+  dataName = 'UCI German credit rows';
+}
+const d = columns.length;
+const rowsOf = (n: number) => ({ columns, data: pool0.slice(0, n * d), nRows: n });
+const background = { columns, data: bgData, nRows: 50 };
+const groups = demo.groups;
+
+// sequences: random DNA one-hot, 60 positions
+function dna(rng: import('../src/index.js').Rng, n: number): Float64Array {
   const out = new Float64Array(n * 240);
   for (let r = 0; r < n; r++) for (let p = 0; p < 60; p++) out[r * 240 + p * 4 + rng.int(4)] = 1;
   return out;
 }
-const rng = Rng.fromSeed(9);
+const seqRng = Rng.fromSeed(9);
 const seqColumns = Array.from({ length: 240 }, (_, i) => `p${Math.floor(i / 4)}:${'ACGT'[i % 4]}`);
 const seqGroups: Record<string, string[]> = {};
 for (let p = 0; p < 60; p++) seqGroups[`pos${p}`] = seqColumns.slice(p * 4, p * 4 + 4);
-const workloads: Workload[] = [
+const seqRows = { columns: seqColumns, data: dna(seqRng, 5), nRows: 5 };
+const seqBackground = { columns: seqColumns, data: dna(seqRng, 20), nRows: 20 };
+
+const credit = await loadOnnx(MODEL, { select: [1], intraOpThreads: 1 });
+const cnn = await loadOnnx(`${ROOT}test/fixtures/seq-cnn.onnx`, { select: [0], intraOpThreads: 1 });
+const warm2 = createWorkerPool({ threads: 2 });
+const warm4 = createWorkerPool({ threads: 4 });
+await Promise.all([warm2.warm(credit), warm2.warm(cnn), warm4.warm(credit)]);
+
+interface Case {
+  name: string;
+  model: import('../src/index.js').Model;
+  rows: { columns: string[]; data: Float64Array; nRows: number };
+  options: Record<string, unknown>;
+  four?: boolean;
+}
+const cases: Case[] = [
+  { name: 'kernel 8192, 5 rows', model: credit, rows: rowsOf(5), options: { budget: 8192 }, four: true },
+  { name: 'kernel 8192, 1 row', model: credit, rows: rowsOf(1), options: { budget: 8192 } },
+  { name: 'kernel 256, 1 row (small job)', model: credit, rows: rowsOf(1), options: { budget: 256 } },
   {
-    name: 'MLP fixture (61 inputs, 20 players)',
-    file: `${ROOT}test/fixtures/mlp.onnx`,
-    rows: { columns: [...train.columns], data: applicants.data, nRows: applicants.nRows },
-    background: { data: head(train, 50), nRows: 50 },
-    groups,
+    name: 'permutation 8192, 5 rows',
+    model: credit,
+    rows: rowsOf(5),
+    options: { method: 'permutation', budget: 8192 },
   },
+  { name: 'exact, 5 rows', model: credit, rows: rowsOf(5), options: { method: 'exact' } },
+  { name: 'LIME 5000 samples, 20 rows', model: credit, rows: rowsOf(20), options: { method: 'lime' } },
   {
-    name: 'wide MLP (61-256-256-2, 20 players)',
-    file: `${ROOT}benchmarks/fixtures/mlp-wide.onnx`,
-    rows: { columns: [...train.columns], data: applicants.data, nRows: applicants.nRows },
-    background: { data: head(train, 50), nRows: 50 },
-    groups,
-  },
-  {
-    name: 'sequence CNN fixture ([60,4], 60 players)',
-    file: `${ROOT}test/fixtures/seq-cnn.onnx`,
-    rows: { columns: seqColumns, data: dna(rng, 4), nRows: 4 },
-    background: { data: dna(rng, 50), nRows: 50 },
-    groups: seqGroups,
+    name: 'sequence CNN kernel 2048, 5 seqs',
+    model: cnn,
+    rows: seqRows,
+    options: { budget: 2048, groups: seqGroups, background: seqBackground },
   },
 ];
+if (quick) cases.splice(1, 5);
 
-async function modelAloneMs(model: Model, d: number, nRows: number, bg: Float64Array): Promise<number> {
+const configs = [
+  { name: '1 thread', opts: { threads: 1 } },
+  { name: '2 threads (cold)', opts: { threads: 2 } },
+  { name: 'pool of 2 (warm)', opts: { pool: warm2 } },
+  { name: 'pool of 4 (warm)', opts: { pool: warm4 }, only: 'four' },
+] as const;
+
+async function rawMs(model: Case['model'], rows: number, bg: Float64Array, width: number): Promise<number> {
   const batch = 4096;
-  const rows = new Float32Array(batch * d);
-  const nb = bg.length / d;
-  for (let r = 0; r < batch; r++) rows.set(bg.subarray((r % nb) * d, ((r % nb) + 1) * d), r * d);
+  const buf = new Float32Array(batch * width);
+  const nb = bg.length / width;
+  for (let r = 0; r < batch; r++) buf.set(bg.subarray((r % nb) * width, ((r % nb) + 1) * width), r * width);
   const t0 = performance.now();
-  for (let done = 0; done < nRows; done += batch) await model.predict(rows, Math.min(batch, nRows - done));
+  for (let done = 0; done < rows; done += batch) await model.predict(buf, Math.min(batch, rows - done));
   return performance.now() - t0;
 }
 
+const same = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 const table: (string | number)[][] = [];
 const out: Record<string, unknown>[] = [];
-const CONFIGS: [number, number][] = [
-  [1, 1],
-  [1, 2],
-  [2, 1],
-  [2, 2],
-];
-for (const w of workloads) {
-  const select = [w.file.includes('seq') ? 0 : 1];
-  const model = await loadOnnx(w.file, { select, intraOpThreads: 1 });
-  const d = model.nInputs;
-  // one model / pool per configuration, all warmed up, then runs interleaved
-  const setups = await Promise.all(
-    CONFIGS.map(async ([threads, intraOp]) => ({
-      threads,
-      intraOp,
-      pool: threads > 1 ? createWorkerPool({ threads, intraOpThreads: intraOp }) : undefined,
-      local: threads === 1 && intraOp > 1 ? await loadOnnx(w.file, { select, intraOpThreads: intraOp }) : model,
-      times: [] as number[],
-      modelRows: 0,
-      evaluations: 0,
-    })),
-  );
+for (const c of cases) {
+  const cfgs = configs.filter((k) => !('only' in k) || c.four);
+  const times = cfgs.map(() => [] as number[]);
+  const raws: number[] = [];
+  let reference: Explanation | undefined;
+  let identical = true;
+  let threadsUsed = cfgs.map(() => 0);
   for (let rep = 0; rep <= REPEATS; rep++)
-    for (const st of setups) {
+    for (let k = 0; k < cfgs.length; k++) {
       const t0 = performance.now();
-      const e = await explain(st.local, w.rows, {
-        background: w.background,
-        groups: w.groups,
-        seed: rep,
-        pool: st.pool,
-        threads: st.pool ? undefined : 1,
-        concurrency: st.pool ? 3 : 1,
-      });
-      if (rep > 0) st.times.push(performance.now() - t0); // rep 0 warms up
-      st.modelRows = e.modelRows;
-      st.evaluations = e.evaluations;
+      const e = (await explain(c.model, c.rows, {
+        background,
+        groups,
+        seed: 3,
+        ...c.options,
+        ...cfgs[k].opts,
+      } as never)) as Explanation;
+      const ms = performance.now() - t0;
+      if (rep > 0) times[k].push(ms);
+      threadsUsed[k] = e.meta.threads;
+      if (k === 0) {
+        reference ??= e;
+        if (rep > 0 && c.options.method !== 'lime') {
+          const bgw = (c.options.background as { data: Float64Array } | undefined)?.data ?? bgData;
+          raws.push(await rawMs(c.model, e.modelRows, bgw, c.rows.columns.length));
+        }
+      } else if (reference && !same(reference.values, e.values)) identical = false;
     }
-  const alone = await modelAloneMs(model, d, setups[0].modelRows, w.background.data);
-  const base = median(setups[0].times);
-  for (const st of setups) {
-    const ms = median(st.times);
+  threadsUsed = [...threadsUsed];
+  const base = median(times[0]);
+  const raw = raws.length > 0 ? median(raws) : undefined;
+  cfgs.forEach((k, i) => {
+    const ms = median(times[i]);
     table.push([
-      w.name,
-      `${st.threads} × ${st.intraOp}`,
+      c.name,
+      k.name,
+      threadsUsed[i],
       fmt(ms, 0),
       fmt(base / ms, 2),
-      Math.round(st.evaluations / (ms / 1000)).toLocaleString('en'),
-      Math.round(st.modelRows / (ms / 1000)).toLocaleString('en'),
-      fmt(ms / alone, 2),
+      raw === undefined || i > 2 ? '—' : fmt(ms / raw, 2),
+      i === 0 ? '' : identical ? 'yes' : 'NO',
     ]);
     out.push({
-      workload: w.name,
-      threads: st.threads,
-      intraOp: st.intraOp,
+      case: c.name,
+      config: k.name,
+      threadsUsed: threadsUsed[i],
       ms,
       speedup: base / ms,
-      evaluations: st.evaluations,
-      modelRows: st.modelRows,
-      overhead: ms / alone,
+      overhead: raw === undefined ? undefined : ms / raw,
+      rawModelMs: raw,
+      modelRows: reference?.modelRows,
+      bitIdentical: identical,
     });
-    await st.pool?.close();
-    if (st.local !== model) await st.local.close();
-  }
-  await model.close();
+  });
 }
+await warm2.close();
+await warm4.close();
+await credit.close();
+await cnn.close();
+console.log(`data: ${dataName}; ${REPEATS} repeats (+1 warm-up), interleaved, medians`);
 printTable(
-  [
-    'workload',
-    'workers × intra-op',
-    'ms / explain',
-    'speed-up',
-    'evaluations/s',
-    'model rows/s',
-    'explain / model alone (1 thread)',
-  ],
+  ['case', 'configuration', 'threads used', 'ms', 'vs 1 thread', 'explain / raw model', 'same bits as 1'],
   table,
 );
+
+// whole CLI commands: process start, model load, explanation, output
+const tmp = mkdtempSync(join(tmpdir(), 'whybox-bench-par-'));
+const csv = (data: Float64Array, n: number) =>
+  `${columns.join(',')}\n${Array.from({ length: n }, (_, r) => Array.from(data.subarray(r * d, (r + 1) * d)).join(',')).join('\n')}\n`;
+writeFileSync(join(tmp, 'rows.csv'), csv(pool0, 5));
+writeFileSync(join(tmp, 'bg.csv'), csv(bgData, 50));
+writeFileSync(join(tmp, 'groups.json'), JSON.stringify(groups));
+const cli = (threads: number, budget: number, rows: string) => {
+  const t0 = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      `${ROOT}bin/whybox`,
+      'explain',
+      '--model',
+      MODEL,
+      '--data',
+      join(tmp, 'rows.csv'),
+      '--background',
+      join(tmp, 'bg.csv'),
+      '--groups',
+      join(tmp, 'groups.json'),
+      '--output',
+      '1',
+      '--budget',
+      String(budget),
+      '--rows',
+      rows,
+      '--seed',
+      '1',
+      '--threads',
+      String(threads),
+      '--format',
+      'json',
+      '--quiet',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  if (r.status !== 0) throw new Error(`whybox explain failed: ${r.stderr}`);
+  return {
+    ms: performance.now() - t0,
+    values: JSON.stringify(JSON.parse(r.stdout).rows.map((x: { values: unknown }) => x.values)),
+  };
+};
+const cliTable: (string | number)[][] = [];
+for (const [label, budget, rows] of [
+  ['kernel 8192, 5 rows', 8192, '0-4'],
+  ['kernel 8192, 1 row', 8192, '0'],
+  ['kernel 256, 1 row (small job)', 256, '0'],
+] as const) {
+  const t1: number[] = [];
+  const t2: number[] = [];
+  let sameBits = true;
+  for (let rep = 0; rep <= REPEATS; rep++) {
+    const a = cli(1, budget, rows);
+    const b = cli(2, budget, rows);
+    if (a.values !== b.values) sameBits = false;
+    if (rep > 0) {
+      t1.push(a.ms);
+      t2.push(b.ms);
+    }
+  }
+  const m1 = median(t1);
+  const m2 = median(t2);
+  cliTable.push([label, fmt(m1, 0), fmt(m2, 0), fmt(m1 / m2, 2), sameBits ? 'yes' : 'NO']);
+  out.push({ case: `CLI ${label}`, ms1: m1, ms2: m2, speedup: m1 / m2, bitIdentical: sameBits });
+}
+rmSync(tmp, { recursive: true, force: true });
+printTable(['CLI (whole command)', '--threads 1 ms', '--threads 2 ms', 'speed-up', 'same output'], cliTable);
 saveResult('parallel', out);

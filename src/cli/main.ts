@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Dataset } from '../data/dataset.js';
 import { selectRows } from '../data/dataset.js';
 import { definePlayers, loadGroupsJson } from '../data/players.js';
+import { prestartWorkers } from '../engine/scheduler.js';
 import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import type { ExplainOptions, ExplainProgress } from '../explain.js';
 import { explain } from '../explain.js';
@@ -74,7 +76,9 @@ const EXPLAIN_USAGE = `Usage: whybox explain --model FILE.onnx --data ROWS.csv [
                            "probabilities[1]", or an output tensor name (default: all
                            columns of the probability output, else the first output)
   --link identity|logit    explain probabilities as log-odds with logit (default identity)
-  --threads T              worker threads for the model (default: all cores; Shapley methods)
+  --threads T              threads to compute on, this one included (default: all cores;
+                           workers start only once the job is projected above
+                           --min-parallel-ms, default 300; Shapley methods and LIME)
   --format json|table|html output format (default table)
   --out FILE               write the output to FILE instead of stdout
   --rows LIST              explain only these rows, e.g. 0,3,10-12 (0-based)
@@ -260,6 +264,10 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       "Gaussian LIME weights are per training std, not the applicant's contribution",
     );
 
+  // workers start while the model and the data load (their start-up overlaps that work);
+  // whether the explanation uses them is the cost model's call (--min-parallel-ms)
+  if (method.shared.includes('parallel'))
+    void prestartWorkers(threads ?? availableParallelism()).catch(() => undefined);
   let model: Model | undefined;
   let onnx: OnnxModel | undefined;
   try {

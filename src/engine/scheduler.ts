@@ -158,10 +158,45 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
   return { threads };
 }
 
-/** Starts a worker pool of `threads` for `model` (loaded dynamically: serial runs never load piscina). */
-export async function startPool(model: Model, threads: number): Promise<OwnPool> {
+/**
+ * The workers runs start for themselves, kept for the next run of this process: the first
+ * long explanation pays their start-up, later ones find them warm (a library caller
+ * explaining batch after batch, the CLI's {@link prestartWorkers}). Idle workers hold no
+ * task and do not keep the process alive; they are closed properly when its event loop
+ * drains (`WorkerPool`'s exit hook) or by {@link closeSharedWorkers}.
+ */
+let shared: import('../parallel/pool.js').WorkerPool | undefined;
+
+async function sharedPool(workers: number): Promise<import('../parallel/pool.js').WorkerPool> {
+  if (shared && !shared.isClosed && shared.threads === workers) return shared;
   const { createWorkerPool } = await import('../parallel/pool.js');
-  const pool = createWorkerPool({ threads });
+  const old = shared;
+  shared = createWorkerPool({ threads: workers });
+  if (old && !old.isClosed) void old.close();
+  return shared;
+}
+
+/**
+ * Starts `threads − 1` worker threads now (thread start-up and module loading), for a run
+ * about to begin — the CLI calls it before it loads the model and the data, so the workers
+ * are up by the time the cost model wants them. Harmless when the run stays serial: idle
+ * workers are closed at exit. No-op for `threads` ≤ 1.
+ */
+export async function prestartWorkers(threads: number): Promise<void> {
+  if (Number.isInteger(threads) && threads > 1) await sharedPool(threads - 1);
+}
+
+/** Closes the workers kept by runs of this process (see {@link prestartWorkers}); safe to call any time. */
+export async function closeSharedWorkers(): Promise<void> {
+  const p = shared;
+  shared = undefined;
+  await p?.close();
+}
+
+/** Workers for a run (`threads` of them), reused from earlier runs of this process when there are. */
+export async function startPool(model: Model, threads: number): Promise<OwnPool> {
+  const pool = await sharedPool(threads);
   const ready = pool.warm(model).catch(() => undefined); // a failing model fails its first task
-  return { provider: pool, ready, close: () => pool.close() };
+  // kept for the next run: closing is the process's (exit hook) or closeSharedWorkers()
+  return { provider: pool, ready, close: async () => undefined };
 }

@@ -422,6 +422,11 @@ export class WorkerPool implements EvaluatorProvider {
     ).then(() => undefined);
   }
 
+  /** True once {@link WorkerPool.close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Worker slots held by tasks past their time limit (ONNX pools); 0 when every slot is usable. */
   get lostSlots(): number {
     return this.lost;

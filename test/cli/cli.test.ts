@@ -491,9 +491,13 @@ describe('whybox explain: successful runs', () => {
     const args = ['explain', '--model', LOG, '--data', files.log, '--background', files.logBg];
     const opts = ['--method', 'permutation', '--budget', '120', '--seed', '9', '--format', 'json', '--quiet'];
     const one = parseJson(await run(...args, ...opts, '--threads', '1'));
-    const two = parseJson(await run(...args, ...opts, '--threads', '2'));
+    // --min-parallel-ms 0: workers even for this small job (the cost model would keep it on one thread)
+    const two = parseJson(await run(...args, ...opts, '--threads', '2', '--min-parallel-ms', '0'));
+    const auto = parseJson(await run(...args, ...opts, '--threads', '2'));
     expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
+    expect(auto.threads).toBe(1);
+    expect(auto.rows.map((r) => r.values)).toEqual(one.rows.map((r) => r.values));
     const strip = ({ seconds: _s, threads: _t, meta, ...rest }: JsonOut) => ({
       ...rest,
       meta: { ...meta, threads: 0 },
