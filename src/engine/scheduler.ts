@@ -135,7 +135,8 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
         hereMs += performance.now() - t0;
         hereTasks++;
         // the cost model: workers once the rest of the job is projected long enough
-        if (!own && where.canStart && (hereMs / hereTasks) * (tasks - next) > where.minParallelMs) await startWorkers();
+        const projected = (hereMs / hereTasks) * (tasks - next);
+        if (!own && where.canStart && tasks > next && projected > where.minParallelMs) await startWorkers();
       } catch (error) {
         fail(error);
       }

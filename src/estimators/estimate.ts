@@ -73,6 +73,11 @@ export interface PartEstimate {
   /** Model rows (beyond f(x)) this part's share of the coalition values cost. */
   readonly rowsSpent: number;
   readonly exact: boolean;
+  /**
+   * Exact values: this part's share of the 2^n coalition-value table of the background rows
+   * it did not solve on their own (combined: tables added, then solved once).
+   */
+  readonly table?: Float64Array;
 }
 
 /**

@@ -67,8 +67,14 @@ export const EXACT_PARTS = 4;
  * game's shape only.
  */
 export function exactParts(nPlayers: number, nBackground: number): number {
-  return nPlayers >= 10 && nPlayers <= MAX_EXACT_PLAYERS ? Math.max(1, Math.min(EXACT_PARTS, nBackground)) : 1;
+  return nPlayers >= 10 && nPlayers <= MAX_SPLIT_EXACT_PLAYERS ? Math.max(1, Math.min(EXACT_PARTS, nBackground)) : 1;
 }
+
+/**
+ * Most players whose exact values are split into parts: a part hands back its share of the
+ * 2^n coalition-value table (8 MiB per output at 20 players), summed and solved once.
+ */
+export const MAX_SPLIT_EXACT_PLAYERS = 20;
 
 /**
  * Part `part` of the exact values of an interventional game: the background rows in
@@ -85,7 +91,7 @@ export async function exactPart(
     throw new BudgetError(
       `method 'exact' needs all 2^${n} coalition values, above its limit of ${MAX_EXACT_PLAYERS} players; use method 'kernel' or 'permutation' (sampled, with standard errors), or group columns into fewer players`,
     );
-  if (!game.exactShapley) throw new Error('internal: exact parts need the interventional fast path');
+  if (!game.exactShares) throw new Error('internal: exact parts need the interventional fast path');
   const d = game.decomposition;
   const nb = d.nBackground;
   const costs = new Float64Array(nb);
@@ -97,16 +103,30 @@ export async function exactPart(
   const groups = balancedGroups(costs, part.count);
   const rows = Uint8Array.from(groups, (g) => (g === part.index ? 1 : 0));
   const before = game.cost.modelRows;
-  const values = await game.exactShapley(ctx.signal, ctx.onProgress, rows);
-  return { values, rowsSpent: game.cost.modelRows - before, exact: true };
+  const { phi, table } = await game.exactShares(ctx.signal, ctx.onProgress, rows);
+  return { values: phi, table, rowsSpent: game.cost.modelRows - before, exact: true };
 }
 
-/** The exact values from their parts (in part order), efficiency enforced on the sum. */
+/**
+ * The exact values from their parts (in part order): their own shares added, their tables
+ * added and solved once, efficiency enforced on the sum.
+ */
 export function combineExact(parts: readonly PartEstimate[], game: PartedGame): ShapleyEstimate {
   const n = game.nPlayers;
   const nOut = game.prediction.length;
   const values = new Float64Array(n * nOut);
-  for (const p of parts) for (let i = 0; i < values.length; i++) values[i] += p.values[i];
+  let table: Float64Array | undefined;
+  for (const p of parts) {
+    for (let i = 0; i < values.length; i++) values[i] += p.values[i];
+    if (p.table) {
+      if (!table) table = p.table.slice();
+      else for (let i = 0; i < table.length; i++) table[i] += p.table[i];
+    }
+  }
+  if (table) {
+    const rest = shapleyFromTable(table, n, nOut);
+    for (let i = 0; i < values.length; i++) values[i] += rest[i];
+  }
   const baseValue = game.baseValue.slice();
   const fullValue = game.prediction.slice();
   const total = fullValue.map((f, o) => f - baseValue[o]);

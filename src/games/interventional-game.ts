@@ -66,6 +66,16 @@ export interface InterventionalGame extends Game {
   /** v(∅) per output. */
   readonly baseValue: Float64Array;
   readonly decomposition: Decomposition;
+  /**
+   * Exact values in two shares (games of at most 32 players): `phi` from the background rows
+   * solved on their own tables, plus the unsolved 2^n table of the others (`rows`: only
+   * these background rows). `exactShapley` = phi + the table's Shapley values.
+   */
+  readonly exactShares?: (
+    signal?: AbortSignal,
+    onProgress?: (p: Progress) => void,
+    rows?: Uint8Array,
+  ) => Promise<{ phi: Float64Array; table?: Float64Array }>;
 }
 
 /** True when `game` is an interventional game (and so has a {@link Decomposition}). */
@@ -265,6 +275,24 @@ export async function interventionalGame(
     onProgress?: (p: Progress) => void,
     rows?: Uint8Array,
   ): Promise<Float64Array> {
+    const { phi, table } = await exactShares(sig, onProgress, rows);
+    if (table) {
+      const rest = shapleyFromTable(table, n, nOut);
+      for (let i = 0; i < phi.length; i++) phi[i] += rest[i];
+    }
+    return phi;
+  }
+
+  /**
+   * The exact values' two shares: background rows with small games solved from their own
+   * tables (`phi`), the others scattered into one 2^n table of v (`table`, unsolved: parts
+   * of a split estimate add their tables and solve once).
+   */
+  async function exactShares(
+    sig?: AbortSignal,
+    onProgress?: (p: Progress) => void,
+    rows?: Uint8Array,
+  ): Promise<{ phi: Float64Array; table?: Float64Array }> {
     if (n > 30) throw new BudgetError(`all coalition values of ${n} players (2^${n}) cannot be tabulated`);
     const phi = new Float64Array(n * nOut);
     let v: Float64Array | undefined;
@@ -287,12 +315,8 @@ export async function interventionalGame(
       onProgress,
       rows,
     );
-    if (v) {
-      const rest = shapleyFromTable(v, n, nOut);
-      for (let i = 0; i < phi.length; i++) phi[i] += rest[i];
-    }
     cost.evaluations += 2 ** n;
-    return phi;
+    return { phi, table: v };
   }
 
   /** Tables of background rows first..end-1, evaluated as one enumeration job. */
@@ -377,6 +401,7 @@ export async function interventionalGame(
     values,
     allValues: W === 1 ? allValues : undefined,
     exactShapley: W === 1 ? exactShapley : undefined,
+    exactShares: W === 1 ? exactShares : undefined,
     decomposition: {
       nBackground: nb,
       weights,

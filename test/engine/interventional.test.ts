@@ -144,12 +144,13 @@ describe('units in worker threads', () => {
   });
 
   it('the cost model: a small job with threads 2 runs on this thread; minParallelMs 0 forces workers', async () => {
-    const small = await explain(model, rows, { background, method: 'kernel', budget: 100, seed: 1, threads: 2 });
+    const one = rowsOf(1, 43);
+    const small = await explain(model, one, { background, method: 'kernel', budget: 40, seed: 1, threads: 2 });
     expect(small.meta.threads).toBe(1);
-    const forced = await explain(model, rows, {
+    const forced = await explain(model, one, {
       background,
       method: 'kernel',
-      budget: 100,
+      budget: 40,
       seed: 1,
       threads: 2,
       minParallelMs: 0,
