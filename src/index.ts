@@ -50,7 +50,7 @@ export {
   resolveAlphabet,
   sequenceColumns,
 } from './data/sequences.js';
-
+export { closeSharedWorkers, MIN_PARALLEL_MS, prestartWorkers } from './engine/scheduler.js';
 // errors
 export type { DataLocation, WhyboxErrorCode } from './errors.js';
 export {
