@@ -20,7 +20,6 @@ import { globalImportance } from '../explanation/importance.js';
 import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
 import { DEFAULT_METHOD, getMethod } from '../methods/registry.js';
 import type { WorkerPool } from '../parallel/pool.js';
-import { lostWorkerSlots } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
 import { resolveLimits } from './config.js';
@@ -136,10 +135,23 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
         );
   if (models.size === 0) throw new WhyboxError('INVALID_OPTION', 'the service needs at least one model');
   const queue = new WorkQueue(limits.concurrency, limits.queue);
+  // this service's worker pools (the shared one and the explainers' own), for readiness: never
+  // the other pools of the process (another service's, a batch job's)
+  const pools = new Set<WorkerPool>();
+  if (options.pool) pools.add(options.pool);
+  for (const m of models.values()) {
+    const p = m.explainer.workerPool;
+    if (p) pools.add(p);
+  }
+  const lostSlots = () => {
+    let n = 0;
+    for (const p of pools) n += p.lostSlots;
+    return n;
+  };
   const metrics = new Metrics({
     queueDepth: () => queue.depth,
     inFlight: () => queue.active,
-    lostSlots: lostWorkerSlots,
+    lostSlots,
   });
   const active = new Set<AbortController>();
   const tokenDigest = options.token ? sha256(options.token) : undefined;
@@ -509,7 +521,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     { schema: { summary: 'Readiness (503 while shutting down)', response: { 200: StatusSchema, 503: StatusSchema } } },
     async (_request, reply) => {
       if (draining) return reply.code(503).send({ status: 'shutting down' });
-      const lost = lostWorkerSlots();
+      const lost = lostSlots();
       if (lost > 0)
         return reply
           .code(503)
