@@ -7,6 +7,7 @@
  * flight; cancellation stops the workers within 250 ms.
  * Workers load dist/: run `npm run build` first.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/errors.js';
 import type { Explainer } from '../../src/explainer.js';
@@ -286,5 +287,36 @@ describe('cancellation and shutdown', () => {
     console.log(`shutdown with a hang in flight: ${took.toFixed(0)} ms (shutdownTimeoutMs 800)`);
     expect(took).toBeLessThan(800 + 150);
     expect([503, 0]).toContain(await hung);
+  }, 20_000);
+
+  it('close() ends within shutdownTimeoutMs while a client is still sending its body', async () => {
+    const ex = await createExplainer({
+      model: await fromModule(modulePath, 'faulty', { nInputs: 3 }),
+      background: BG,
+      threads: 1,
+    });
+    // the request timeout (10 s by default) would hold fastify's close: the shutdown cuts the socket
+    const s = await createService({ models: { ex }, limits: { shutdownTimeoutMs: 600 }, logger: false });
+    const port = Number(new URL(await s.listen({ port: 0, host: '127.0.0.1' })).port);
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /v1/models/ex/explain HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ro',
+    );
+    const drip = setInterval(() => socket.write(' '), 100);
+    const closedSocket = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      await s.close();
+      const took = performance.now() - t0;
+      console.log(`shutdown with a client still sending: ${took.toFixed(0)} ms (shutdownTimeoutMs 600)`);
+      expect(took).toBeLessThan(600 + 150);
+      await closedSocket; // the server cut it
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
   }, 20_000);
 });
