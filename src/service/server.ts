@@ -532,7 +532,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     },
   );
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format 0.0.4)' } }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+    reply.type(metrics.contentType).send(await metrics.render()),
   );
   app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', hide: true } }, async () => app.swagger());
 
