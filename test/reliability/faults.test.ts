@@ -263,6 +263,41 @@ describe('cancellation and shutdown', () => {
     }
   }, 20_000);
 
+  it('a request past its deadline: 504 at the deadline, the workers free within 250 ms of it (0.5 ms/row model)', async () => {
+    const p = createWorkerPool({ threads: 2 });
+    const slow = await createExplainer({
+      model: await fromModule(modulePath, 'slow', { nInputs: 3 }),
+      background: { data: Float64Array.from({ length: 3000 }, (_, i) => i % 5), nRows: 1000 },
+      pool: p,
+    });
+    const s = await createService({ models: { slow }, pool: p, logger: false });
+    const url = await s.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const one = () => p.predict(slow.model, Float64Array.from([1, 1, 1]), 1, 1);
+      await Promise.all([one(), one()]); // workers started
+      // 8 coalitions x 1000 background rows x 0.5 ms on 2 workers: 2 s, far past the 300 ms deadline
+      const t0 = performance.now();
+      const res = await fetch(`${url}/v1/models/slow/explain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [[1, 2, 3]], method: 'kernel', budget: 8, timeoutMs: 300 }),
+      });
+      const answeredAfter = performance.now() - t0 - 300;
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('DEADLINE');
+      const t1 = performance.now();
+      await Promise.all([one(), one()]);
+      const freeAfter = answeredAfter + (performance.now() - t1);
+      console.log(
+        `HTTP deadline: 504 ${answeredAfter.toFixed(0)} ms after the 300 ms deadline, workers free ${freeAfter.toFixed(0)} ms after it`,
+      );
+      expect(answeredAfter).toBeLessThan(250);
+      expect(freeAfter).toBeLessThan(250);
+    } finally {
+      await s.close();
+    }
+  }, 20_000);
+
   it('close() ends within shutdownTimeoutMs (+0.15 s of load slack) with a hanging model in flight', async () => {
     const p = createWorkerPool({ threads: 1, taskTimeoutMs: 0 }); // no task limit: only the shutdown stops it
     const ex = await createExplainer({
