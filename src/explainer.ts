@@ -197,6 +197,11 @@ export class Explainer {
     if (this.defaultOutput !== undefined) this.outputModel(this.defaultOutput);
   }
 
+  /** The worker pool evaluating the model (its own or a shared one); undefined on one thread. */
+  get workerPool(): WorkerPool | undefined {
+    return this.pool;
+  }
+
   /** Number of model inputs (values per row). */
   get nInputs(): number {
     return this.model.nInputs;

@@ -12,7 +12,7 @@ import { MissingDependencyError } from './errors.js';
  */
 export const INSTALL_COMMANDS = {
   onnx: 'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node',
-  service: 'npm install fastify @fastify/swagger',
+  service: 'npm install fastify @fastify/swagger prom-client',
   plots: 'npm install vega vega-lite',
   testing: 'npm install --save-dev fast-check',
 } as const;
@@ -30,7 +30,7 @@ const PART_NAMES: Record<OptionalPart, string> = {
 /** The packages of each optional part. */
 export const OPTIONAL_PACKAGES: Record<OptionalPart, readonly string[]> = {
   onnx: ['onnxruntime-node'],
-  service: ['fastify', '@fastify/swagger'],
+  service: ['fastify', '@fastify/swagger', 'prom-client'],
   plots: ['vega', 'vega-lite'],
   testing: ['fast-check'],
 };

@@ -70,6 +70,30 @@ export const integratedGradientsMethod: MethodDescriptor<MethodRun> = {
     return options.baseline === 'background' ? ['efficiency', ...claims] : claims;
   },
   check: checkBaseline,
+  serviceLimits: [
+    {
+      key: 'maxIgSteps',
+      default: INTEGRATED_GRADIENTS_DEFAULTS.maxSteps,
+      help: "most points on the path for 'integrated-gradients' (steps; maxSteps with tolerance)",
+      check: (limit, { options }) => {
+        const steps = (options.steps as number | undefined) ?? INTEGRATED_GRADIENTS_DEFAULTS.steps;
+        if (steps > limit)
+          return {
+            field: 'steps',
+            message: `steps ${steps}${options.steps === undefined ? ' (the default)' : ''} is above this server's limit of ${limit}`,
+          };
+        if (options.tolerance === undefined) return undefined;
+        // with tolerance the steps double up to maxSteps: the most the request may cost
+        const most = (options.maxSteps as number | undefined) ?? INTEGRATED_GRADIENTS_DEFAULTS.maxSteps;
+        return most > limit
+          ? {
+              field: 'maxSteps',
+              message: `maxSteps ${most}${options.maxSteps === undefined ? ' (the default with tolerance)' : ''} is above this server's limit of ${limit}; pass maxSteps <= ${limit}`,
+            }
+          : undefined;
+      },
+    },
+  ],
   run: {
     explainRows: (model, rows, req) =>
       integratedGradients(model, rows, {

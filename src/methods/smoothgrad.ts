@@ -31,6 +31,22 @@ export const smoothgradMethod: MethodDescriptor<MethodRun> = {
   background: 'required',
   singleColumnPlayers: true,
   claims: () => [],
+  serviceLimits: [
+    {
+      key: 'maxSmoothgradSamples',
+      default: 1000,
+      help: "most noisy copies per row for 'smoothgrad' (samples)",
+      check: (limit, { options }) => {
+        const samples = (options.samples as number | undefined) ?? SMOOTHGRAD_DEFAULTS.samples;
+        return samples > limit
+          ? {
+              field: 'samples',
+              message: `samples ${samples}${options.samples === undefined ? ' (the default)' : ''} is above this server's limit of ${limit}`,
+            }
+          : undefined;
+      },
+    },
+  ],
   run: {
     explainRows: (model, rows, req) =>
       smoothGrad(model, rows, {

@@ -120,7 +120,28 @@ const GroupsSchema = Type.Record(Type.String(), Type.Array(Type.String(), { minI
 /** One served model. Paths are relative to the configuration file. */
 export const ModelConfigSchema = Type.Object(
   {
-    onnx: Type.String({ minLength: 1, description: 'ONNX model file' }),
+    onnx: Type.Optional(Type.String({ minLength: 1, description: 'ONNX model file (or "module")' })),
+    module: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'ES module file exporting the model function (or "onnx"); runs in the worker threads',
+      }),
+    ),
+    export: Type.Optional(
+      Type.String({ minLength: 1, description: 'with "module": the export name (default "default")' }),
+    ),
+    inputs: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'with "module": number of input columns (required)' }),
+    ),
+    outputs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'with "module": output names (default ["output"])',
+      }),
+    ),
+    batched: Type.Optional(
+      Type.Boolean({ description: 'with "module": the function takes a whole batch (rows, nRows)' }),
+    ),
     background: Type.Optional(
       Type.String({ minLength: 1, description: 'background CSV (header = model input columns)' }),
     ),
@@ -224,11 +245,25 @@ export async function loadServiceConfig(path: string): Promise<ServiceConfig> {
 export function checkServiceConfig(json: unknown, source = 'config'): ServiceConfig {
   checkSchema(ServiceConfigSchema, json, source);
   const pattern = new RegExp(MODEL_NAME_PATTERN);
-  for (const name of Object.keys((json as ServiceConfig).models))
+  for (const [name, m] of Object.entries((json as ServiceConfig).models)) {
     if (!pattern.test(name))
       throw new ConfigError(
         `${source}: model name ${JSON.stringify(name)} must match pattern ${MODEL_NAME_PATTERN} (letters, digits, _, -, .; it is part of the URL)`,
       );
+    const at = `${source}: /models/${name}`;
+    if ((m.onnx === undefined) === (m.module === undefined))
+      throw new ConfigError(
+        `${at}: give exactly one of "onnx" (an ONNX file) or "module" (an ES module exporting the model function)`,
+      );
+    if (m.module !== undefined && m.inputs === undefined)
+      throw new ConfigError(`${at}: "module" needs "inputs", the number of input columns of the function`);
+    if (m.onnx !== undefined) {
+      const moduleOnly = (['export', 'inputs', 'outputs', 'batched'] as const).find((k) => m[k] !== undefined);
+      if (moduleOnly)
+        throw new ConfigError(`${at}: "${moduleOnly}" is for "module" models; an ONNX model describes its own inputs`);
+    } else if (m.tensor !== undefined)
+      throw new ConfigError(`${at}: "tensor" is for "onnx" models; a module model has one output list ("outputs")`);
+  }
   return json as ServiceConfig;
 }
 
@@ -254,7 +289,8 @@ function resolvePaths(config: ServiceConfig, dir: string): ServiceConfig {
   for (const [name, m] of Object.entries(config.models)) {
     models[name] = {
       ...m,
-      onnx: abs(m.onnx),
+      ...(m.onnx ? { onnx: abs(m.onnx) } : {}),
+      ...(m.module ? { module: abs(m.module) } : {}),
       ...(m.background ? { background: abs(m.background) } : {}),
       ...(typeof m.groups === 'string' ? { groups: abs(m.groups) } : {}),
       ...(m.schema ? { schema: abs(m.schema) } : {}),

@@ -1,10 +1,13 @@
 /**
- * Prometheus metrics of the service, in the text exposition format (version 0.0.4): request
- * counts, a latency histogram, queue depth and in-flight gauges, model rows and rows/s, and
- * process metrics (CPU, memory, event-loop delay, GC pauses, lost worker slots).
+ * Prometheus metrics of the service (prom-client, text exposition format 0.0.4), in a registry
+ * of the service's own (two services in one process never share or clash): request counts, a
+ * latency histogram, queue depth and in-flight gauges, model rows and rows/s, lost worker slots,
+ * prom-client's default process and Node.js metrics, the event-loop delay since the last scrape
+ * and the main thread's GC pauses.
  */
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, Summary } from 'prom-client';
 
 /** Upper bounds (seconds) of the latency histogram buckets. */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
@@ -12,36 +15,134 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Window (ms) of the model rows/s gauge. */
 const RATE_WINDOW_MS = 60_000;
 
-interface Histogram {
-  counts: number[];
-  sum: number;
-  count: number;
-}
+/**
+ * prom-client's default GC metric (a histogram with a `kind` label, which also counts only the
+ * first entry of each observer batch) is replaced by the service's `nodejs_gc_duration_seconds`
+ * summary (`_sum`, `_count`, every pause), the series the service has always exported.
+ */
+const GC_METRIC = 'nodejs_gc_duration_seconds';
 
 /** The service's metrics. */
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
-  private readonly modelRows = new Map<string, number>();
-  private readonly explainedRows = new Map<string, number>();
+  /** The service's own registry (`registry.metrics()` is the exposition text). */
+  readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'method' | 'status'>;
+  private readonly latency: Histogram<'route'>;
+  private readonly modelRows: Counter<'model'>;
+  private readonly explainedRows: Counter<'model'>;
   private readonly recent = new Map<string, { t: number; rows: number }[]>();
-  private readonly started = Date.now();
-
+  private readonly started: number;
   private readonly loopDelay: IntervalHistogram;
-  private readonly gc = { count: 0, seconds: 0 };
   private readonly gcObserver: PerformanceObserver;
 
   constructor(
-    private readonly gauges: { queueDepth(): number; inFlight(): number; lostSlots?(): number },
+    gauges: { queueDepth(): number; inFlight(): number; lostSlots?(): number },
     private readonly now: () => number = Date.now,
   ) {
+    this.started = now();
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'whybox_http_requests_total',
+      help: 'HTTP requests answered, by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'whybox_http_request_duration_seconds',
+      help: 'Request latency, from arrival to the response.',
+      labelNames: ['route'],
+      buckets: [...LATENCY_BUCKETS],
+      registers,
+    });
+    new Gauge({
+      name: 'whybox_queue_depth',
+      help: 'Requests waiting for a computation slot.',
+      registers,
+      collect() {
+        this.set(gauges.queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'whybox_in_flight',
+      help: 'Requests being computed.',
+      registers,
+      collect() {
+        this.set(gauges.inFlight());
+      },
+    });
+    this.modelRows = new Counter({
+      name: 'whybox_model_rows_total',
+      help: 'Rows sent to each model (explanations and predictions).',
+      labelNames: ['model'],
+      registers,
+    });
+    this.explainedRows = new Counter({
+      name: 'whybox_explained_rows_total',
+      help: 'Rows explained or predicted, by model.',
+      labelNames: ['model'],
+      registers,
+    });
+    const recent = this.recent;
+    const self = this;
+    new Gauge({
+      name: 'whybox_model_rows_per_second',
+      help: 'Model rows per second over the last 60 s (or since start).',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        const t = self.now();
+        const span = Math.max(1, Math.min(RATE_WINDOW_MS, t - self.started)) / 1000;
+        for (const [model, list] of recent) {
+          trim(list, t);
+          this.set({ model }, list.reduce((s, e) => s + e.rows, 0) / span);
+        }
+      },
+    });
+    if (gauges.lostSlots) {
+      const lost = gauges.lostSlots;
+      new Gauge({
+        name: 'whybox_worker_slots_lost',
+        help: 'Worker slots held by tasks past their time limit.',
+        registers,
+        collect() {
+          this.set(lost());
+        },
+      });
+    }
+
+    // prom-client's process and Node.js metrics (CPU, memory, heap spaces, handles, event-loop
+    // lag, version...), collected into a scratch registry and moved over, its GC metric aside
+    const defaults = new Registry();
+    collectDefaultMetrics({ register: defaults });
+    for (const { name } of defaults.getMetricsAsArray()) {
+      const metric = defaults.getSingleMetric(name);
+      if (metric && name !== GC_METRIC) this.registry.registerMetric(metric);
+    }
+
     this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.loopDelay.enable();
+    const delay = this.loopDelay;
+    new Gauge({
+      name: 'nodejs_eventloop_delay_seconds',
+      help: 'Main-thread event-loop delay since the last scrape.',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        const q = (v: number) => (Number.isFinite(v) ? v / 1e9 : 0);
+        this.set({ quantile: '0.5' }, q(delay.percentile(50)));
+        this.set({ quantile: '0.99' }, q(delay.percentile(99)));
+        this.set({ quantile: '1' }, q(delay.max));
+        delay.reset();
+      },
+    });
+    const gc = new Summary({
+      name: GC_METRIC,
+      help: 'Garbage-collection pauses of the main thread.',
+      percentiles: [],
+      registers,
+    });
     this.gcObserver = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        this.gc.count++;
-        this.gc.seconds += e.duration / 1000;
-      }
+      for (const e of list.getEntries()) gc.observe(e.duration / 1000);
     });
     this.gcObserver.observe({ entryTypes: ['gc'] });
   }
@@ -54,96 +155,29 @@ export class Metrics {
 
   /** Records one finished HTTP request. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const key = `route="${escapeLabel(route)}",method="${escapeLabel(method)}",status="${status}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const hkey = `route="${escapeLabel(route)}"`;
-    let h = this.latency.get(hkey);
-    if (!h) {
-      h = { counts: new Array(LATENCY_BUCKETS.length).fill(0), sum: 0, count: 0 };
-      this.latency.set(hkey, h);
-    }
-    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]) h.counts[i]++;
-    h.sum += seconds;
-    h.count++;
+    this.requests.inc({ route, method, status: String(status) });
+    this.latency.observe({ route }, seconds);
   }
 
   /** Records the model rows and explained rows of one explanation (or prediction). */
   observeModelRows(model: string, modelRows: number, explained: number): void {
-    const key = `model="${escapeLabel(model)}"`;
-    this.modelRows.set(key, (this.modelRows.get(key) ?? 0) + modelRows);
-    this.explainedRows.set(key, (this.explainedRows.get(key) ?? 0) + explained);
-    const list = this.recent.get(key) ?? [];
+    this.modelRows.inc({ model }, modelRows);
+    this.explainedRows.inc({ model }, explained);
+    const list = this.recent.get(model) ?? [];
     const now = this.now();
     list.push({ t: now, rows: modelRows });
     if (list[0].t < now - 2 * RATE_WINDOW_MS) trim(list, now); // bounded without scrapes too
-    this.recent.set(key, list);
+    this.recent.set(model, list);
   }
 
   /** The exposition text. */
-  render(): string {
-    const out: string[] = [];
-    out.push('# HELP whybox_http_requests_total HTTP requests answered, by route, method and status.');
-    out.push('# TYPE whybox_http_requests_total counter');
-    for (const [k, v] of this.requests) out.push(`whybox_http_requests_total{${k}} ${v}`);
-    out.push('# HELP whybox_http_request_duration_seconds Request latency, from arrival to the response.');
-    out.push('# TYPE whybox_http_request_duration_seconds histogram');
-    for (const [k, h] of this.latency) {
-      LATENCY_BUCKETS.forEach((b, i) => {
-        out.push(`whybox_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.counts[i]}`);
-      });
-      out.push(`whybox_http_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`);
-      out.push(`whybox_http_request_duration_seconds_sum{${k}} ${h.sum}`);
-      out.push(`whybox_http_request_duration_seconds_count{${k}} ${h.count}`);
-    }
-    out.push('# HELP whybox_queue_depth Requests waiting for a computation slot.');
-    out.push('# TYPE whybox_queue_depth gauge');
-    out.push(`whybox_queue_depth ${this.gauges.queueDepth()}`);
-    out.push('# HELP whybox_in_flight Requests being computed.');
-    out.push('# TYPE whybox_in_flight gauge');
-    out.push(`whybox_in_flight ${this.gauges.inFlight()}`);
-    out.push('# HELP whybox_model_rows_total Rows sent to each model (explanations and predictions).');
-    out.push('# TYPE whybox_model_rows_total counter');
-    for (const [k, v] of this.modelRows) out.push(`whybox_model_rows_total{${k}} ${v}`);
-    out.push('# HELP whybox_explained_rows_total Rows explained or predicted, by model.');
-    out.push('# TYPE whybox_explained_rows_total counter');
-    for (const [k, v] of this.explainedRows) out.push(`whybox_explained_rows_total{${k}} ${v}`);
-    out.push('# HELP whybox_model_rows_per_second Model rows per second over the last 60 s (or since start).');
-    out.push('# TYPE whybox_model_rows_per_second gauge');
-    const now = this.now();
-    const span = Math.max(1, Math.min(RATE_WINDOW_MS, now - this.started)) / 1000;
-    for (const [k, list] of this.recent) {
-      trim(list, now);
-      const rows = list.reduce((s, e) => s + e.rows, 0);
-      out.push(`whybox_model_rows_per_second{${k}} ${rows / span}`);
-    }
-    out.push('# HELP process_resident_memory_bytes Resident memory size in bytes.');
-    out.push('# TYPE process_resident_memory_bytes gauge');
-    out.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
-    out.push('# HELP nodejs_heap_size_used_bytes V8 heap used by the main thread, in bytes.');
-    out.push('# TYPE nodejs_heap_size_used_bytes gauge');
-    out.push(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}`);
-    const cpu = process.cpuUsage();
-    out.push('# HELP process_cpu_seconds_total User and system CPU time of the process (all threads), in seconds.');
-    out.push('# TYPE process_cpu_seconds_total counter');
-    out.push(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`);
-    out.push('# HELP nodejs_eventloop_delay_seconds Main-thread event-loop delay since the last scrape.');
-    out.push('# TYPE nodejs_eventloop_delay_seconds gauge');
-    const delay = this.loopDelay;
-    const q = (v: number) => (Number.isFinite(v) ? v / 1e9 : 0);
-    out.push(`nodejs_eventloop_delay_seconds{quantile="0.5"} ${q(delay.percentile(50))}`);
-    out.push(`nodejs_eventloop_delay_seconds{quantile="0.99"} ${q(delay.percentile(99))}`);
-    out.push(`nodejs_eventloop_delay_seconds{quantile="1"} ${q(delay.max)}`);
-    delay.reset();
-    out.push('# HELP nodejs_gc_duration_seconds Garbage-collection pauses of the main thread.');
-    out.push('# TYPE nodejs_gc_duration_seconds summary');
-    out.push(`nodejs_gc_duration_seconds_sum ${this.gc.seconds}`);
-    out.push(`nodejs_gc_duration_seconds_count ${this.gc.count}`);
-    if (this.gauges.lostSlots) {
-      out.push('# HELP whybox_worker_slots_lost Worker slots held by tasks past their time limit.');
-      out.push('# TYPE whybox_worker_slots_lost gauge');
-      out.push(`whybox_worker_slots_lost ${this.gauges.lostSlots()}`);
-    }
-    return `${out.join('\n')}\n`;
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The exposition's content type (`text/plain; version=0.0.4; charset=utf-8`). */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 
@@ -152,8 +186,4 @@ function trim(list: { t: number }[], now: number): void {
   let k = 0;
   while (k < list.length && list[k].t < now - RATE_WINDOW_MS) k++;
   if (k > 0) list.splice(0, k);
-}
-
-function escapeLabel(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

@@ -15,6 +15,7 @@ import type { Explainer } from '../explainer.js';
 import { createExplainer } from '../explainer.js';
 import type { AdverseDirection, ReasonTemplates } from '../explanation/reasons.js';
 import { loadReasonTemplates, parseReasonTemplates, sha256File } from '../explanation/reasons.js';
+import { fromModule } from '../models/function-model.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import type { ModelConfig, ServiceConfig } from './config.js';
 import { ConfigError } from './config.js';
@@ -88,9 +89,17 @@ async function loadModel(
     let groups: GroupSpec | undefined;
     if (typeof m.groups === 'string') groups = await loadGroupsJson(m.groups);
     else if (m.groups) groups = m.groups;
+    const model =
+      m.module !== undefined
+        ? await fromModule(m.module, m.export ?? 'default', {
+            nInputs: m.inputs as number,
+            ...(m.outputs ? { outputNames: m.outputs } : {}),
+            ...(m.batched !== undefined ? { batched: m.batched } : {}),
+            ...(m.link ? { link: m.link } : {}),
+          })
+        : undefined;
     return await createExplainer({
-      modelPath: m.onnx,
-      onnx: { link: m.link, tensor: m.tensor },
+      ...(model ? { model } : { modelPath: m.onnx, onnx: { link: m.link, tensor: m.tensor } }),
       output: m.output,
       background,
       summarize: m.summarize ? { method: 'kmeans', rows: m.summarize } : undefined,
@@ -151,8 +160,8 @@ async function loadReasons(name: string, m: ModelConfig, explainer: Explainer): 
       templates,
       threshold,
       adverse: m.adverse ?? 'higher',
-      modelSha256: await sha256File(m.onnx),
-      modelFile: basename(m.onnx),
+      modelSha256: await sha256File((m.onnx ?? m.module) as string),
+      modelFile: basename((m.onnx ?? m.module) as string),
     };
   } catch (error) {
     if (error instanceof WhyboxError && !(error instanceof ConfigError))

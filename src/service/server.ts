@@ -20,7 +20,6 @@ import { globalImportance } from '../explanation/importance.js';
 import { reasonCodes, reasonsToJSON } from '../explanation/reasons.js';
 import { DEFAULT_METHOD, getMethod } from '../methods/registry.js';
 import type { WorkerPool } from '../parallel/pool.js';
-import { lostWorkerSlots } from '../parallel/pool.js';
 import { VERSION } from '../version.js';
 import type { Limits } from './config.js';
 import { resolveLimits } from './config.js';
@@ -70,9 +69,11 @@ export interface WhyboxService {
   listen(options: { port?: number; host?: string }): Promise<string>;
   /**
    * Graceful shutdown: stops accepting requests, lets the ones in flight finish (until the last
-   * quarter — at most 500 ms — of `limits.shutdownTimeoutMs`, then cancels their work), then
-   * releases the models and the pool (ending threads stuck in a hanging model), all within
-   * `limits.shutdownTimeoutMs`. Safe to call twice.
+   * quarter — at most 500 ms — of `limits.shutdownTimeoutMs`, then cancels their work and answers
+   * them 503), cuts the connections still open, then releases the models and the pool (ending
+   * threads stuck in a hanging model). Resolves within `limits.shutdownTimeoutMs` (every step is
+   * bounded by it); threads being ended may outlive it by a few tens of milliseconds. Safe to
+   * call twice.
    */
   close(): Promise<void>;
   /** Requests waiting / computing. */
@@ -136,10 +137,23 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
         );
   if (models.size === 0) throw new WhyboxError('INVALID_OPTION', 'the service needs at least one model');
   const queue = new WorkQueue(limits.concurrency, limits.queue);
+  // this service's worker pools (the shared one and the explainers' own), for readiness: never
+  // the other pools of the process (another service's, a batch job's)
+  const pools = new Set<WorkerPool>();
+  if (options.pool) pools.add(options.pool);
+  for (const m of models.values()) {
+    const p = m.explainer.workerPool;
+    if (p) pools.add(p);
+  }
+  const lostSlots = () => {
+    let n = 0;
+    for (const p of pools) n += p.lostSlots;
+    return n;
+  };
   const metrics = new Metrics({
     queueDepth: () => queue.depth,
     inFlight: () => queue.active,
-    lostSlots: lostWorkerSlots,
+    lostSlots,
   });
   const active = new Set<AbortController>();
   const tokenDigest = options.token ? sha256(options.token) : undefined;
@@ -509,7 +523,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     { schema: { summary: 'Readiness (503 while shutting down)', response: { 200: StatusSchema, 503: StatusSchema } } },
     async (_request, reply) => {
       if (draining) return reply.code(503).send({ status: 'shutting down' });
-      const lost = lostWorkerSlots();
+      const lost = lostSlots();
       if (lost > 0)
         return reply
           .code(503)
@@ -518,7 +532,7 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     },
   );
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format 0.0.4)' } }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+    reply.type(metrics.contentType).send(await metrics.render()),
   );
   app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', hide: true } }, async () => app.swagger());
 
@@ -540,27 +554,33 @@ export async function createService(options: ServiceOptions): Promise<WhyboxServ
     close() {
       closing ??= (async () => {
         draining = true;
-        // requests may finish until the last quarter (at most 500 ms) of shutdownTimeoutMs; then
-        // their work is cancelled and the workers are released in what is left
-        const t0 = Date.now();
         metrics.close();
-        const abortAt = limits.shutdownTimeoutMs - Math.min(500, limits.shutdownTimeoutMs / 4);
-        const force =
-          limits.shutdownTimeoutMs > 0
-            ? setTimeout(() => {
-                for (const c of active) c.abort(new ShuttingDownError());
-              }, abortAt)
-            : undefined;
-        if (limits.shutdownTimeoutMs === 0) for (const c of active) c.abort(new ShuttingDownError());
+        // Every step is bounded by the deadline T = shutdownTimeoutMs, W = min(500 ms, T/4) being
+        // the final window: requests may finish until T − W, then their work is cancelled (they
+        // answer 503); at T − W/2 connections still open are cut, the models are released and
+        // the pool ends threads stuck in a hanging model, which takes tens of ms; by T close()
+        // has resolved.
+        const total = limits.shutdownTimeoutMs;
+        const w = Math.min(SHUTDOWN_WINDOW_MS, total / 4);
+        const t0 = Date.now();
+        const until = (at: number) => at - (Date.now() - t0);
+        const cancelAll = () => {
+          for (const c of active) c.abort(new ShuttingDownError());
+        };
+        if (total === 0) cancelAll();
+        const force = total > 0 ? setTimeout(cancelAll, total - w) : undefined;
         try {
-          await app.close();
+          const closed = await within(app.close(), until(total - w / 2));
+          if (!closed) app.server.closeAllConnections(); // a client still sending, or never reading
         } finally {
           if (force) clearTimeout(force);
+          cancelAll(); // work still running past the HTTP phase stops now
           if (options.closeModels !== false)
-            await Promise.allSettled([...models.values()].map((m) => m.explainer.close()));
-          // a worker stuck in a hanging model must not hold the exit: the pool ends its threads
-          // (what is left, less ~150 ms for ending the threads)
-          await options.pool?.close(Math.max(50, limits.shutdownTimeoutMs - (Date.now() - t0) - 150));
+            await within(
+              Promise.allSettled([...models.values()].map((m) => m.explainer.close())),
+              until(total - w / 2),
+            );
+          if (options.pool) await within(options.pool.close(Math.max(0, until(total - w / 2))), until(total));
         }
       })();
       return closing;
@@ -622,6 +642,32 @@ function rowsOf(body: { rows?: number[][]; records?: RawRecord[] }, ex: Explaine
 
 interface ErrorBody {
   error: { code: string; message: string; field?: string; requestId?: string };
+}
+
+/**
+ * The final window (ms) of a shutdown, at most a quarter of `shutdownTimeoutMs`: work still
+ * running at its start is cancelled, then connections are cut and the threads ended (see
+ * `WhyboxService.close`).
+ */
+export const SHUTDOWN_WINDOW_MS = 500;
+
+/** Waits for `work` at most `ms` (never rejects); true when it settled in time. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Maps any error to a status and a body that is safe to show (no stack, no paths). */

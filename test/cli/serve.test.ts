@@ -404,6 +404,20 @@ describe('whybox serve', () => {
         /model "a": .*"nope"/,
       ],
       [['--config', 'x.json', '--model', 'a=b.onnx'], /--model is a shorthand/],
+      [['--config', await cfg({ models: { a: { background: 'bg.csv' } } })], /give exactly one of "onnx".*or "module"/],
+      [
+        ['--config', await cfg({ models: { a: { onnx: `${DEMO}model.onnx`, module: 'm.mjs', inputs: 2 } } })],
+        /give exactly one of "onnx"/,
+      ],
+      [['--config', await cfg({ models: { a: { module: 'm.mjs' } } })], /"module" needs "inputs"/],
+      [
+        ['--config', await cfg({ models: { a: { onnx: `${DEMO}model.onnx`, inputs: 3 } } })],
+        /"inputs" is for "module"/,
+      ],
+      [
+        ['--config', await cfg({ models: { a: { module: '/nonexistent/m.mjs', inputs: 3 } } })],
+        /model "a": cannot import model module/,
+      ],
       [
         ['--config', await cfg({ models: { a: { onnx: `${DEMO}model.onnx`, reasons: { reasons: {} } } } })],
         /model "a": reasons needs a schema/,

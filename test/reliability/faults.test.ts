@@ -7,11 +7,13 @@
  * flight; cancellation stops the workers within 250 ms.
  * Workers load dist/: run `npm run build` first.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/errors.js';
 import type { Explainer } from '../../src/explainer.js';
 import { createExplainer } from '../../src/explainer.js';
 import { fromModule } from '../../src/models/function-model.js';
+import type { Model } from '../../src/models/model.js';
 import { loadOnnx } from '../../src/models/onnx-model.js';
 import type { WorkerPool } from '../../src/parallel/pool.js';
 import { createWorkerPool } from '../../src/parallel/pool.js';
@@ -35,6 +37,12 @@ function fault(code) {
 }
 export function faulty(row) {
   if (row[0] > 700 && row[0] < 710 && (row[1] === 0 || (row[1] === row[0] && row[2] === row[0]))) fault(row[0]);
+  return row[0] + row[1] + row[2];
+}
+/** One row of row[0] ms: a stretch the abort flag cannot interrupt (the flag is read between rows). */
+export function stall(row) {
+  const t = performance.now();
+  while (performance.now() - t < row[0]);
   return row[0] + row[1] + row[2];
 }
 export function slow(row) {
@@ -131,48 +139,90 @@ describe('faults in worker tasks and in f(x) are contained', () => {
 });
 
 describe('a pool with ONNX sessions', () => {
-  // Skipped: passes under load but fails on a quiet machine (/readyz answers 200 while lostSlots is 1):
-  // the readiness check does not see the service's own pool reliably — open item of issue 16.
-  it.skip('a task past the limit marks its slot lost: /readyz 503 until it ends', async () => {
-    const onnxPool = createWorkerPool({ threads: 1, taskTimeoutMs: 300 });
-    const slow = await createExplainer({
-      model: await fromModule(modulePath, 'slow', { nInputs: 3 }),
+  /** A pool of one thread that holds an ONNX session (so its workers are never terminated) and a service over it. */
+  async function onnxService(taskTimeoutMs: number) {
+    const pool = createWorkerPool({ threads: 1, taskTimeoutMs });
+    const stall = await createExplainer({
+      model: await fromModule(modulePath, 'stall', { nInputs: 3 }),
       background: BG,
-      pool: onnxPool,
-      batchRows: 2000,
+      pool,
     });
-    // an ONNX model registered in the pool: its workers may hold sessions, so they are never terminated
+    // a real ONNX prediction in the worker: the pool now holds a session. The worker's first
+    // tasks (loading the sources and onnxruntime) may pass the short limit: retry until warm
     const onnx = await loadOnnx(fixturePath('linear'));
-    await onnxPool.createEvaluator(
-      onnx,
-      {
-        ...BG,
-        data: new Float64Array(20),
-        weights: new Float64Array([0.5, 0.5]),
-        summary: '2 rows',
-        nRows: 2,
-      } as never,
-      { nColumns: 10, nPlayers: 10, words: 1, offsets: new Int32Array(11), columns: new Int32Array(10) } as never,
-      { batchRows: 8 },
-    );
-    const s = await createService({ models: { slow }, pool: onnxPool, logger: false });
-    const url = await s.listen({ port: 0, host: '127.0.0.1' });
+    const warm = async (model: Model, row: Float64Array) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await pool.predict(model, row, 1, 1);
+          break;
+        } catch (error) {
+          if (attempt === 20) throw error;
+        }
+      }
+      while (pool.lostSlots > 0) await new Promise((r) => setTimeout(r, 20));
+    };
+    await warm(onnx, new Float64Array(onnx.nInputs));
+    await warm(stall.model, Float64Array.from([1, 2, 3]));
+    const service = await createService({ models: { stall }, pool, logger: false });
+    const url = await service.listen({ port: 0, host: '127.0.0.1' });
+    return {
+      pool,
+      stall,
+      url,
+      async close() {
+        await service.close();
+        await onnx.close();
+      },
+    };
+  }
+
+  async function readyz(url: string) {
+    const res = await fetch(`${url}/readyz`);
+    return { status: res.status, text: ((await res.json()) as { status: string }).status };
+  }
+
+  it('a task past the limit marks its slot lost: /readyz 503 until it ends', async () => {
+    const s = await onnxService(300);
     try {
-      // 2000 rows of 0.5 ms: a 1 s task, past the 300 ms limit
-      const rows = Float64Array.from({ length: 6000 }, (_, i) => i % 7);
-      const running = onnxPool.predict(slow.model, rows, 2000, 2000);
-      await expect(running).rejects.toThrow(/time limit of 300 ms.*slot counts as lost/);
-      expect(onnxPool.lostSlots).toBe(1);
-      const ready = await fetch(`${url}/readyz`);
-      expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { status: string }).status).toMatch(/1 worker slot/);
-      const t0 = Date.now();
-      while (onnxPool.lostSlots > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
-      expect(onnxPool.lostSlots).toBe(0);
-      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect((await readyz(s.url)).status).toBe(200);
+      // one row of 2.5 s (the abort flag set at the 300 ms limit is only read between rows)
+      const t0 = performance.now();
+      await expect(s.pool.predict(s.stall.model, Float64Array.from([2500, 0, 0]), 1, 1)).rejects.toThrow(
+        /time limit of 300 ms.*slot counts as lost/,
+      );
+      expect(s.pool.lostSlots).toBe(1);
+      const ready = await readyz(s.url);
+      // the slot is still held (the row ends 2.5 s after it started): unless the probe itself took that long
+      if (performance.now() - t0 < 2400) {
+        expect(ready.status).toBe(503);
+        expect(ready.text).toMatch(/degraded: 1 worker slot held/);
+        expect((await (await fetch(`${s.url}/metrics`)).text()).match(/^whybox_worker_slots_lost (\d+)$/m)?.[1]).toBe(
+          '1',
+        );
+      }
+      // the row ends: the slot comes back and so does readiness
+      while (s.pool.lostSlots > 0 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+      expect(s.pool.lostSlots).toBe(0);
+      expect(await readyz(s.url)).toEqual({ status: 200, text: 'ready' });
+      // and the worker answers again
+      expect(Array.from(await s.pool.predict(s.stall.model, Float64Array.from([1, 2, 3]), 1, 1))).toEqual([6]);
     } finally {
       await s.close();
-      await onnx.close();
+    }
+  }, 20_000);
+
+  it("readiness counts the service's own pools only: another pool's lost slot leaves it ready", async () => {
+    const a = await onnxService(300);
+    const b = await onnxService(300);
+    try {
+      const t0 = performance.now();
+      await expect(a.pool.predict(a.stall.model, Float64Array.from([2500, 0, 0]), 1, 1)).rejects.toThrow(/time limit/);
+      expect(a.pool.lostSlots).toBe(1);
+      const [ra, rb] = await Promise.all([readyz(a.url), readyz(b.url)]);
+      if (performance.now() - t0 < 2400) expect(ra.status).toBe(503);
+      expect(rb).toEqual({ status: 200, text: 'ready' });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   }, 20_000);
 });
@@ -186,6 +236,9 @@ describe('cancellation and shutdown', () => {
       pool: p,
     });
     try {
+      // both workers started and the model loaded (worker start-up is not cancellation latency)
+      const one = () => p.predict(slow.model, Float64Array.from([1, 1, 1]), 1, 1);
+      await Promise.all([one(), one()]);
       const ctl = new AbortController();
       const t0 = performance.now();
       const run = slow.explain(
@@ -197,10 +250,7 @@ describe('cancellation and shutdown', () => {
       const rejectedAfter = performance.now() - t0 - 300;
       // the workers are free again: a fresh prediction (both workers busy otherwise) comes back quickly
       const t1 = performance.now();
-      await Promise.all([
-        p.predict(slow.model, Float64Array.from([1, 1, 1]), 1, 1),
-        p.predict(slow.model, Float64Array.from([1, 1, 1]), 1, 1),
-      ]);
+      await Promise.all([one(), one()]);
       const freeAfter = rejectedAfter + (performance.now() - t1);
       console.log(
         `cancellation: rejected ${rejectedAfter.toFixed(0)} ms after the abort, workers free after ${freeAfter.toFixed(0)} ms`,
@@ -210,6 +260,41 @@ describe('cancellation and shutdown', () => {
     } finally {
       await slow.close();
       await p.close();
+    }
+  }, 20_000);
+
+  it('a request past its deadline: 504 at the deadline, the workers free within 250 ms of it (0.5 ms/row model)', async () => {
+    const p = createWorkerPool({ threads: 2 });
+    const slow = await createExplainer({
+      model: await fromModule(modulePath, 'slow', { nInputs: 3 }),
+      background: { data: Float64Array.from({ length: 3000 }, (_, i) => i % 5), nRows: 1000 },
+      pool: p,
+    });
+    const s = await createService({ models: { slow }, pool: p, logger: false });
+    const url = await s.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const one = () => p.predict(slow.model, Float64Array.from([1, 1, 1]), 1, 1);
+      await Promise.all([one(), one()]); // workers started
+      // 8 coalitions x 1000 background rows x 0.5 ms on 2 workers: 2 s, far past the 300 ms deadline
+      const t0 = performance.now();
+      const res = await fetch(`${url}/v1/models/slow/explain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [[1, 2, 3]], method: 'kernel', budget: 8, timeoutMs: 300 }),
+      });
+      const answeredAfter = performance.now() - t0 - 300;
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('DEADLINE');
+      const t1 = performance.now();
+      await Promise.all([one(), one()]);
+      const freeAfter = answeredAfter + (performance.now() - t1);
+      console.log(
+        `HTTP deadline: 504 ${answeredAfter.toFixed(0)} ms after the 300 ms deadline, workers free ${freeAfter.toFixed(0)} ms after it`,
+      );
+      expect(answeredAfter).toBeLessThan(250);
+      expect(freeAfter).toBeLessThan(250);
+    } finally {
+      await s.close();
     }
   }, 20_000);
 
@@ -237,5 +322,36 @@ describe('cancellation and shutdown', () => {
     console.log(`shutdown with a hang in flight: ${took.toFixed(0)} ms (shutdownTimeoutMs 800)`);
     expect(took).toBeLessThan(800 + 150);
     expect([503, 0]).toContain(await hung);
+  }, 20_000);
+
+  it('close() ends within shutdownTimeoutMs while a client is still sending its body', async () => {
+    const ex = await createExplainer({
+      model: await fromModule(modulePath, 'faulty', { nInputs: 3 }),
+      background: BG,
+      threads: 1,
+    });
+    // the request timeout (10 s by default) would hold fastify's close: the shutdown cuts the socket
+    const s = await createService({ models: { ex }, limits: { shutdownTimeoutMs: 600 }, logger: false });
+    const port = Number(new URL(await s.listen({ port: 0, host: '127.0.0.1' })).port);
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /v1/models/ex/explain HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ro',
+    );
+    const drip = setInterval(() => socket.write(' '), 100);
+    const closedSocket = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      await s.close();
+      const took = performance.now() - t0;
+      console.log(`shutdown with a client still sending: ${took.toFixed(0)} ms (shutdownTimeoutMs 600)`);
+      expect(took).toBeLessThan(600 + 150);
+      await closedSocket; // the server cut it
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
   }, 20_000);
 });

@@ -245,8 +245,9 @@ describe('routes', () => {
     );
     expect(count).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/# TYPE whybox_http_request_duration_seconds histogram/);
+    // label order carries no meaning in the exposition format (prom-client writes le first)
     expect(text).toMatch(
-      /whybox_http_request_duration_seconds_bucket\{route="\/v1\/models\/:name\/explain",le="\+Inf"\} \d+/,
+      /^whybox_http_request_duration_seconds_bucket\{(?=[^}]*route="\/v1\/models\/:name\/explain")(?=[^}]*le="\+Inf")[^}]*\} \d+$/m,
     );
     expect(text).toMatch(/^whybox_queue_depth 0$/m);
     expect(Number(/whybox_model_rows_total\{model="credit"\} (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(modelRows);
