@@ -127,9 +127,8 @@ describe('/healthz under hostile clients', () => {
   }, 60_000);
 
   // The fourth client, real explanations (kernel, budget 256) of a module model in the worker
-  // pool: its model calls are in the workers, but the estimator's own arithmetic (coalitions,
-  // regressions, dispatch) still runs on the main thread in stretches of tens of ms (issue 15
-  // moves it into the workers); this case shows whether that is done.
+  // pool: the workers run whole units (game, model calls and estimator math); the main thread
+  // only schedules and adds parts up.
   it('p99 under 50 ms (over the idle p99) with the four clients, real explanations included', async () => {
     const { idle, hostile, counts } = await underClients('slowBodies,bigStrings,invalid,explain', 5000);
     // every client really ran (fewer requests each than without the explanations: they share the loop)
