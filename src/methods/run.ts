@@ -16,6 +16,8 @@ export interface ModelRequest {
   readonly groups?: GroupSpec;
   readonly players?: Players;
   readonly seed: number;
+  /** Global index of the first row: row r uses random stream `firstRowIndex + r` of `seed`. @defaultValue 0 */
+  readonly firstRowIndex?: number;
   readonly batchRows?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { rowsDone: number; rows: number; done: number; total: number }) => void;
