@@ -53,6 +53,8 @@ export interface ExplainBatchOptions {
   outputNames?: readonly string[];
   /** Called after each chunk with its result (the first one's `head` is the run's metadata). */
   onChunk?: (result: ChunkResult, progress: BatchProgress) => void;
+  /** Called once the whole input was read and explained. */
+  onDone?: (progress: BatchProgress) => void;
   /** Tabular: background rows (required) — or, for sequences, background sequences. */
   background?: RowsInput | Background | SequenceSet | readonly string[];
   backgroundWeights?: ArrayLike<number>;
@@ -77,6 +79,7 @@ const RUN_LEVEL = new Set([
   'credit',
   'outputNames',
   'onChunk',
+  'onDone',
   'background',
   'backgroundWeights',
   'summarize',
@@ -140,7 +143,7 @@ export async function prepareBatch(
       const p = createWorkerPool({ threads });
       pool = p;
       ownPool = p;
-    }
+    } else perChunk.threads = 1; // else each chunk's explain would start a pool of its own
   } else if (options.threads !== undefined && !options.pool) perChunk.threads = options.threads;
   const close = async () => {
     await ownPool?.close();
@@ -399,6 +402,7 @@ export async function* explainBatch(
       options.onChunk?.(result, { rowsDone, rowsRead });
       yield* result.lines;
     }
+    options.onDone?.({ rowsDone, rowsRead });
   } finally {
     await prepared.close();
   }
