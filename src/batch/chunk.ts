@@ -38,6 +38,11 @@ export interface BatchCredit {
   readonly adverse?: AdverseDirection;
   /** Audit fields: the model file's SHA-256 and name. */
   readonly audit?: { modelSha256?: string; modelFile?: string };
+  /**
+   * The background before summarising, for the reasons' baselines ("typical" values), as
+   * `whybox explain --schema` uses it. @defaultValue the run's background
+   */
+  readonly reasonBackground?: Background;
 }
 
 /** What every chunk of one batch shares. */
@@ -146,7 +151,7 @@ export async function explainChunk(ctx: BatchContext, chunk: BatchChunk): Promis
       top: c.top,
       threshold: c.threshold,
       adverse: c.adverse,
-      background: ctx.background,
+      background: c.reasonBackground ?? ctx.background,
       audit: c.audit,
     });
     json = reasonsToJSON(explanationToJSON(exp), report) as unknown as { rows: Record<string, unknown>[] };

@@ -66,6 +66,8 @@ export interface BatchSpec {
     readonly threshold?: number;
     readonly adverse?: AdverseDirection;
     readonly audit?: { modelSha256?: string; modelFile?: string };
+    /** The background before summarising (the reasons' baselines), when it was summarised. */
+    readonly reasonBackground?: BackgroundJSON;
   };
   readonly sequenceBackground?: { ids: string[]; sequences: string[]; lines: number[]; source?: string };
   readonly outputNames?: readonly string[];
@@ -129,6 +131,7 @@ export function batchOptionsFromSpec(spec: BatchSpec): ExplainBatchOptions {
       threshold: spec.credit.threshold,
       adverse: spec.credit.adverse,
       audit: spec.credit.audit,
+      ...(spec.credit.reasonBackground ? { reasonBackground: backgroundFromJSON(spec.credit.reasonBackground) } : {}),
     };
   }
   if (spec.sequenceBackground) options.background = spec.sequenceBackground as SequenceSet;

@@ -627,9 +627,11 @@ async function buildSpec(flags: Flags, io: BatchIO): Promise<BuiltRun> {
           `whybox: warning: no --background: the whole --data file is read as the background (pass --background BG.csv, a sample of the training rows)\n`,
         );
       let background = toBackground(bgRows, undefined, model.nInputs);
-      if (summarizeRows && method.shared.includes('interventional'))
+      if (summarizeRows && method.shared.includes('interventional')) {
+        // reasons' baselines come from the whole background, as in whybox explain --schema
+        if (credit) credit = { ...credit, reasonBackground: backgroundToJSON(background) };
         background = summarizeSeeded(background, { method: 'kmeans', rows: summarizeRows });
-      else if (summarizeRows)
+      } else if (summarizeRows)
         throw new InvalidOptionError(
           '--summarize',
           `unset for --method ${method.name}`,
