@@ -208,7 +208,9 @@ async function main(): Promise<void> {
           ok(`npm install whybox: no npm warning, ${r.seconds.toFixed(1)} s`);
           for (const heavy of ['onnxruntime-node', 'fastify', 'vega', 'vega-lite', 'fast-check', 'bullmq', 'ioredis'])
             if (existsIn(project, heavy)) fail(`the default install leaves out ${heavy}`);
-          ok('the default install leaves out onnxruntime-node, fastify, vega, vega-lite, fast-check, bullmq and ioredis');
+          ok(
+            'the default install leaves out onnxruntime-node, fastify, vega, vega-lite, fast-check, bullmq and ioredis',
+          );
         }
         continue;
       }
