@@ -140,9 +140,8 @@ export async function explainChunk(ctx: BatchContext, chunk: BatchChunk): Promis
   };
   const rowIndices = Array.from({ length: n }, (_, r) => chunk.start + r);
   const exp: Explanation = { ...(await explain(ctx.model, rows, options)), rowIndices };
-  let json: { rows: Record<string, unknown>[] } = explanationToJSON(exp) as unknown as {
-    rows: Record<string, unknown>[];
-  };
+  const plain = explanationToJSON(exp);
+  let json = plain as unknown as { rows: Record<string, unknown>[] };
   if (ctx.credit) {
     const c = ctx.credit;
     const report = reasonCodes(exp, {
@@ -154,7 +153,7 @@ export async function explainChunk(ctx: BatchContext, chunk: BatchChunk): Promis
       background: c.reasonBackground ?? ctx.background,
       audit: c.audit,
     });
-    json = reasonsToJSON(explanationToJSON(exp), report) as unknown as { rows: Record<string, unknown>[] };
+    json = reasonsToJSON(plain, report) as unknown as { rows: Record<string, unknown>[] };
   }
   const lines = json.rows.map((row, r) => {
     const { index: _index, ...rest } = row;

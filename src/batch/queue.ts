@@ -17,7 +17,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueueError, WhyboxError } from '../errors.js';
+import { AbortedError, QueueError, WhyboxError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { modelFromSpec } from '../models/spec.js';
 import { importOptional } from '../optional-deps.js';
@@ -212,7 +212,7 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
   // the watchdog: Redis gone for longer than the timeout fails the batch
   let lastOk = Date.now();
   let lost: QueueError | undefined;
-  let rejectLost: (e: QueueError) => void = () => undefined;
+  let rejectLost: (e: Error) => void = () => undefined;
   const lostPromise = new Promise<never>((_, reject) => {
     rejectLost = reject;
   });
@@ -232,7 +232,7 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
     }
   }, 500);
   const onAbort = () =>
-    rejectLost(new QueueError('interrupted: the rows written so far are kept; rerun with --resume'));
+    rejectLost(new AbortedError('interrupted: the rows written so far are kept; rerun with --resume'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, lostPromise]);
 
@@ -262,7 +262,7 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
       try {
         return (await job.waitUntilFinished(events)) as ShardResult;
       } catch (error) {
-        if (error instanceof QueueError) throw error;
+        if (error instanceof WhyboxError) throw error;
         throw new QueueError(
           `the shard of ${describeChunk(chunk)} failed${attempts > 1 ? ` (tries: up to ${attempts})` : ''}: ${(error as Error).message}`,
           { cause: error },

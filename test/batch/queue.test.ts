@@ -231,7 +231,7 @@ describe.skipIf(skipWhy !== undefined)('whybox batch --queue (BullMQ on Redis)',
       await redis.start();
       for (const c of children.splice(0)) c.kill('SIGKILL');
       await worker(url);
-      const r = await run(...args.slice(1).reduce<string[]>((a, x) => [...a, x], ['batch']), '--resume');
+      const r = await run(...args, '--resume');
       expect(r.code, r.stderr).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(ref);
     } finally {

@@ -46,8 +46,9 @@ describe('whybox batch', () => {
   let ref: string;
   it('writes one line per row equal to the rows of whybox explain --format json, and the metadata', async () => {
     const out = join(tmp.path, 'ref.jsonl');
-    const r = await run('batch', ...common(), '--out', out, '--threads', '1', '--chunk-rows', '16');
+    const r = await run('batch', ...common(), '--out', out, '--threads', '1', '--chunk-rows', '16', '--progress');
     expect(r.stderr).toMatch(/60 rows explained/);
+    expect(r.stderr).toMatch(/batch 60\/60 rows \(100%\), [\d.]+ rows\/s, ETA 0s/);
     expect(r.code).toBe(0);
     ref = await readFile(out, 'utf8');
     const e = await run('explain', ...common(), '--threads', '1', '--format', 'json');
