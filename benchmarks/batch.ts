@@ -17,9 +17,14 @@ import { join } from 'node:path';
 import { DEMO, fmt, median, printTable, ROOT, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
-const ROWS = quick ? 1000 : 10_000;
-const ROUNDS = quick ? 1 : 2;
-const RSS_ROWS = quick ? [1000, 10_000] : [1000, 10_000, 100_000];
+const flag = (name: string) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? undefined : Number(a.split('=')[1]);
+};
+/** `--rows=N --rounds=K --no-rss`: other sizes (e.g. more, shorter interleaved rounds on a busy machine). */
+const ROWS = flag('rows') ?? (quick ? 1000 : 10_000);
+const ROUNDS = flag('rounds') ?? (quick ? 1 : 2);
+const RSS_ROWS = process.argv.includes('--no-rss') ? [] : quick ? [1000, 10_000] : [1000, 10_000, 100_000];
 const BIN = join(ROOT, 'bin/whybox.js');
 const dir = mkdtempSync(join(tmpdir(), 'whybox-bench-batch-'));
 
@@ -213,7 +218,7 @@ printTable(
   rss.map((r) => [r.rows, fmt(r.peakMb, 1), fmt(r.rowsPerSecond, 0)]),
 );
 rmSync(dir, { recursive: true, force: true });
-saveResult('batch', {
+saveResult(process.argv.includes('--no-rss') ? 'batch-rounds' : 'batch', {
   rows: ROWS,
   rounds: ROUNDS,
   budget: 512,
