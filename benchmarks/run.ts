@@ -19,6 +19,7 @@ const ALL = [
   'kernel-scale',
   'sensitivity',
   'tree',
+  'batch',
 ] as const;
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const chosen = args.length > 0 ? args : [...ALL];

@@ -206,9 +206,20 @@ async function main(): Promise<void> {
           const warnings = npmWarnings(r);
           if (warnings.length) fail('npm install whybox prints no npm warning', warnings.join('\n'));
           ok(`npm install whybox: no npm warning, ${r.seconds.toFixed(1)} s`);
-          for (const heavy of ['onnxruntime-node', 'fastify', 'prom-client', 'vega', 'vega-lite', 'fast-check'])
+          for (const heavy of [
+            'onnxruntime-node',
+            'fastify',
+            'prom-client',
+            'vega',
+            'vega-lite',
+            'fast-check',
+            'bullmq',
+            'ioredis',
+          ])
             if (existsIn(project, heavy)) fail(`the default install leaves out ${heavy}`);
-          ok('the default install leaves out onnxruntime-node, fastify, prom-client, vega, vega-lite and fast-check');
+          ok(
+            'the default install leaves out onnxruntime-node, fastify, prom-client, vega, vega-lite, fast-check, bullmq and ioredis',
+          );
         }
         continue;
       }
@@ -298,6 +309,10 @@ function checkMissingParts(project: string): void {
   if (serve.status !== 2 || !serve.stderr.includes(INSTALL_COMMANDS.service))
     fail('whybox serve without fastify: exit 2 with the install command', serve.stderr);
   ok('whybox serve without fastify: exit 2 with its install command');
+  const worker = run(whybox, ['worker', '--queue', 'redis://127.0.0.1:1'], { cwd: project, env: userEnv() });
+  if (worker.status !== 2 || !worker.stderr.includes(INSTALL_COMMANDS.queue))
+    fail('whybox worker without bullmq: exit 2 with the install command', worker.stderr);
+  ok('whybox worker without bullmq: exit 2 with its install command');
   const lib = run(
     process.execPath,
     [

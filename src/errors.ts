@@ -15,7 +15,8 @@ export type WhyboxErrorCode =
   | 'ABORTED'
   | 'WORKER'
   | 'USAGE'
-  | 'DEPENDENCY';
+  | 'DEPENDENCY'
+  | 'QUEUE';
 
 /** Base class of all whybox errors. `userError` is true when the caller's input is at fault. */
 export class WhyboxError extends Error {
@@ -92,6 +93,17 @@ export class AbortedError extends WhyboxError {
   constructor(message = 'the explanation was aborted', options?: { cause?: unknown }) {
     super('ABORTED', message, options);
     this.name = 'AbortedError';
+  }
+}
+
+/**
+ * A batch queue (BullMQ on Redis) cannot be reached, was lost mid-run, or a shard failed for
+ * good: the message says which and what to do (rows already written are kept: `--resume`).
+ */
+export class QueueError extends WhyboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QUEUE', message, options);
+    this.name = 'QueueError';
   }
 }
 

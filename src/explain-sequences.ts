@@ -39,6 +39,7 @@ export interface ExplainSequencesOptions
     | 'topK'
     | 'antithetic'
     | 'seed'
+    | 'firstRowIndex'
     | 'threads'
     | 'minParallelMs'
     | 'pool'
@@ -284,9 +285,10 @@ export async function explainSequences(
   const nRows = rows.nRows;
   // one stream per sequence: its shuffles come from split 0, tiling t from split t + 1 —
   // the same numbers whatever the other sequences, the order or the thread count
+  const first = options.firstRowIndex ?? 0;
   const rowStreams = indexedStreams(
     seed,
-    Array.from({ length: nRows }, (_, i) => i),
+    Array.from({ length: nRows }, (_, i) => first + i),
   );
   const splits = rowStreams.map((r) => Array.from({ length: T + 1 }, () => r.split()));
   const tilingPlayers = tilings.map((spans) =>

@@ -75,6 +75,13 @@ export interface ExplainOptions extends SensitivityExplainOptions {
   antithetic?: boolean;
   /** Seed of every random draw. @defaultValue a random seed (recorded in `meta.seed`) */
   seed?: number;
+  /**
+   * Global index of the first of `rows`, for inputs explained in chunks (`explainBatch`): row
+   * r draws its random numbers from stream `firstRowIndex + r` of `seed`, so its values are
+   * the same bytes whatever the chunking. `exp.rowIndices` stay 0-based within `rows`.
+   * @defaultValue 0
+   */
+  firstRowIndex?: number;
   /** Rows per model call. @defaultValue 4096 */
   batchRows?: number;
   /**
@@ -215,6 +222,7 @@ export async function explain(model: Model, rows: RowsInput, options: ExplainOpt
       groups: options.groups,
       players: options.players,
       seed: options.seed ?? randomSeed(),
+      firstRowIndex: options.firstRowIndex,
       batchRows: options.batchRows,
       threads: options.threads,
       pool: options.pool,
@@ -285,9 +293,10 @@ async function explainGame(
   }
 
   const nRows = rows.nRows;
+  const first = options.firstRowIndex ?? 0;
   const streams = indexedStreams(
     seed,
-    Array.from({ length: nRows }, (_, i) => i),
+    Array.from({ length: nRows }, (_, i) => first + i),
   );
   const run = await runInterventional({
     model,

@@ -3,6 +3,18 @@
  * Public API: every export is named and listed here.
  */
 
+// batches (streamed files, queues)
+export type { BatchCredit, BatchLine, ChunkResult } from './batch/chunk.js';
+export type { BatchProgress, BatchSource, ExplainBatchOptions } from './batch/explain-batch.js';
+export { explainBatch } from './batch/explain-batch.js';
+export type { JsonlScan } from './batch/jsonl.js';
+export { mergeJsonl, scanJsonl } from './batch/jsonl.js';
+export type { BatchWorker, BatchWorkerOptions, ProduceOptions, QueueUrl, WorkerShare } from './batch/queue.js';
+export { createBatchWorker, parseQueueUrl, produceBatch, QUEUE_NAME } from './batch/queue.js';
+export type { SequenceReader, SequenceReaderOptions, SequenceRecord } from './batch/source.js';
+export { registerSequenceReader, sequenceReaders } from './batch/source.js';
+export type { BatchModelRef, BatchSpec } from './batch/spec.js';
+export { backgroundToJSON, batchOptionsFromSpec } from './batch/spec.js';
 export type { CsvOptions } from './data/csv.js';
 export { loadCsv, parseCsv } from './data/csv.js';
 // data
@@ -60,6 +72,7 @@ export {
   InvalidOptionError,
   MissingDependencyError,
   ModelError,
+  QueueError,
   ShapeError,
   WhyboxError,
   WorkerError,

@@ -15,6 +15,7 @@ export const INSTALL_COMMANDS = {
   service: 'npm install fastify @fastify/swagger prom-client',
   plots: 'npm install vega vega-lite',
   testing: 'npm install --save-dev fast-check',
+  queue: 'npm install bullmq ioredis',
 } as const;
 
 /** An optional part of whybox (a key of {@link INSTALL_COMMANDS}). */
@@ -25,6 +26,7 @@ const PART_NAMES: Record<OptionalPart, string> = {
   service: 'the HTTP service (whybox/service, whybox serve)',
   plots: 'rendering plots (HTML reports)',
   testing: 'whybox/testing',
+  queue: 'batch queues (whybox batch --queue, whybox worker, createBatchWorker)',
 };
 
 /** The packages of each optional part. */
@@ -33,6 +35,7 @@ export const OPTIONAL_PACKAGES: Record<OptionalPart, readonly string[]> = {
   service: ['fastify', '@fastify/swagger', 'prom-client'],
   plots: ['vega', 'vega-lite'],
   testing: ['fast-check'],
+  queue: ['bullmq', 'ioredis'],
 };
 
 /** True when `error` is Node's "cannot find package NAME" for one of `packages`. */

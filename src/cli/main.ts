@@ -53,6 +53,11 @@ Usage:
   whybox demo [options]          explain the bundled synthetic credit model
   whybox serve --config whybox.config.json [--port 8080] [--host 127.0.0.1]
   whybox serve --model NAME=FILE.onnx [--background BG.csv] [--groups GROUPS.json] --port P
+  whybox batch --model FILE.onnx --data ROWS.csv --out FILE.jsonl [options]
+                                 explain a whole file, streamed, one JSON line per row
+                                 (--resume, --shard I/N, --queue redis://HOST:PORT)
+  whybox worker --queue redis://HOST:PORT [--threads T] [--concurrency C]
+                                 explain the shards of queued batches
   whybox check --model FILE.onnx --data ROWS.csv [options]     sanity-check explanations
   whybox evaluate --model FILE.onnx --data ROWS.csv [options]  faithfulness metrics
   whybox surrogate --model FILE.onnx --data ROWS.csv [--max-depth 4] [--format text|json|html]
@@ -182,12 +187,14 @@ export async function main(argv: readonly string[], io: CliIO = process): Promis
       const { runServe } = await import('./serve.js');
       return await runServe(rest, io);
     }
+    if (command === 'batch') return await (await import('./batch.js')).runBatchCommand(rest, io, controller.signal);
+    if (command === 'worker') return await (await import('./worker.js')).runWorkerCommand(rest, io, controller.signal);
     if (command === 'check') return await runCheck(rest, io, controller.signal);
     if (command === 'evaluate') return await runEvaluate(rest, io, controller.signal);
     if (command === 'surrogate') return await runSurrogate(rest, io, controller.signal);
     if (command === 'report') return await (await import('./report.js')).runReport(rest, io);
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox check", "whybox evaluate", "whybox surrogate", "whybox report" or "whybox serve" (see whybox --help)`,
+      `unknown command ${JSON.stringify(command)}; use "whybox explain", "whybox demo", "whybox batch", "whybox worker", "whybox check", "whybox evaluate", "whybox surrogate", "whybox report" or "whybox serve" (see whybox --help)`,
     );
   } catch (error) {
     return report(error, io);

@@ -53,6 +53,20 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
     throw new DataError('is empty: it needs a header row of column names and at least one data row', { file });
   const header = records[0].record;
   const headerLine = records[0].info.lines;
+  checkCsvHeader(header, headerLine, { ...options, source: file });
+  const nRows = records.length - 1;
+  if (nRows === 0) throw new DataError('has a header but no data rows', { file, line: headerLine });
+  return { columns: header, data: csvNumbers(header, records.slice(1), { ...options, source: file }), nRows };
+}
+
+/**
+ * Checks a numeric CSV's header (what {@link parseCsv} refuses: one column of another
+ * delimiter, all numbers, empty or duplicate names, columns other than `expectColumns`).
+ * Streaming readers (`whybox batch`) use it on the first record.
+ * @throws {DataError} naming the file and line.
+ */
+export function checkCsvHeader(header: readonly string[], headerLine: number, options: CsvOptions = {}): void {
+  const file = options.source ?? 'CSV';
   const delimiter = options.delimiter ?? ',';
   if (header.length === 1) {
     const other = OTHER_DELIMITERS.find(([d]) => d !== delimiter && header[0].includes(d));
@@ -81,12 +95,24 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
       line: headerLine,
     });
   if (options.expectColumns) checkColumns(header, options.expectColumns, file, headerLine);
+}
+
+/**
+ * The numbers of data records (after the header), row-major, with {@link parseCsv}'s checks
+ * of each cell (line and column in the error). Streaming readers use it chunk by chunk.
+ * @throws {DataError} for ragged rows, empty, non-numeric or non-finite cells.
+ */
+export function csvNumbers(
+  header: readonly string[],
+  records: readonly CsvRecord[],
+  options: CsvOptions = {},
+): Float64Array {
+  const file = options.source ?? 'CSV';
   const nCols = header.length;
-  const nRows = records.length - 1;
-  if (nRows === 0) throw new DataError('has a header but no data rows', { file, line: headerLine });
+  const nRows = records.length;
   const data = new Float64Array(nRows * nCols);
   for (let r = 0; r < nRows; r++) {
-    const { record, info } = records[r + 1];
+    const { record, info } = records[r];
     if (record.length !== nCols)
       throw new DataError(
         `has ${record.length} fields but the header has ${nCols}: every row needs one value per column`,
@@ -115,7 +141,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
       data[r * nCols + c] = v;
     }
   }
-  return { columns: header, data, nRows };
+  return data;
 }
 
 /** A plain decimal number: optional sign, digits with an optional point, optional exponent. */

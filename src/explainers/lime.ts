@@ -43,6 +43,8 @@ export interface LimeOptions extends LimeSettings {
   players?: Players;
   /** @defaultValue a random seed (recorded in `meta.seed`) */
   seed?: number;
+  /** Global index of the first row (chunked batches): row r samples from stream `firstRowIndex + r`. @defaultValue 0 */
+  firstRowIndex?: number;
   /** Rows per model call. @defaultValue 4096 */
   batchRows?: number;
   /**
@@ -146,9 +148,10 @@ export async function lime(model: Model, rows: LimeRows, options: LimeOptions): 
     8 * n * (d + P + nOut + 1),
     'pass a smaller numSamples (--num-samples); a few thousand are typical',
   );
+  const first = options.firstRowIndex ?? 0;
   const rngs = indexedStreams(
     seed,
-    Array.from({ length: nRows }, (_, i) => i),
+    Array.from({ length: nRows }, (_, i) => first + i),
   );
   // reference base values: the mean prediction over (up to BASE_ROWS of) the training rows
   const base = await baseValues(model, options.training, d, nOut, batchRows, Rng.fromSeed(seed), options.signal);

@@ -112,6 +112,7 @@ export const limeMethod: MethodDescriptor<MethodRun> = {
         groups: req.groups,
         players: req.players,
         seed: req.seed,
+        firstRowIndex: req.firstRowIndex,
         batchRows: req.batchRows,
         threads: req.threads,
         pool: req.pool,

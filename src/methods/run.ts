@@ -18,6 +18,8 @@ export interface ModelRequest {
   readonly groups?: GroupSpec;
   readonly players?: Players;
   readonly seed: number;
+  /** Global index of the first row: row r uses random stream `firstRowIndex + r` of `seed`. @defaultValue 0 */
+  readonly firstRowIndex?: number;
   readonly batchRows?: number;
   /** The `parallel` options (methods that take that group: LIME). */
   readonly threads?: number;

@@ -55,6 +55,7 @@ export const smoothgradMethod: MethodDescriptor<MethodRun> = {
         noise: req.options.noise as number | undefined,
         samples: req.options.samples as number | undefined,
         seed: req.seed,
+        firstRowIndex: req.firstRowIndex,
       }),
   },
 };

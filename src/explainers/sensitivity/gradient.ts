@@ -59,6 +59,8 @@ export interface SmoothGradOptions extends FiniteDifferenceOptions, SensitivityI
   samples?: number;
   /** Seed of the noise (row r uses the r-th jumped stream). @defaultValue a random seed (recorded in `meta.seed`) */
   seed?: number;
+  /** Global index of the first row (chunked batches): row r uses stream `firstRowIndex + r`. @defaultValue 0 */
+  firstRowIndex?: number;
 }
 
 /** Defaults of {@link smoothGrad}. */
@@ -213,9 +215,10 @@ export async function smoothGrad(
   Rng.fromSeed(seed); // validates the seed
   const scales = columnScales(setup.d, setup.background, options.scale);
   const sigma = scales.map((s) => noise * s);
+  const first = options.firstRowIndex ?? 0;
   const streams = indexedStreams(
     seed,
-    Array.from({ length: setup.nRows }, (_, i) => i),
+    Array.from({ length: setup.nRows }, (_, i) => first + i),
   );
   const results = await overRows(setup, options, (x, r) =>
     smoothGradAt(setup.pred, x, stepSizes(x, scales, rel), sigma, samples, streams[r]),

@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.js';
+import { makeTempDir, type TempDir } from '../helpers/tmp.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEMO = join(ROOT, 'datasets/credit-demo');
+const MODEL = join(DEMO, 'model.onnx');
+const BIN = join(ROOT, 'bin/whybox.js');
+const SEQ_MODEL = join(ROOT, 'datasets/motifs/model.onnx');
+const SEQS = join(ROOT, 'datasets/motifs/single.fa');
+
+let tmp: TempDir;
+let data: string; // 60 encoded applicants
+let bg: string;
+const common = () => [
+  '--model',
+  MODEL,
+  '--data',
+  data,
+  '--background',
+  bg,
+  '--output',
+  'probabilities[1]',
+  '--budget',
+  '150',
+  '--seed',
+  '7',
+];
+
+beforeAll(async () => {
+  tmp = await makeTempDir('whybox-batch-cli-');
+  const train = (await readFile(join(DEMO, 'train.csv'), 'utf8')).trim().split('\n');
+  data = await tmp.write('rows.csv', `${train.slice(0, 61).join('\n')}\n`);
+  bg = await tmp.write('bg.csv', `${[train[0], ...train.slice(500, 508)].join('\n')}\n`);
+});
+afterAll(() => tmp?.remove());
+
+const lines = async (p: string) => (await readFile(p, 'utf8')).trim().split('\n');
+
+describe('whybox batch', () => {
+  let ref: string;
+  it('writes one line per row equal to the rows of whybox explain --format json, and the metadata', async () => {
+    const out = join(tmp.path, 'ref.jsonl');
+    const r = await run('batch', ...common(), '--out', out, '--threads', '1', '--chunk-rows', '16', '--progress');
+    expect(r.stderr).toMatch(/60 rows explained/);
+    expect(r.stderr).toMatch(/batch 60\/60 rows \(100%\), [\d.]+ rows\/s, ETA 0s/);
+    expect(r.code).toBe(0);
+    ref = await readFile(out, 'utf8');
+    const e = await run('explain', ...common(), '--threads', '1', '--format', 'json');
+    expect(e.code).toBe(0);
+    const json = JSON.parse(e.stdout);
+    expect(ref.trim().split('\n')).toEqual(json.rows.map((row: unknown) => JSON.stringify(row)));
+    const meta = JSON.parse(await readFile(`${out}.meta.json`, 'utf8'));
+    expect(meta).toMatchObject({ status: 'complete', rows: 60, inputRows: 60, seed: 7 });
+    expect(meta.explanation.players).toEqual(json.players);
+    expect(meta.explanation.baseValues).toEqual(json.baseValues);
+  }, 60_000);
+
+  it('is byte-identical for chunk sizes 1 and 256 and for 2 threads', async () => {
+    for (const extra of [
+      ['--chunk-rows', '1', '--threads', '1'],
+      ['--chunk-rows', '256', '--threads', '2'],
+    ]) {
+      const out = join(tmp.path, `c${extra[1]}.jsonl`);
+      const r = await run('batch', ...common(), '--out', out, ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe(ref);
+    }
+  }, 90_000);
+
+  it('--resume after a cut in the middle of a line: keeps the complete lines, redoes only the rest', async () => {
+    const out = join(tmp.path, 'cut.jsonl');
+    await writeFile(out, ref);
+    await writeFile(`${out}.meta.json`, await readFile(join(tmp.path, 'ref.jsonl.meta.json')));
+    const keep = ref.split('\n').slice(0, 23).join('\n').length + 1;
+    await truncate(out, keep + 40); // 23 complete lines and 40 bytes of the 24th
+    const refused = await run('batch', ...common(), '--out', out, '--threads', '1');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--resume/);
+    const r = await run('batch', ...common(), '--out', out, '--threads', '1', '--resume', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: 60, rowsThisRun: 37, resumedFrom: 23 });
+    expect(await readFile(out, 'utf8')).toBe(ref);
+    // other flags than the interrupted run's are refused
+    await truncate(out, keep);
+    const other = await run('batch', ...common(), '--budget', '100', '--out', out, '--resume');
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/same flags/);
+  }, 60_000);
+
+  it('a run killed with SIGKILL mid-way resumes to the same bytes', async () => {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    const out = join(tmp.path, 'killed.jsonl');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'batch', ...common(), '--out', out, '--threads', '1', '--chunk-rows', '4'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    // wait for a few chunks on disk, then kill
+    for (let i = 0; i < 400; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const size = await stat(out).then(
+        (s) => s.size,
+        () => 0,
+      );
+      if (size > ref.length / 4) break;
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const partial = await readFile(out, 'utf8');
+    expect(partial.length).toBeLessThan(ref.length);
+    expect(ref.startsWith(partial.slice(0, partial.lastIndexOf('\n') + 1))).toBe(true);
+    const r = await run('batch', ...common(), '--out', out, '--threads', '1', '--resume');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe(ref);
+  }, 90_000);
+
+  it('--shard I/N runs merge into the same file; a missing shard is refused', async () => {
+    const parts = [0, 1, 2].map((k) => join(tmp.path, `part${k}.jsonl`));
+    for (const [k, p] of parts.entries()) {
+      const r = await run('batch', ...common(), '--out', p, '--threads', '1', '--chunk-rows', '8', '--shard', `${k}/3`);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect((await lines(parts[1])).map((l) => JSON.parse(l).index)).toEqual([
+      8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35, 36, 37, 38, 39, 56, 57, 58, 59,
+    ]);
+    const merged = join(tmp.path, 'merged.jsonl');
+    const m = await run('batch', 'merge', '--out', merged, ...parts);
+    expect(m.code, m.stderr).toBe(0);
+    expect(await readFile(merged, 'utf8')).toBe(ref);
+    const bad = await run('batch', 'merge', '--out', join(tmp.path, 'bad.jsonl'), parts[0], parts[2]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/each of the 3 shards/);
+  }, 90_000);
+
+  it('schema mode: raw records in, one decision line per applicant with its id and reasons', async () => {
+    const out = join(tmp.path, 'credit.jsonl');
+    const raw = join(DEMO, 'applicants-raw.csv');
+    const args = [
+      '--schema',
+      join(DEMO, 'schema.json'),
+      '--reasons',
+      join(DEMO, 'reasons.json'),
+      '--model',
+      MODEL,
+      '--data',
+      raw,
+      '--background',
+      join(DEMO, 'train.csv'),
+      '--summarize',
+      '10',
+      '--budget',
+      '100',
+      '--seed',
+      '2',
+      '--threads',
+      '1',
+    ];
+    const r = await run('batch', ...args, '--out', out, '--chunk-rows', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const e = await run('explain', ...args, '--format', 'json');
+    expect(e.code, e.stderr).toBe(0);
+    const rows = JSON.parse(e.stdout).rows;
+    const got = (await lines(out)).map((l) => JSON.parse(l));
+    const ids = (await readFile(raw, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]);
+    expect(got.map((g) => g.id)).toEqual(ids);
+    expect(got.map(({ id: _id, ...rest }) => rest)).toEqual(rows);
+    expect(got.some((g) => g.decision === 'adverse' && g.reasons.length > 0)).toBe(true);
+  }, 60_000);
+
+  it('sequence mode: lines equal the rows of whybox explain --sequences --format json', async () => {
+    const out = join(tmp.path, 'seq.jsonl');
+    const args = [
+      '--model',
+      SEQ_MODEL,
+      '--sequences',
+      SEQS,
+      '--method',
+      'permutation',
+      '--budget',
+      '200',
+      '--seed',
+      '4',
+      '--threads',
+      '1',
+      '--reference',
+      'shuffle',
+      '--shuffles',
+      '2',
+    ];
+    const r = await run('batch', ...args, '--out', out, '--chunk-rows', '3');
+    expect(r.code, r.stderr).toBe(0);
+    const e = await run('explain', ...args, '--format', 'json');
+    expect(e.code, e.stderr).toBe(0);
+    const json = JSON.parse(e.stdout);
+    const got = (await lines(out)).map((l) => JSON.parse(l));
+    expect(got.map((g) => g.id)).toEqual(json.sequence.ids);
+    expect(got.map((g) => g.sequence)).toEqual(json.sequence.sequences);
+    expect(got.map(({ id: _i, sequence: _s, label: _l, ...rest }) => rest)).toEqual(json.rows);
+  }, 90_000);
+
+  it('refuses bad usage with one line and exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['batch', ...common()], /missing --out/],
+      [
+        ['batch', ...common(), '--out', join(tmp.path, 'x.jsonl'), '--format', 'json'],
+        /--format must be unset with whybox batch/,
+      ],
+      [['batch', ...common(), '--out', join(tmp.path, 'x.jsonl'), '--shard', '3/3'], /--shard must be I\/N/],
+      [['batch', ...common(), '--out', join(tmp.path, 'x.jsonl'), '--shard-rows', '8'], /--shard-rows needs --queue/],
+      [['batch', ...common(), '--out', join(tmp.path, 'x.jsonl'), '--num-samples', '10'], /--num-samples/],
+      [['batch', ...common(), '--out', join(tmp.path, 'x.jsonl'), '--queue', 'http://x'], /must start with redis:\/\//],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  }, 60_000);
+});
