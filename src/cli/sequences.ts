@@ -1,4 +1,4 @@
-import type { SequenceLayout, SequenceSet } from '../data/sequences.js';
+import type { LengthAlign, LengthPolicy, SequenceLayout, SequenceSet } from '../data/sequences.js';
 import { detectLayout, loadSequences, resolveAlphabet } from '../data/sequences.js';
 import { InvalidOptionError } from '../errors.js';
 import type { ExplainProgress } from '../explain.js';
@@ -53,6 +53,12 @@ export const SEQUENCE_ONLY_FLAGS = [
   'shuffles',
   'output-names',
   'position-offset',
+  'sequence-column',
+  'id-column',
+  'label-column',
+  'length-policy',
+  'align',
+  'null-shuffles',
 ] as const;
 /** Flags of `whybox explain` that the sequence mode refuses (tabular only). */
 const TABULAR_ONLY_FLAGS = [
@@ -70,7 +76,14 @@ const TABULAR_ONLY_FLAGS = [
 export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   whybox explain --model CNN.onnx --sequences SEQS.fa [options]
 
-  --sequences FILE         FASTA, or one sequence per line (optionally "sequence<TAB>label")
+  --sequences FILE         FASTA, one sequence per line (optionally "sequence<TAB>label"), or a
+                           CSV/TSV table with a header and a sequence column (e.g. the UCI
+                           splice.csv: Class,Donor,Sequence); columns are detected and reported
+                           on stderr, or named with --sequence-column / --id-column /
+                           --label-column NAME|NUMBER
+  --length-policy P        sequences whose length differs from the model's: error (default) |
+                           pad (with N) | crop | fit (pad or crop); --align center (default) |
+                           start | end says where the sequence sits in the model's window
   --alphabet A             ACGT (default; IUPAC N, R, Y... spread uniformly), ACGU, protein,
                            or any string of distinct letters
   --layout NLC|NCL         one-hot layout [L, A] or [A, L] (default: from the model's input shape)
@@ -140,6 +153,11 @@ export async function runSequences(
     );
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
   const link = resolveLink(flags.link, '--link');
+  const lengthPolicy = flags['length-policy'];
+  if (lengthPolicy !== undefined && !['error', 'pad', 'crop', 'fit'].includes(String(lengthPolicy)))
+    throw new InvalidOptionError('--length-policy', 'error, pad, crop or fit', lengthPolicy);
+  if (flags.align !== undefined && !['center', 'start', 'end'].includes(String(flags.align)))
+    throw new InvalidOptionError('--align', 'center, start or end', flags.align);
   const quiet = flags.quiet === true;
   const outputNames =
     typeof flags['output-names'] === 'string' ? flags['output-names'].split(',').map((x) => x.trim()) : undefined;
@@ -196,9 +214,21 @@ export async function runSequences(
         model = selectOutputs(onnx, [index]);
       }
     }
-    let set: SequenceSet = await loadSequences(seqPath);
+    const readOptions = {
+      sequenceColumn: str(flags['sequence-column']),
+      idColumn: str(flags['id-column']),
+      labelColumn: str(flags['label-column']),
+      onInfo: quiet ? undefined : (m: string) => io.stderr.write(`whybox: ${m}\n`),
+    };
+    if (outputNames && outputNames.length !== model.outputNames.length)
+      throw new InvalidOptionError(
+        '--output-names',
+        `${model.outputNames.length} names, one per explained output (${model.outputNames.join(', ')})`,
+        flags['output-names'],
+      );
+    let set: SequenceSet = await loadSequences(seqPath, readOptions);
     if (flags.rows !== undefined) set = pickRows(set, flags.rows);
-    const background = flags.background ? await loadSequences(flags.background) : undefined;
+    const background = flags.background ? await loadSequences(flags.background, readOptions) : undefined;
     const options: ExplainSequencesOptions = {
       ...(methodOptions as Partial<ExplainSequencesOptions>),
       alphabet,
@@ -209,6 +239,10 @@ export async function runSequences(
       shuffles,
       method,
       signal,
+      lengthPolicy: flags['length-policy'] as LengthPolicy | undefined,
+      align: flags.align as LengthAlign | undefined,
+      outputNames,
+      positionOffset,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${m.replace(/\s*\n\s*/g, ' ')}\n`),
     };
     const bar = progress?.(set.sequences.length);
@@ -218,13 +252,6 @@ export async function runSequences(
     } finally {
       bar?.stop();
     }
-    if (outputNames && outputNames.length !== exp.outputs.length)
-      throw new InvalidOptionError(
-        '--output-names',
-        `${exp.outputs.length} names, one per explained output (${exp.outputs.join(', ')})`,
-        flags['output-names'],
-      );
-    if (outputNames) exp = { ...exp, outputs: outputNames };
     const report = { positionOffset };
     const text =
       format === 'json'
@@ -237,6 +264,10 @@ export async function runSequences(
   } finally {
     await onnx?.close();
   }
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 function pickRows(set: SequenceSet, spec: string): SequenceSet {

@@ -100,7 +100,7 @@ export function formatSequenceText(e: SequenceExplanation, options: SequenceRepo
   const nOut = e.outputs.length;
   const info = e.sequence;
   const names = namesOf(e, options);
-  const pos = (i: number) => positionNumber(i, options.positionOffset ?? 0);
+  const pos = (i: number) => positionNumber(i, options.positionOffset ?? e.sequence.positionOffset ?? 0);
   const out: string[] = [];
   out.push(
     `whybox ${e.method}: ${e.nRows} sequence(s) of ${info.length} (${info.alphabet}, ${info.layout}), ${e.players.length} ${info.players === 'window' ? 'windows' : 'positions'}${info.players === 'hierarchy' ? ' in a hierarchy' : ''}, reference ${e.meta.background.summary}, ${e.evaluations} ${e.method === 'ism' ? 'mutants' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
@@ -168,7 +168,7 @@ export function logoMatrix(e: SequenceExplanation, r: number, o = 0): Float64Arr
 export async function formatSequenceHtml(e: SequenceExplanation, options: SequenceReportOptions = {}): Promise<string> {
   const digits = options.digits ?? 4;
   const names = namesOf(e, options);
-  const offset = options.positionOffset ?? 0;
+  const offset = options.positionOffset ?? e.sequence.positionOffset ?? 0;
   const pos = (i: number) => positionNumber(i, offset);
   const info = e.sequence;
   const L = info.length;
@@ -262,6 +262,10 @@ export interface SequenceExplanationJSON extends ExplanationJSON {
     spans: [number, number][];
     reference: string;
     tilings?: number;
+    /** Positions numbered from this anchor offset. */
+    positionOffset?: number;
+    /** Per sequence: index in the original sequence of position 0 (length policy pad/crop). */
+    origins?: number[];
     ids: string[];
     sequences: string[];
   };
@@ -293,6 +297,8 @@ export function sequenceExplanationToJSON(e: SequenceExplanation): SequenceExpla
     spans: info.spans.map(([a, b]) => [a, b]),
     reference: info.reference,
     ...(info.tilings ? { tilings: info.tilings } : {}),
+    ...(info.positionOffset ? { positionOffset: info.positionOffset } : {}),
+    ...(info.origins ? { origins: [...info.origins] } : {}),
     ids: [...info.ids],
     sequences: [...info.sequences],
   };
