@@ -33,12 +33,12 @@ export {
 } from './data/schema.js';
 export type {
   Alphabet,
-  OneHotOptions,
-  OneHotRows,
   FitLengthOptions,
   FittedSequences,
   LengthAlign,
   LengthPolicy,
+  OneHotOptions,
+  OneHotRows,
   ParseSequencesOptions,
   SequenceFormat,
   SequenceLayout,
@@ -95,6 +95,12 @@ export type {
   SequenceReference,
 } from './explain-sequences.js';
 export { checkSequencePlayers, explainSequences } from './explain-sequences.js';
+export type { NpyArray, NpzOptions } from './explanation/npz.js';
+export { npyBytes, npzBytes } from './explanation/npz.js';
+export type { Seqlet, SeqletOptions, TrackSeqlet } from './explanation/seqlets.js';
+export { findSeqlets, seqletsFromTracks, seqletsToTsv, shuffledCopies } from './explanation/seqlets.js';
+export type { BedGraphOptions, GenomicInterval, ModiscoArrays } from './explanation/sequence-export.js';
+export { bedGraph, modiscoArrays, modiscoFiles, parseInterval } from './explanation/sequence-export.js';
 export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
 export { createExplainer, Explainer } from './explainer.js';
 export type { IsmOptions, IsmResult, OneHotInput } from './explainers/ism.js';

@@ -1,6 +1,9 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeFsError } from '../data/csv.js';
 import type { LengthAlign, LengthPolicy, SequenceLayout, SequenceSet } from '../data/sequences.js';
 import { detectLayout, loadSequences, resolveAlphabet } from '../data/sequences.js';
-import { InvalidOptionError } from '../errors.js';
+import { DataError, InvalidOptionError } from '../errors.js';
 import type { ExplainProgress } from '../explain.js';
 import type {
   ExplainSequencesOptions,
@@ -9,6 +12,8 @@ import type {
   SequenceReference,
 } from '../explain-sequences.js';
 import { checkSequencePlayers, explainSequences } from '../explain-sequences.js';
+import { findSeqlets, seqletsToTsv, shuffledCopies } from '../explanation/seqlets.js';
+import { bedGraph, modiscoFiles } from '../explanation/sequence-export.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
 import { getMethod } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
@@ -17,6 +22,7 @@ import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { emit, int, parseRowList } from './args.js';
 import { methodOptionsFromFlags, methodUsage } from './method-flags.js';
+import { writeFileAtomic } from './output.js';
 
 /** The flags the sequence mode reads (a subset of `whybox explain`'s). */
 export interface SequenceFlags {
@@ -42,6 +48,9 @@ export interface SequenceFlags {
   quiet?: boolean;
   [other: string]: string | boolean | undefined;
 }
+
+/** `--format` values of the sequence mode. */
+const SEQUENCE_FORMATS = ['json', 'table', 'html', 'npz', 'bedgraph', 'seqlets', 'seqlets-tsv'];
 
 /** Flags of `whybox explain` that only the sequence mode takes. */
 export const SEQUENCE_ONLY_FLAGS = [
@@ -92,8 +101,12 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
                            each sequence; default without --background) | uniform (all-N) | zeros
   --background BG.fa       background sequences for --reference background
   --shuffles K             shuffled copies per sequence for --reference shuffle (default 10)
-  --format json|table|html table: top segments marked under the sequence; html: sequence logos
-                           and the mean attribution profile per class
+  --format F               table: top segments marked under the sequence; html: sequence logos
+                           and the mean attribution profile per class; json; npz: ohe.npz and
+                           attr.npz (N, 4, L) float32 for TF-MoDISco into --out DIR; bedgraph:
+                           OUTPUT.bedGraph tracks into --out DIR (ids chr:start-end); seqlets |
+                           seqlets-tsv: high-attribution segments with null p-values
+  --null-shuffles K        seqlets: shuffled copies per sequence for the null (default 1)
   --output-names A,B,C     names of the explained outputs (classes) in the reports and JSON,
                            e.g. EI,IE,N (default: the model's output names)
   --position-offset K      number positions from an anchor: the first letter is K+1, skipping
@@ -126,8 +139,21 @@ export async function runSequences(
   if (!flags.model) throw new InvalidOptionError('--model', 'a model file (FILE.onnx)', undefined);
   const seqPath = flags.sequences as string;
   const format = flags.format ?? 'table';
-  if (!['json', 'table', 'html'].includes(format))
-    throw new InvalidOptionError('--format', 'json, table or html', format);
+  if (!SEQUENCE_FORMATS.includes(format)) throw new InvalidOptionError('--format', SEQUENCE_FORMATS.join(', '), format);
+  if ((format === 'npz' || format === 'bedgraph') && !flags.out)
+    throw new InvalidOptionError(
+      '--out',
+      `a directory for --format ${format} (it writes ${format === 'npz' ? 'ohe.npz and attr.npz' : 'one OUTPUT.bedGraph per output'})`,
+      undefined,
+    );
+  const nullShuffles =
+    flags['null-shuffles'] === undefined ? 1 : int(String(flags['null-shuffles']), '--null-shuffles', 1);
+  if (flags['null-shuffles'] !== undefined && !format.startsWith('seqlets'))
+    throw new InvalidOptionError(
+      '--null-shuffles',
+      'used with --format seqlets or seqlets-tsv',
+      flags['null-shuffles'],
+    );
   const playersFlag = parseSequencePlayers(flags.players, '--players');
   const desc = getMethod(
     flags.method ?? (playersFlag === 'hierarchy' ? 'partition' : 'kernel'),
@@ -253,6 +279,54 @@ export async function runSequences(
       bar?.stop();
     }
     const report = { positionOffset };
+    if (format === 'npz' || format === 'bedgraph') {
+      const dir = flags.out as string;
+      await mkdir(dir, { recursive: true }).catch((error) => {
+        throw new DataError(describeFsError(error, dir, true), {}, { cause: error });
+      });
+      const written: string[] = [];
+      if (format === 'npz') {
+        for (const [name, bytes] of modiscoFiles(exp)) {
+          await writeFileAtomic(join(dir, name), bytes);
+          written.push(name);
+        }
+        if (!exp.sequence.hypothetical && !quiet)
+          io.stderr.write(
+            `whybox: note: method '${method}' gives one value per position, so attr.npz holds actual contributions as the hypothetical ones; --method ism gives per-letter hypothetical contributions\n`,
+          );
+      } else {
+        let skipped: readonly string[] = [];
+        for (let o = 0; o < exp.outputs.length; o++) {
+          const name = `${exp.outputs[o].replace(/[^A-Za-z0-9._-]+/g, '_')}.bedGraph`;
+          await writeFileAtomic(join(dir, name), bedGraph(exp, { output: o, onSkipped: (ids) => (skipped = ids) }));
+          written.push(name);
+        }
+        if (skipped.length > 0 && !quiet)
+          io.stderr.write(
+            `whybox: warning: ${skipped.length} sequence id(s) carry no chr:start-end coordinates and are not in the tracks (first: ${JSON.stringify(skipped[0])})\n`,
+          );
+      }
+      if (!quiet) io.stderr.write(`whybox: wrote ${written.map((w) => join(dir, w)).join(', ')}\n`);
+      return 0;
+    }
+    if (format === 'seqlets' || format === 'seqlets-tsv') {
+      const copies = shuffledCopies(exp.sequence.ids, exp.sequence.sequences, nullShuffles, exp.meta.seed);
+      const nullExp = await explainSequences(model, copies, {
+        ...options,
+        lengthPolicy: undefined,
+        align: undefined,
+        outputNames,
+        onWarning: () => undefined,
+        seed: exp.meta.seed,
+      });
+      const found = findSeqlets(exp, nullExp);
+      const text =
+        format === 'seqlets'
+          ? `${JSON.stringify({ method: exp.method, outputs: exp.outputs, nullShuffles, seqlets: found }, null, 2)}\n`
+          : seqletsToTsv(found);
+      await emit(text, flags.out, io);
+      return 0;
+    }
     const text =
       format === 'json'
         ? `${JSON.stringify(sequenceExplanationToJSON(exp), null, 2)}\n`
