@@ -258,7 +258,7 @@ export async function explainSequences(
       started,
       options,
       outputNames,
-      extra: extraInfo(origins, positionOffset),
+      extra: extraInfo(origins, positionOffset, set.labels),
     });
   }
 
@@ -478,14 +478,19 @@ export async function explainSequences(
       spans,
       reference,
       ...(T > 1 ? { tilings: T } : {}),
-      ...extraInfo(origins, positionOffset),
+      ...extraInfo(origins, positionOffset, set.labels),
     },
   };
 }
 
-/** The optional parts of {@link SequenceInfo}: window origins and the position offset. */
-function extraInfo(origins: Int32Array | undefined, positionOffset: number): Partial<SequenceInfo> {
+/** The optional parts of {@link SequenceInfo}: labels, window origins and the position offset. */
+function extraInfo(
+  origins: Int32Array | undefined,
+  positionOffset: number,
+  labels: readonly string[] | undefined,
+): Partial<SequenceInfo> {
   return {
+    ...(labels ? { labels: [...labels] } : {}),
     ...(origins ? { origins: Array.from(origins) } : {}),
     ...(positionOffset !== 0 ? { positionOffset } : {}),
   };

@@ -95,12 +95,6 @@ export type {
   SequenceReference,
 } from './explain-sequences.js';
 export { checkSequencePlayers, explainSequences } from './explain-sequences.js';
-export type { NpyArray, NpzOptions } from './explanation/npz.js';
-export { npyBytes, npzBytes } from './explanation/npz.js';
-export type { Seqlet, SeqletOptions, TrackSeqlet } from './explanation/seqlets.js';
-export { findSeqlets, seqletsFromTracks, seqletsToTsv, shuffledCopies } from './explanation/seqlets.js';
-export type { BedGraphOptions, GenomicInterval, ModiscoArrays } from './explanation/sequence-export.js';
-export { bedGraph, modiscoArrays, modiscoFiles, parseInterval } from './explanation/sequence-export.js';
 export type { ExplainerCallOptions, ExplainerOptions, ExplainerPrediction, ExplainerRows } from './explainer.js';
 export { createExplainer, Explainer } from './explainer.js';
 export type { IsmOptions, IsmResult, OneHotInput } from './explainers/ism.js';
@@ -184,6 +178,8 @@ export {
 } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
+export type { NpyArray, NpzOptions } from './explanation/npz.js';
+export { npyBytes, npzBytes } from './explanation/npz.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
 export { formatCreditHtml } from './explanation/plots/credit-report.js';
 export * from './explanation/plots/index.js';
@@ -214,6 +210,10 @@ export {
   reasonsToJSON,
   sha256File,
 } from './explanation/reasons.js';
+export type { Seqlet, SeqletOptions, TrackSeqlet } from './explanation/seqlets.js';
+export { findSeqlets, seqletsFromTracks, seqletsToTsv, shuffledCopies } from './explanation/seqlets.js';
+export type { BedGraphOptions, GenomicInterval, ModiscoArrays } from './explanation/sequence-export.js';
+export { bedGraph, modiscoArrays, modiscoFiles, parseInterval } from './explanation/sequence-export.js';
 export type { Segment, SequenceExplanationJSON, SequenceReportOptions } from './explanation/sequence-report.js';
 export {
   formatSequenceHtml,
