@@ -12,6 +12,7 @@ import type {
   SequenceReference,
 } from '../explain-sequences.js';
 import { checkSequencePlayers, explainSequences } from '../explain-sequences.js';
+import { classSummaries, classSummariesToJSON } from '../explanation/class-summary.js';
 import { findSeqlets, seqletsToTsv, shuffledCopies } from '../explanation/seqlets.js';
 import { bedGraph, modiscoFiles } from '../explanation/sequence-export.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
@@ -50,7 +51,7 @@ export interface SequenceFlags {
 }
 
 /** `--format` values of the sequence mode. */
-const SEQUENCE_FORMATS = ['json', 'table', 'html', 'npz', 'bedgraph', 'seqlets', 'seqlets-tsv'];
+const SEQUENCE_FORMATS = ['json', 'table', 'html', 'npz', 'bedgraph', 'seqlets', 'seqlets-tsv', 'summary'];
 
 /** Flags of `whybox explain` that only the sequence mode takes. */
 export const SEQUENCE_ONLY_FLAGS = [
@@ -107,6 +108,8 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
                            OUTPUT.bedGraph tracks into --out DIR (ids chr:start-end); seqlets |
                            seqlets-tsv: high-attribution segments with null p-values
   --null-shuffles K        seqlets: shuffled copies per sequence for the null (default 1)
+                           summary: per class (the label column, else the predicted class)
+                           the mean attribution profile and contribution logo, as JSON
   --output-names A,B,C     names of the explained outputs (classes) in the reports and JSON,
                            e.g. EI,IE,N (default: the model's output names)
   --position-offset K      number positions from an anchor: the first letter is K+1, skipping
@@ -325,6 +328,11 @@ export async function runSequences(
           ? `${JSON.stringify({ method: exp.method, outputs: exp.outputs, nullShuffles, seqlets: found }, null, 2)}\n`
           : seqletsToTsv(found);
       await emit(text, flags.out, io);
+      return 0;
+    }
+    if (format === 'summary') {
+      const json = classSummariesToJSON(exp, classSummaries(exp));
+      await emit(`${JSON.stringify(json, null, 2)}\n`, flags.out, io);
       return 0;
     }
     const text =

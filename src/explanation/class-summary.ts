@@ -1,7 +1,7 @@
+import { columnOf } from '../data/sequences.js';
 import { InvalidOptionError } from '../errors.js';
 import { positionValues } from './plots/sequence-plots.js';
 import type { SequenceExplanation } from './sequence-explanation.js';
-import { logoMatrix } from './sequence-report.js';
 
 /** How sequences are grouped into classes. */
 export type ClassGrouping = 'label' | 'prediction' | 'all';
@@ -98,8 +98,9 @@ export function classSummaries(e: SequenceExplanation, options: ClassSummaryOpti
       for (const r of rows) {
         const v = positionValues(e, r, o);
         for (let p = 0; p < L; p++) profile[p] += v[p] / rows.length;
-        const m = logoMatrix(e, r, o);
-        for (let i = 0; i < L * A; i++) logo[i] += m[i] / rows.length;
+        for (let p = 0; p < L; p++)
+          for (let c = 0; c < A; c++)
+            logo[p * A + c] += (v[p] * e.data[r * L * A + columnOf(info.layout, L, A, p, c)]) / rows.length;
         if (hyp && info.hypothetical)
           for (let i = 0; i < L * A; i++) hyp[i] += info.hypothetical[(r * L * A + i) * nOut + o] / rows.length;
         meanPrediction += e.predictions[r * nOut + o] / rows.length;

@@ -1,5 +1,6 @@
 import { columnOf } from '../data/sequences.js';
 import { InvalidOptionError } from '../errors.js';
+import { classSummaries } from './class-summary.js';
 import type { ExplanationJSON } from './explanation.js';
 import { explanationToJSON } from './explanation.js';
 import { figureHtml, makeFigure, REPORT_CSS, tagSvg } from './plots/figure.js';
@@ -229,6 +230,28 @@ ${track}
 ${hypo}
 <ol>${list}</ol></section>`);
     }
+  // class logos: per class (label, else predicted class) the mean contribution logo to its output
+  let classLogos = '';
+  if (e.nRows >= 2) {
+    const sums = classSummaries(e);
+    classLogos = sums
+      .map((c) => {
+        const svg = sequenceLogoSvg(
+          {
+            letters: info.letters,
+            matrix: L <= 120 ? c.logo : c.logo.subarray(0, 100 * A),
+            length: Math.min(L, L <= 120 ? L : 100),
+            firstPosition: 1,
+            positionLabel: (i) => pos(i),
+          },
+          { title: `${c.class}: ${names[c.outputIndex]} (${c.rows.length} sequences)` },
+        );
+        return `<figure class="plot" data-plot="class-logo" data-class="${esc(c.class)}">${svg}</figure>`;
+      })
+      .join('\n');
+    if (classLogos)
+      classLogos = `<h2>Mean contribution logo per class</h2>\n<p>Per class (${info.labels ? 'label' : 'predicted class'}), the mean over its sequences of each position's attribution placed on its letter: letters of a shared motif stack up, others cancel.</p>\n${classLogos}`;
+  }
   const overall =
     e.nRows >= 2
       ? figureHtml(
@@ -246,6 +269,7 @@ svg{display:block;margin:6px 0}code{font-size:13px}section.row{contain-intrinsic
 <h1>whybox sequence explanation</h1>
 <p>${esc(e.method)}: ${e.nRows} sequence(s) of ${L} (${esc(info.alphabet)}, ${info.layout}), ${e.players.length} players (${info.players}), reference ${esc(e.meta.background.summary)}, ${e.evaluations} evaluations, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}. Letters above the line raise the output, letters below lower it.${offset ? ` Positions are numbered from the anchor (offset ${offset}: the first letter is ${pos(0)}).` : ''}</p>
 ${overall}
+${classLogos}
 ${sections.join('\n')}
 </body></html>
 `;
@@ -266,6 +290,8 @@ export interface SequenceExplanationJSON extends ExplanationJSON {
     positionOffset?: number;
     /** Per sequence: index in the original sequence of position 0 (length policy pad/crop). */
     origins?: number[];
+    /** Per sequence: its label, when the input has a label column. */
+    labels?: string[];
     ids: string[];
     sequences: string[];
   };
@@ -299,6 +325,7 @@ export function sequenceExplanationToJSON(e: SequenceExplanation): SequenceExpla
     ...(info.tilings ? { tilings: info.tilings } : {}),
     ...(info.positionOffset ? { positionOffset: info.positionOffset } : {}),
     ...(info.origins ? { origins: [...info.origins] } : {}),
+    ...(info.labels ? { labels: [...info.labels] } : {}),
     ids: [...info.ids],
     sequences: [...info.sequences],
   };
