@@ -4,6 +4,7 @@
  * benchmarks/README.md by hand, with the command that produced them.
  */
 const ALL = [
+  'permutation',
   'onnx-throughput',
   'overhead',
   'exact',

@@ -13,15 +13,16 @@
  * and masking work. Run: npm run bench -- sequences [--quick]
  */
 
+import { LONG_LENGTHS } from '../scripts/lib/long-cnn.js';
 import { generateMotifSequences, scannerModel } from '../scripts/lib/motifs.js';
 import type { SequenceMethod, SequencePlayers } from '../src/explain-sequences.js';
 import { explainSequences, loadOnnx } from '../src/index.js';
-import { fmt, printTable, saveResult } from './lib/common.js';
+import { fmt, printTable, ROOT, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
 /** `--parts=precision,length,hierarchy` runs some parts only (default: all). */
 const partsArg = process.argv.find((a) => a.startsWith('--parts='));
-const parts = new Set((partsArg ? partsArg.slice(8) : 'precision,length,hierarchy').split(','));
+const parts = new Set((partsArg ? partsArg.slice(8) : 'precision,length,hierarchy,long,ism1000').split(','));
 const SHUFFLES = 8;
 const result: Record<string, unknown> = { shuffles: SHUFFLES, threads: 1 };
 
@@ -234,6 +235,159 @@ if (parts.has('hierarchy')) {
   console.log(`\nHierarchy (partition) at L = ${L}, ${seqs.length} positives, ${SHUFFLES} shuffles, 1 thread`);
   printTable(['contexts', 'budget', 'prec@6', 'top3 in motif', 'model rows/seq', 's/seq'], rows);
   result.hierarchy = out;
+}
+
+// 4. long sequences on the committed CNNs (datasets/long/cnn-L.onnx): model rows per sequence vs
+// L for the hierarchy (partition with K = ceil(log2 L) sampled orders: 2(L − 1)·K rows against
+// an all-N reference, i.e. ~ L·log L), ISM with hypothetical contributions, motif precision@6
+if (parts.has('long')) {
+  const rows: (string | number)[][] = [];
+  const out: Record<string, unknown>[] = [];
+  for (const L of LONG_LENGTHS) {
+    const model = await loadOnnx(`${ROOT}datasets/long/cnn-${L}.onnx`);
+    const n = quick ? 2 : L >= 1000 ? 6 : 10;
+    const pos = generateMotifSequences({ length: L, count: 2 * n, seed: 300 + L, kind: 'single' }).filter(
+      (q) => q.single,
+    );
+    const seqs = pos.map((q) => q.sequence);
+    const starts = pos.map((q) => q.startA);
+    const K = Math.ceil(Math.log2(L));
+    const configs: {
+      method: SequenceMethod;
+      players: SequencePlayers;
+      label: string;
+      opts: Record<string, unknown>;
+    }[] = [
+      { method: 'ism', players: 'position', label: 'ism (3L mutants, hypothetical)', opts: {} },
+      {
+        method: 'partition',
+        players: 'hierarchy',
+        label: `partition, ${K} orders`,
+        opts: { orders: K, budget: 2 * L * K + 2, reference: 'uniform', threads: 1 },
+      },
+    ];
+    if (L === 200 || L === 2114) {
+      configs.push({
+        method: 'permutation',
+        players: 'position',
+        label: 'permutation (default budget)',
+        opts: { reference: 'uniform', threads: 1 },
+      });
+      if (L === 200)
+        configs.push({
+          method: 'kernel',
+          players: 'position',
+          label: 'kernel (default budget)',
+          opts: { reference: 'uniform', threads: 1 },
+        });
+      else
+        configs.push({
+          method: 'kernel',
+          players: { window: 10 },
+          label: 'kernel, windows of 10',
+          opts: { reference: 'uniform', threads: 1 },
+        });
+    }
+    for (const c of configs) {
+      const t0 = performance.now();
+      const e = await explainSequences(model, seqs, { method: c.method, players: c.players, seed: 4, ...c.opts });
+      const sec = (performance.now() - t0) / 1000 / seqs.length;
+      const isWindow = typeof c.players === 'object';
+      const pr = isWindow ? undefined : precision(e.values, L, e.nRows, starts, 6);
+      const wh = isWindow ? windowHit(e.values, e.sequence.spans, e.nRows, starts) : undefined;
+      const perSeq = e.modelRows / seqs.length;
+      const rec = {
+        L,
+        method: c.label,
+        sequences: seqs.length,
+        modelRowsPerSequence: Math.round(perSeq),
+        rowsOverLlog2L: perSeq / (L * Math.log2(L)),
+        precisionAt6: pr?.p,
+        topWindowHitsMotif: wh,
+        hypothetical: e.sequence.hypothetical !== undefined,
+        secondsPerSequence: sec,
+      };
+      out.push(rec);
+      rows.push([
+        L,
+        c.label,
+        rec.modelRowsPerSequence,
+        fmt(rec.rowsOverLlog2L, 3),
+        pr ? fmt(pr.p, 3) : `window hit ${fmt(wh as number, 3)}`,
+        fmt(sec, 3),
+      ]);
+    }
+    await model.close();
+  }
+  console.log('\nLong sequences (datasets/long CNNs, all-N reference for the Shapley methods, 1 thread)');
+  printTable(['L', 'method', 'model rows/seq', 'rows / (L log2 L)', 'prec@6', 's/seq'], rows);
+  result.long = out;
+}
+
+// 5. the issue's scale: 1,000 sequences of 2,114 bp through hypothetical ISM (one process), and
+// the hierarchy with the worker pool on a sample (seconds per sequence, extrapolated to 1,000)
+if (parts.has('ism1000')) {
+  const L = 2114;
+  const model = await loadOnnx(`${ROOT}datasets/long/cnn-2114.onnx`);
+  const N = quick ? 50 : 1000;
+  const seqs = generateMotifSequences({ length: L, count: N, seed: 2114, kind: 'single' });
+  const t0 = performance.now();
+  const e = await explainSequences(
+    model,
+    seqs.map((q) => q.sequence),
+    { method: 'ism' },
+  );
+  const ismSec = (performance.now() - t0) / 1000;
+  const posRows = seqs.map((q, r) => (q.single ? r : -1)).filter((r) => r >= 0);
+  let p6 = 0;
+  for (const r of posRows) {
+    const idx = Array.from({ length: L }, (_, j) => j).sort(
+      (a, b) => e.values[(r * L + b) * 2] - e.values[(r * L + a) * 2],
+    );
+    p6 += idx.slice(0, 6).filter((j) => j >= seqs[r].startA && j < seqs[r].startA + 6).length / 6;
+  }
+  const sample = seqs
+    .filter((q) => q.single)
+    .slice(0, quick ? 4 : 20)
+    .map((q) => q.sequence);
+  const K = Math.ceil(Math.log2(L));
+  const t1 = performance.now();
+  const h = await explainSequences(model, sample, {
+    players: 'hierarchy',
+    orders: K,
+    budget: 2 * L * K + 2,
+    reference: 'uniform',
+    threads: 2,
+    seed: 5,
+  });
+  const hSec = (performance.now() - t1) / 1000 / sample.length;
+  await model.close();
+  const rec = {
+    sequences: N,
+    L,
+    ismWallSeconds: ismSec,
+    ismModelRows: e.modelRows,
+    ismPrecisionAt6: p6 / posRows.length,
+    hierarchySample: sample.length,
+    hierarchySecondsPerSequence: hSec,
+    hierarchyExtrapolatedSecondsFor1000: hSec * 1000,
+    hierarchyModelRowsPerSequence: Math.round(h.modelRows / sample.length),
+    hierarchyThreads: h.meta.threads,
+  };
+  console.log(`\n${N} sequences of ${L} bp`);
+  printTable(
+    ['what', 'wall', 'model rows', 'prec@6'],
+    [
+      [`ism (hypothetical), 1 process`, `${fmt(ismSec, 3)} s`, e.modelRows, fmt(rec.ismPrecisionAt6, 3)],
+      [
+        `partition, ${K} orders, ${h.meta.threads} threads (${sample.length} sequences)`,
+        `${fmt(hSec, 3)} s/seq → ${fmt((hSec * 1000) / 60, 3)} min for 1,000`,
+        rec.hierarchyModelRowsPerSequence,
+        '',
+      ],
+    ],
+  );
+  result.ism1000 = rec;
 }
 if (!partsArg) saveResult('sequences', result);
 else saveResult(`sequences-${[...parts].join('-')}`, result);

@@ -1,8 +1,8 @@
 import type { Hierarchy } from './data/hierarchy.js';
 import type { Players } from './data/players.js';
 import { playersFromIndices } from './data/players.js';
-import type { Alphabet, OneHotRows, SequenceLayout, SequenceSet } from './data/sequences.js';
-import { columnOf, detectLayout, oneHot, resolveAlphabet } from './data/sequences.js';
+import type { Alphabet, LengthAlign, LengthPolicy, OneHotRows, SequenceLayout, SequenceSet } from './data/sequences.js';
+import { columnOf, detectLayout, fitLengths, oneHot, resolveAlphabet } from './data/sequences.js';
 import type { GameEstimator, Plan } from './engine/interventional.js';
 import { runInterventional } from './engine/interventional.js';
 import { DataError, InvalidOptionError, ShapeError } from './errors.js';
@@ -84,6 +84,21 @@ export interface ExplainSequencesOptions
   orders?: number;
   /** Coalition values per sequence, or 'auto' (kernel). @defaultValue 2 · players + 2048 */
   budget?: number | 'auto';
+  /**
+   * Sequences whose length differs from the model's: refuse (`'error'`), pad with N (`'pad'`),
+   * crop (`'crop'`) or either (`'fit'`) — see {@link LengthPolicy}; background sequences too.
+   * @defaultValue 'error'
+   */
+  lengthPolicy?: LengthPolicy;
+  /** Where a padded / cropped sequence sits in the model's window. @defaultValue 'center' */
+  align?: LengthAlign;
+  /** Names of the model's outputs (classes), e.g. `['EI', 'IE', 'N']`. @defaultValue the model's output names */
+  outputNames?: readonly string[];
+  /**
+   * Number positions from an anchor (kept in `sequence.positionOffset` for the reports,
+   * JSON and tracks): the first letter is `offset + 1`, skipping 0 when negative. @defaultValue 0
+   */
+  positionOffset?: number;
 }
 
 export type { SequenceExplanation, SequenceInfo } from './explanation/sequence-explanation.js';
@@ -173,7 +188,7 @@ export async function explainSequences(
   const started = performance.now();
   const alphabet = resolveAlphabet(options.alphabet);
   const A = alphabet.letters.length;
-  const set = toSet(sequences, 'sequences');
+  let set = toSet(sequences, 'sequences');
   const rowShape = (model as { rowShape?: readonly number[] }).rowShape;
   let layout = options.layout;
   if (layout !== undefined && layout !== 'NLC' && layout !== 'NCL')
@@ -187,12 +202,20 @@ export async function explainSequences(
   const modelL = Math.floor(model.nInputs / A);
   if (model.nInputs % A !== 0)
     throw new ShapeError(`the model takes ${model.nInputs} inputs, not a multiple of the alphabet's ${A} letters`);
-  const L = set.sequences[0]?.length ?? 0;
-  if (L !== modelL)
+  const outputNames = checkOutputNames(options.outputNames, model.outputNames);
+  const positionOffset = options.positionOffset ?? 0;
+  if (!Number.isInteger(positionOffset)) throw new InvalidOptionError('positionOffset', 'an integer', positionOffset);
+  if (set.sequences.some((s) => s.length !== modelL) && (options.lengthPolicy ?? 'error') === 'error') {
+    const r = set.sequences.findIndex((s) => s.length !== modelL);
     throw new DataError(
-      `sequence ${JSON.stringify(set.ids[0])} has length ${L} but the model takes ${modelL} positions (${model.nInputs} inputs / ${A} letters)`,
-      { file: set.source, line: set.lines[0] },
+      `sequence ${JSON.stringify(set.ids[r])} has length ${set.sequences[r].length} but the model takes ${modelL} positions (${model.nInputs} inputs / ${A} letters): choose a length policy — lengthPolicy 'pad', 'crop' or 'fit' (CLI --length-policy; N padding / cropping, centred unless align 'start' or 'end')`,
+      { file: set.source, line: set.lines[r] },
     );
+  }
+  const fitted = fitLengths(set, modelL, { policy: options.lengthPolicy, align: options.align, alphabet });
+  const origins = fitted.origins;
+  set = fitted.set;
+  const L = modelL;
   const rows = oneHot(set, { alphabet, layout, ambiguous: options.ambiguous, length: modelL });
   const players = checkSequencePlayers(options.players);
   const desc = getMethod(options.method ?? (players === 'hierarchy' ? 'partition' : DEFAULT_METHOD), 'sequences');
@@ -229,7 +252,16 @@ export async function explainSequences(
         "unset for method 'ism' (mutants are compared with the sequence itself)",
         options.reference ?? 'background',
       );
-    return oneHotExplanation(desc, model, rows, set, { w, stride, kind, seed, started, options });
+    return oneHotExplanation(desc, model, rows, set, {
+      w,
+      stride,
+      kind,
+      seed,
+      started,
+      options,
+      outputNames,
+      extra: extraInfo(origins, positionOffset, set.labels),
+    });
   }
 
   const reference: SequenceReference = options.reference ?? (options.background ? 'background' : 'shuffle');
@@ -269,12 +301,19 @@ export async function explainSequences(
   const perRow = reference === 'shuffle';
   const shared =
     reference === 'background'
-      ? oneHot(toSet(options.background as SequenceSet | readonly string[], 'background'), {
-          alphabet,
-          layout,
-          ambiguous: options.ambiguous,
-          length: L,
-        })
+      ? oneHot(
+          fitLengths(toSet(options.background as SequenceSet | readonly string[], 'background'), L, {
+            policy: options.lengthPolicy,
+            align: options.align,
+            alphabet,
+          }).set,
+          {
+            alphabet,
+            layout,
+            ambiguous: options.ambiguous,
+            length: L,
+          },
+        )
       : reference === 'uniform'
         ? { data: new Float64Array(L * A).fill(1 / A), nRows: 1 }
         : reference === 'zeros'
@@ -394,7 +433,7 @@ export async function explainSequences(
   const base = createExplanation({
     method,
     players: order.map(([name]) => name),
-    outputs: [...model.outputNames],
+    outputs: [...outputNames],
     columns: [...rows.columns],
     playerColumns: spans.map(([a, b]) => {
       const cols: number[] = [];
@@ -446,8 +485,38 @@ export async function explainSequences(
       spans,
       reference,
       ...(T > 1 ? { tilings: T } : {}),
+      ...extraInfo(origins, positionOffset, set.labels),
     },
   };
+}
+
+/** The optional parts of {@link SequenceInfo}: labels, window origins and the position offset. */
+function extraInfo(
+  origins: Int32Array | undefined,
+  positionOffset: number,
+  labels: readonly string[] | undefined,
+): Partial<SequenceInfo> {
+  return {
+    ...(labels ? { labels: [...labels] } : {}),
+    ...(origins ? { origins: Array.from(origins) } : {}),
+    ...(positionOffset !== 0 ? { positionOffset } : {}),
+  };
+}
+
+/** Checks `outputNames` against the model's outputs. */
+function checkOutputNames(names: readonly string[] | undefined, model: readonly string[]): readonly string[] {
+  if (names === undefined) return model;
+  if (!Array.isArray(names) || names.some((x) => typeof x !== 'string' || x.trim() === ''))
+    throw new InvalidOptionError('outputNames', 'an array of non-empty names, e.g. EI,IE,N', names);
+  if (names.length !== model.length)
+    throw new InvalidOptionError(
+      'outputNames',
+      `${model.length} names, one per model output (${model.join(', ')})`,
+      names.join(','),
+    );
+  if (new Set(names).size !== names.length)
+    throw new InvalidOptionError('outputNames', 'distinct names', names.join(','));
+  return names.map((x) => x.trim());
 }
 
 function toSet(s: SequenceSet | readonly string[], what: string): SequenceSet {
@@ -478,9 +547,11 @@ async function oneHotExplanation(
     seed: number;
     started: number;
     options: ExplainSequencesOptions;
+    outputNames: readonly string[];
+    extra: Partial<SequenceInfo>;
   },
 ): Promise<SequenceExplanation> {
-  const { w, stride, kind, seed, started, options } = ctx;
+  const { w, stride, kind, seed, started, options, outputNames } = ctx;
   const L = rows.length;
   const A = rows.alphabet.letters.length;
   const nOut = model.outputNames.length;
@@ -512,12 +583,13 @@ async function oneHotExplanation(
       for (let p = a; p < b; p++)
         for (let o = 0; o < nOut; o++) values[(r * n + j) * nOut + o] += res.track[(r * L + p) * nOut + o];
     });
+  warnIfSaturated(res.predictions, res.track, rows.nRows, L, outputNames, linkOf(model), options.onWarning);
   const meanPred = new Float64Array(nOut);
   for (let r = 0; r < rows.nRows; r++) for (let o = 0; o < nOut; o++) meanPred[o] += res.predictions[r * nOut + o];
   const base = createExplanation({
     method: desc.name,
     players: spans.map((s) => (kind === 'window' ? spanName('w', s) : spanName(undefined, s))),
-    outputs: [...model.outputNames],
+    outputs: [...outputNames],
     columns: [...rows.columns],
     playerColumns: spans.map(([a, b]) => {
       const cols: number[] = [];
@@ -558,6 +630,41 @@ async function oneHotExplanation(
       spans,
       reference: 'none',
       ...(res.hypothetical ? { hypothetical: res.hypothetical } : {}),
+      ...ctx.extra,
     },
   };
+}
+
+/**
+ * ISM on a probability near 0 or 1 measures almost nothing: a substitution cannot move a
+ * saturated sigmoid/softmax. Warns (once per output) when most sequences are saturated and no
+ * substitution moves the output by 1% — the logit shows the same effects unsquashed.
+ */
+export function warnIfSaturated(
+  predictions: Float64Array,
+  track: Float64Array,
+  nRows: number,
+  L: number,
+  outputs: readonly string[],
+  link: string,
+  onWarning: ((m: string) => void) | undefined,
+): void {
+  if (link === 'logit') return;
+  const nOut = outputs.length;
+  const warn = onWarning ?? ((m: string) => process.emitWarning(m, 'WhyboxWarning'));
+  for (let o = 0; o < nOut; o++) {
+    let saturated = 0;
+    let inUnit = true;
+    let largest = 0;
+    for (let r = 0; r < nRows; r++) {
+      const p = predictions[r * nOut + o];
+      if (!(p >= 0 && p <= 1)) inUnit = false;
+      if (p < 0.01 || p > 0.99) saturated++;
+      for (let i = 0; i < L; i++) largest = Math.max(largest, Math.abs(track[(r * L + i) * nOut + o]));
+    }
+    if (!inUnit || saturated * 2 < nRows || largest >= 0.01) continue;
+    warn(
+      `ism: output ${JSON.stringify(outputs[o])} is saturated (within 0.01 of 0 or 1 in ${saturated} of ${nRows} sequences), so single-letter substitutions barely move it (largest |change| ${largest.toPrecision(2)}): explain the logit instead (CLI --link logit, loadOnnx(path, { link: 'logit' })), where the same effects are not squashed`,
+    );
+  }
 }

@@ -11,7 +11,7 @@ export type { JsonlScan } from './batch/jsonl.js';
 export { mergeJsonl, scanJsonl } from './batch/jsonl.js';
 export type { BatchWorker, BatchWorkerOptions, ProduceOptions, QueueUrl, WorkerShare } from './batch/queue.js';
 export { createBatchWorker, parseQueueUrl, produceBatch, QUEUE_NAME } from './batch/queue.js';
-export type { SequenceReader, SequenceReaderOptions, SequenceRecord } from './batch/source.js';
+export type { SequenceReader, SequenceReaderOptions } from './batch/source.js';
 export { registerSequenceReader, sequenceReaders } from './batch/source.js';
 export type { BatchModelRef, BatchSpec } from './batch/spec.js';
 export { backgroundToJSON, batchOptionsFromSpec } from './batch/spec.js';
@@ -45,20 +45,29 @@ export {
 } from './data/schema.js';
 export type {
   Alphabet,
+  FitLengthOptions,
+  FittedSequences,
+  LengthAlign,
+  LengthPolicy,
   OneHotOptions,
   OneHotRows,
   ParseSequencesOptions,
+  SequenceFormat,
   SequenceLayout,
+  SequenceRecord,
   SequenceSet,
 } from './data/sequences.js';
 export {
+  collectSequences,
   DNA,
   detectLayout,
+  fitLengths,
   loadSequences,
   oneHot,
   PROTEIN,
   parseSequences,
   RNA,
+  readSequenceRecords,
   resolveAlphabet,
   sequenceColumns,
 } from './data/sequences.js';
@@ -182,6 +191,8 @@ export {
 } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
+export type { NpyArray, NpzOptions } from './explanation/npz.js';
+export { npyBytes, npzBytes } from './explanation/npz.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
 export { formatCreditHtml } from './explanation/plots/credit-report.js';
 export * from './explanation/plots/index.js';
@@ -212,6 +223,10 @@ export {
   reasonsToJSON,
   sha256File,
 } from './explanation/reasons.js';
+export type { Seqlet, SeqletOptions, TrackSeqlet } from './explanation/seqlets.js';
+export { findSeqlets, seqletsFromTracks, seqletsToTsv, shuffledCopies } from './explanation/seqlets.js';
+export type { BedGraphOptions, GenomicInterval, ModiscoArrays } from './explanation/sequence-export.js';
+export { bedGraph, modiscoArrays, modiscoFiles, parseInterval } from './explanation/sequence-export.js';
 export type { Segment, SequenceExplanationJSON, SequenceReportOptions } from './explanation/sequence-report.js';
 export {
   formatSequenceHtml,

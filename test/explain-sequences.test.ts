@@ -233,3 +233,58 @@ describe('explainSequences with a protein alphabet', () => {
     ).rejects.toThrow(/position 5: "B" is not an unambiguous letter of the protein alphabet/);
   });
 });
+
+describe('explainSequences: lengths, output names, anchors, the ISM saturation hint', () => {
+  it('pads a short sequence with N exactly as if the caller had padded it (and records the origin)', async () => {
+    const s = single[0].sequence;
+    const short = s.slice(3, L - 2); // L - 5 letters
+    const opts = { method: 'permutation' as const, budget: 600, reference: 'zeros' as const, seed: 4, threads: 1 };
+    const padded = await explainSequences(model, [short], { ...opts, lengthPolicy: 'pad' });
+    const byHand = await explainSequences(model, [`NN${short}NNN`], opts);
+    expect(Array.from(padded.values)).toEqual(Array.from(byHand.values));
+    expect(padded.sequence.origins).toEqual([-2]);
+    expect(padded.sequence.sequences[0]).toBe(`NN${short}NNN`);
+    const cropped = await explainSequences(model, [`AC${s}G`], { ...opts, lengthPolicy: 'crop', align: 'start' });
+    expect(cropped.sequence.sequences[0]).toBe(`AC${s}`.slice(0, L));
+    expect(cropped.sequence.origins).toEqual([0]);
+    await expect(explainSequences(model, [short], opts)).rejects.toThrow(
+      /length 35 but the model takes 40.*lengthPolicy 'pad'/,
+    );
+    await expect(explainSequences(model, [short], { ...opts, lengthPolicy: 'crop' })).rejects.toThrow(/does not pad/);
+  });
+  it('names outputs and keeps the position offset', async () => {
+    const e = await explainSequences(model, [single[0].sequence], {
+      method: 'ism',
+      outputNames: ['motif', 'other'],
+      positionOffset: -20,
+    });
+    expect(e.outputs).toEqual(['motif', 'other']);
+    expect(e.sequence.positionOffset).toBe(-20);
+    await expect(explainSequences(model, [single[0].sequence], { method: 'ism', outputNames: ['a'] })).rejects.toThrow(
+      /outputNames must be 2 names/,
+    );
+  });
+  it('ISM on a saturated probability warns to explain the logit; on the logit it does not', async () => {
+    const { fromFunction } = await import('../src/models/function-model.js');
+    // P = sigmoid(20 + Σ x[A at p]): saturated near 1 for every sequence
+    const f = (x: Float64Array) => {
+      let z = 20;
+      for (let p = 0; p < L; p++) z += 0.1 * x[p * 4];
+      return [1 / (1 + Math.exp(-z))];
+    };
+    const warnings: string[] = [];
+    const sat = fromFunction(f, { nInputs: L * 4, outputNames: ['p'] });
+    await explainSequences(sat, [single[0].sequence, single[1].sequence], {
+      method: 'ism',
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/"p" is saturated.*2 of 2 sequences.*--link logit/);
+    const logit = fromFunction(f, { nInputs: L * 4, outputNames: ['p'], link: 'logit' });
+    const none: string[] = [];
+    const e = await explainSequences(logit, [single[0].sequence], { method: 'ism', onWarning: (m) => none.push(m) });
+    expect(none).toEqual([]);
+    // on the logit each A → non-A substitution costs exactly 0.1 (before centring): the effect is visible
+    expect(Math.max(...Array.from(e.values, Math.abs))).toBeGreaterThan(0.05);
+  });
+});

@@ -4,8 +4,8 @@
  * row indices. Nothing here holds more than one chunk.
  *
  * Sequence formats sit behind {@link SequenceReader}: a reader says from a file's first line
- * whether it reads it, and yields records. FASTA and one-sequence-per-line readers are built
- * in; more (CSV/TSV sequence columns) are added with {@link registerSequenceReader}.
+ * whether it reads it, and yields records. FASTA, CSV/TSV tables with a sequence column and
+ * one-sequence-per-line readers are built in; more are added with {@link registerSequenceReader}.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -13,6 +13,8 @@ import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import type { CsvRecord } from '../data/csv.js';
 import { describeFsError } from '../data/csv.js';
+import type { SequenceRecord } from '../data/sequence-records.js';
+import { readSequenceRecords } from '../data/sequence-records.js';
 import { DataError, InvalidOptionError } from '../errors.js';
 
 /** Rows of a table input (CSV cells as trimmed strings), consecutive from global row `start`. */
@@ -41,14 +43,7 @@ export interface SequenceChunk {
 /** A chunk of input rows: plain JSON, so it can travel in a queue job. */
 export type BatchChunk = TableChunk | SequenceChunk;
 
-/** One sequence record of a sequence file. */
-export interface SequenceRecord {
-  readonly id: string;
-  readonly sequence: string;
-  readonly label?: string;
-  /** 1-based line of the record (its first letter for FASTA). */
-  readonly line: number;
-}
+export type { SequenceRecord };
 
 /** Options a sequence reader receives. */
 export interface SequenceReaderOptions {
@@ -90,76 +85,38 @@ async function* fileLines(path: string): AsyncGenerator<[string, number]> {
   }
 }
 
-/** FASTA (`>id` lines, sequences over one or more lines), as `parseSequences` reads it. */
-export const FASTA_READER: SequenceReader = {
-  name: 'fasta',
-  detect: (first) => first.trimStart().startsWith('>'),
-  async *read(path, options) {
-    const file = options.source ?? path;
-    let id: string | undefined;
-    let parts: string[] = [];
-    let start = 0;
-    let headerLine = 0;
-    let count = 0;
-    for await (const [raw, n] of fileLines(path)) {
-      const l = raw.trim();
-      if (skipLine(l)) continue;
-      if (l.startsWith('>')) {
-        if (id !== undefined) {
-          if (parts.length === 0)
-            throw new DataError(`FASTA record ${JSON.stringify(id)} has no sequence`, { file, line: headerLine });
-          yield { id, sequence: parts.join(''), line: start };
-        }
-        count++;
-        id = l.slice(1).trim().split(/\s+/)[0] || `seq${count}`;
-        parts = [];
-        start = n + 1;
-        headerLine = n;
-        continue;
-      }
-      if (id === undefined) throw new DataError('text before the first FASTA header (">id")', { file, line: n });
-      parts.push(l.replace(/\s+/g, '').toUpperCase());
-    }
-    if (id !== undefined) {
-      if (parts.length === 0)
-        throw new DataError(`FASTA record ${JSON.stringify(id)} has no sequence`, { file, line: headerLine });
-      yield { id, sequence: parts.join(''), line: start };
-    }
-  },
-};
+/**
+ * A built-in format, streamed by the library's record reader (`readSequenceRecords`, the
+ * reader `loadSequences` and `whybox explain --sequences` use), so a file reads the same
+ * records in a batch as in one explanation. Table readers take `sequenceColumn`, `idColumn`
+ * and `labelColumn` settings.
+ */
+function builtin(name: 'fasta' | 'lines' | 'csv' | 'tsv', detect: SequenceReader['detect']): SequenceReader {
+  return {
+    name,
+    detect,
+    read: (path, options) =>
+      readSequenceRecords(path, {
+        format: name,
+        source: options.source ?? path,
+        sequenceColumn: options.sequenceColumn as string | undefined,
+        idColumn: options.idColumn as string | undefined,
+        labelColumn: options.labelColumn as string | undefined,
+        onInfo: options.onInfo as ((m: string) => void) | undefined,
+      }),
+  };
+}
 
-/** One sequence per line, optionally `sequence<TAB, comma or spaces>label`, as `parseSequences` reads it. */
-export const LINES_READER: SequenceReader = {
-  name: 'lines',
-  detect: () => true,
-  async *read(path, options) {
-    const file = options.source ?? path;
-    let withLabels: boolean | undefined;
-    let count = 0;
-    for await (const [raw, n] of fileLines(path)) {
-      const l = raw.trim();
-      if (skipLine(l)) continue;
-      const cells = l.split(/\s*[\t,]\s*|\s+/);
-      if (count === 0 && withLabels === undefined && /^(seq|sequence)$/i.test(cells[0])) continue; // header
-      if (cells.length > 2)
-        throw new DataError(
-          `has ${cells.length} columns; a sequence line holds a sequence and at most one label (got ${JSON.stringify(l.slice(0, 40))})`,
-          { file, line: n },
-        );
-      const has = cells.length === 2;
-      if (withLabels !== undefined && has !== withLabels)
-        throw new DataError(
-          `${has ? 'has a label column' : 'has no label column'} but earlier lines ${withLabels ? 'have one' : 'do not'}: give every line a label or none`,
-          { file, line: n },
-        );
-      withLabels = has;
-      count++;
-      yield { id: `seq${count}`, sequence: cells[0].toUpperCase(), ...(has ? { label: cells[1] } : {}), line: n };
-    }
-  },
-};
+/** FASTA (`>id` lines, sequences over one or more lines). */
+export const FASTA_READER = builtin('fasta', (first) => first.trimStart().startsWith('>'));
+/** CSV tables with a sequence column (a `.csv` file, or a first line of comma-separated cells). */
+export const CSV_READER = builtin('csv', (first, path) => /\.csv$/i.test(path) || first.split(',').length >= 3);
+/** TSV tables with a sequence column (a `.tsv` file, or a first line of tab-separated cells). */
+export const TSV_READER = builtin('tsv', (first, path) => /\.tsv$/i.test(path) || first.split('\t').length >= 3);
+/** One sequence per line, optionally `sequence<TAB, comma or spaces>label`. */
+export const LINES_READER = builtin('lines', () => true);
 
-const SEQUENCE_READERS: SequenceReader[] = [FASTA_READER, LINES_READER];
+const SEQUENCE_READERS: SequenceReader[] = [FASTA_READER, CSV_READER, TSV_READER, LINES_READER];
 
 /**
  * Adds a sequence format, tried before the built-in ones (FASTA, then one per line, which

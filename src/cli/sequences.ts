@@ -1,6 +1,9 @@
-import type { SequenceLayout, SequenceSet } from '../data/sequences.js';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeFsError } from '../data/csv.js';
+import type { LengthAlign, LengthPolicy, SequenceLayout, SequenceSet } from '../data/sequences.js';
 import { detectLayout, loadSequences, resolveAlphabet } from '../data/sequences.js';
-import { InvalidOptionError } from '../errors.js';
+import { DataError, InvalidOptionError } from '../errors.js';
 import type { ExplainProgress } from '../explain.js';
 import type {
   ExplainSequencesOptions,
@@ -9,6 +12,9 @@ import type {
   SequenceReference,
 } from '../explain-sequences.js';
 import { checkSequencePlayers, explainSequences } from '../explain-sequences.js';
+import { classSummaries, classSummariesToJSON } from '../explanation/class-summary.js';
+import { findSeqlets, seqletsToTsv, shuffledCopies } from '../explanation/seqlets.js';
+import { bedGraph, modiscoFiles } from '../explanation/sequence-export.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
 import { getMethod } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
@@ -17,6 +23,7 @@ import type { OnnxModel } from '../models/onnx-model.js';
 import { loadOnnx } from '../models/onnx-model.js';
 import { emit, int, parseRowList } from './args.js';
 import { methodOptionsFromFlags, methodUsage } from './method-flags.js';
+import { writeFileAtomic } from './output.js';
 
 /** The flags the sequence mode reads (a subset of `whybox explain`'s). */
 export interface SequenceFlags {
@@ -43,6 +50,9 @@ export interface SequenceFlags {
   [other: string]: string | boolean | undefined;
 }
 
+/** `--format` values of the sequence mode. */
+const SEQUENCE_FORMATS = ['json', 'table', 'html', 'npz', 'bedgraph', 'seqlets', 'seqlets-tsv', 'summary'];
+
 /** Flags of `whybox explain` that only the sequence mode takes. */
 export const SEQUENCE_ONLY_FLAGS = [
   'sequences',
@@ -53,6 +63,12 @@ export const SEQUENCE_ONLY_FLAGS = [
   'shuffles',
   'output-names',
   'position-offset',
+  'sequence-column',
+  'id-column',
+  'label-column',
+  'length-policy',
+  'align',
+  'null-shuffles',
 ] as const;
 /** Flags of `whybox explain` that the sequence mode refuses (tabular only). */
 const TABULAR_ONLY_FLAGS = [
@@ -70,7 +86,14 @@ const TABULAR_ONLY_FLAGS = [
 export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
   whybox explain --model CNN.onnx --sequences SEQS.fa [options]
 
-  --sequences FILE         FASTA, or one sequence per line (optionally "sequence<TAB>label")
+  --sequences FILE         FASTA, one sequence per line (optionally "sequence<TAB>label"), or a
+                           CSV/TSV table with a header and a sequence column (e.g. the UCI
+                           splice.csv: Class,Donor,Sequence); columns are detected and reported
+                           on stderr, or named with --sequence-column / --id-column /
+                           --label-column NAME|NUMBER
+  --length-policy P        sequences whose length differs from the model's: error (default) |
+                           pad (with N) | crop | fit (pad or crop); --align center (default) |
+                           start | end says where the sequence sits in the model's window
   --alphabet A             ACGT (default; IUPAC N, R, Y... spread uniformly), ACGU, protein,
                            or any string of distinct letters
   --layout NLC|NCL         one-hot layout [L, A] or [A, L] (default: from the model's input shape)
@@ -79,8 +102,14 @@ export const SEQUENCE_USAGE = `Sequence mode (one-hot DNA/RNA/protein models):
                            each sequence; default without --background) | uniform (all-N) | zeros
   --background BG.fa       background sequences for --reference background
   --shuffles K             shuffled copies per sequence for --reference shuffle (default 10)
-  --format json|table|html table: top segments marked under the sequence; html: sequence logos
-                           and the mean attribution profile per class
+  --format F               table: top segments marked under the sequence; html: sequence logos
+                           and the mean attribution profile per class; json; npz: ohe.npz and
+                           attr.npz (N, 4, L) float32 for TF-MoDISco into --out DIR; bedgraph:
+                           OUTPUT.bedGraph tracks into --out DIR (ids chr:start-end); seqlets |
+                           seqlets-tsv: high-attribution segments with null p-values
+  --null-shuffles K        seqlets: shuffled copies per sequence for the null (default 1)
+                           summary: per class (the label column, else the predicted class)
+                           the mean attribution profile and contribution logo, as JSON
   --output-names A,B,C     names of the explained outputs (classes) in the reports and JSON,
                            e.g. EI,IE,N (default: the model's output names)
   --position-offset K      number positions from an anchor: the first letter is K+1, skipping
@@ -113,8 +142,21 @@ export async function runSequences(
   if (!flags.model) throw new InvalidOptionError('--model', 'a model file (FILE.onnx)', undefined);
   const seqPath = flags.sequences as string;
   const format = flags.format ?? 'table';
-  if (!['json', 'table', 'html'].includes(format))
-    throw new InvalidOptionError('--format', 'json, table or html', format);
+  if (!SEQUENCE_FORMATS.includes(format)) throw new InvalidOptionError('--format', SEQUENCE_FORMATS.join(', '), format);
+  if ((format === 'npz' || format === 'bedgraph') && !flags.out)
+    throw new InvalidOptionError(
+      '--out',
+      `a directory for --format ${format} (it writes ${format === 'npz' ? 'ohe.npz and attr.npz' : 'one OUTPUT.bedGraph per output'})`,
+      undefined,
+    );
+  const nullShuffles =
+    flags['null-shuffles'] === undefined ? 1 : int(String(flags['null-shuffles']), '--null-shuffles', 1);
+  if (flags['null-shuffles'] !== undefined && !format.startsWith('seqlets'))
+    throw new InvalidOptionError(
+      '--null-shuffles',
+      'used with --format seqlets or seqlets-tsv',
+      flags['null-shuffles'],
+    );
   const playersFlag = parseSequencePlayers(flags.players, '--players');
   const desc = getMethod(
     flags.method ?? (playersFlag === 'hierarchy' ? 'partition' : 'kernel'),
@@ -140,6 +182,11 @@ export async function runSequences(
     );
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
   const link = resolveLink(flags.link, '--link');
+  const lengthPolicy = flags['length-policy'];
+  if (lengthPolicy !== undefined && !['error', 'pad', 'crop', 'fit'].includes(String(lengthPolicy)))
+    throw new InvalidOptionError('--length-policy', 'error, pad, crop or fit', lengthPolicy);
+  if (flags.align !== undefined && !['center', 'start', 'end'].includes(String(flags.align)))
+    throw new InvalidOptionError('--align', 'center, start or end', flags.align);
   const quiet = flags.quiet === true;
   const outputNames =
     typeof flags['output-names'] === 'string' ? flags['output-names'].split(',').map((x) => x.trim()) : undefined;
@@ -196,9 +243,21 @@ export async function runSequences(
         model = selectOutputs(onnx, [index]);
       }
     }
-    let set: SequenceSet = await loadSequences(seqPath);
+    const readOptions = {
+      sequenceColumn: str(flags['sequence-column']),
+      idColumn: str(flags['id-column']),
+      labelColumn: str(flags['label-column']),
+      onInfo: quiet ? undefined : (m: string) => io.stderr.write(`whybox: ${m}\n`),
+    };
+    if (outputNames && outputNames.length !== model.outputNames.length)
+      throw new InvalidOptionError(
+        '--output-names',
+        `${model.outputNames.length} names, one per explained output (${model.outputNames.join(', ')})`,
+        flags['output-names'],
+      );
+    let set: SequenceSet = await loadSequences(seqPath, readOptions);
     if (flags.rows !== undefined) set = pickRows(set, flags.rows);
-    const background = flags.background ? await loadSequences(flags.background) : undefined;
+    const background = flags.background ? await loadSequences(flags.background, readOptions) : undefined;
     const options: ExplainSequencesOptions = {
       ...(methodOptions as Partial<ExplainSequencesOptions>),
       alphabet,
@@ -209,6 +268,10 @@ export async function runSequences(
       shuffles,
       method,
       signal,
+      lengthPolicy: flags['length-policy'] as LengthPolicy | undefined,
+      align: flags.align as LengthAlign | undefined,
+      outputNames,
+      positionOffset,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${m.replace(/\s*\n\s*/g, ' ')}\n`),
     };
     const bar = progress?.(set.sequences.length);
@@ -218,14 +281,60 @@ export async function runSequences(
     } finally {
       bar?.stop();
     }
-    if (outputNames && outputNames.length !== exp.outputs.length)
-      throw new InvalidOptionError(
-        '--output-names',
-        `${exp.outputs.length} names, one per explained output (${exp.outputs.join(', ')})`,
-        flags['output-names'],
-      );
-    if (outputNames) exp = { ...exp, outputs: outputNames };
     const report = { positionOffset };
+    if (format === 'npz' || format === 'bedgraph') {
+      const dir = flags.out as string;
+      await mkdir(dir, { recursive: true }).catch((error) => {
+        throw new DataError(describeFsError(error, dir, true), {}, { cause: error });
+      });
+      const written: string[] = [];
+      if (format === 'npz') {
+        for (const [name, bytes] of modiscoFiles(exp)) {
+          await writeFileAtomic(join(dir, name), bytes);
+          written.push(name);
+        }
+        if (!exp.sequence.hypothetical && !quiet)
+          io.stderr.write(
+            `whybox: note: method '${method}' gives one value per position, so attr.npz holds actual contributions as the hypothetical ones; --method ism gives per-letter hypothetical contributions\n`,
+          );
+      } else {
+        let skipped: readonly string[] = [];
+        for (let o = 0; o < exp.outputs.length; o++) {
+          const name = `${exp.outputs[o].replace(/[^A-Za-z0-9._-]+/g, '_')}.bedGraph`;
+          await writeFileAtomic(join(dir, name), bedGraph(exp, { output: o, onSkipped: (ids) => (skipped = ids) }));
+          written.push(name);
+        }
+        if (skipped.length > 0 && !quiet)
+          io.stderr.write(
+            `whybox: warning: ${skipped.length} sequence id(s) carry no chr:start-end coordinates and are not in the tracks (first: ${JSON.stringify(skipped[0])})\n`,
+          );
+      }
+      if (!quiet) io.stderr.write(`whybox: wrote ${written.map((w) => join(dir, w)).join(', ')}\n`);
+      return 0;
+    }
+    if (format === 'seqlets' || format === 'seqlets-tsv') {
+      const copies = shuffledCopies(exp.sequence.ids, exp.sequence.sequences, nullShuffles, exp.meta.seed);
+      const nullExp = await explainSequences(model, copies, {
+        ...options,
+        lengthPolicy: undefined,
+        align: undefined,
+        outputNames,
+        onWarning: () => undefined,
+        seed: exp.meta.seed,
+      });
+      const found = findSeqlets(exp, nullExp);
+      const text =
+        format === 'seqlets'
+          ? `${JSON.stringify({ method: exp.method, outputs: exp.outputs, nullShuffles, seqlets: found }, null, 2)}\n`
+          : seqletsToTsv(found);
+      await emit(text, flags.out, io);
+      return 0;
+    }
+    if (format === 'summary') {
+      const json = classSummariesToJSON(exp, classSummaries(exp));
+      await emit(`${JSON.stringify(json, null, 2)}\n`, flags.out, io);
+      return 0;
+    }
     const text =
       format === 'json'
         ? `${JSON.stringify(sequenceExplanationToJSON(exp), null, 2)}\n`
@@ -237,6 +346,10 @@ export async function runSequences(
   } finally {
     await onnx?.close();
   }
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 function pickRows(set: SequenceSet, spec: string): SequenceSet {

@@ -1,5 +1,5 @@
 import { DataError, InvalidOptionError } from '../errors.js';
-import { readTextFile } from './csv.js';
+import type { SequenceSet } from './sequence-records.js';
 
 /**
  * An alphabet of one-hot channels. `letters[c]` is channel c. `codes` maps every other
@@ -70,112 +70,8 @@ export function resolveAlphabet(alphabet: string | Alphabet | undefined, option 
   return { name: key, letters: key, codes: {} };
 }
 
-/** Sequences read from a file: ids, sequences (upper case), optional labels. */
-export interface SequenceSet {
-  readonly ids: readonly string[];
-  readonly sequences: readonly string[];
-  /** Labels from a second column of a one-per-line file, when present. */
-  readonly labels?: readonly string[];
-  /** Where they came from (for messages). */
-  readonly source?: string;
-  /** 1-based line of each sequence's first letter. */
-  readonly lines: readonly number[];
-}
-
-/** Options of {@link parseSequences}. */
-export interface ParseSequencesOptions {
-  /** File name for messages. @defaultValue 'sequences' */
-  source?: string;
-  /** `'fasta'`, `'lines'` (one sequence per line, optionally `sequence<TAB or , or space>label`), or `'auto'` (FASTA when the first non-empty line starts with `>`). @defaultValue 'auto' */
-  format?: 'auto' | 'fasta' | 'lines';
-}
-
-/**
- * Parses FASTA or one-sequence-per-line text. Letters are upper-cased (soft-masked lower
- * case is accepted); FASTA sequences may span lines; blank lines and `#` / `;` comment lines
- * are skipped. In the line format an optional second column (separated by a tab, a comma or
- * spaces) is a label, and a first line `sequence,label` (a header) is skipped.
- *
- * @throws {DataError} for an empty input, a FASTA record without a sequence, or text before
- *   the first `>` header.
- */
-export function parseSequences(text: string, options: ParseSequencesOptions = {}): SequenceSet {
-  const file = options.source ?? 'sequences';
-  const format = options.format ?? 'auto';
-  if (!['auto', 'fasta', 'lines'].includes(format))
-    throw new InvalidOptionError('format', "'auto', 'fasta' or 'lines'", format);
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const first = lines.find((l) => l.trim() !== '' && !/^[#;]/.test(l.trim()));
-  if (first === undefined)
-    throw new DataError('is empty: it needs FASTA records (">id" then the sequence) or one sequence per line', {
-      file,
-    });
-  const fasta = format === 'fasta' || (format === 'auto' && first.trimStart().startsWith('>'));
-  const ids: string[] = [];
-  const sequences: string[] = [];
-  const starts: number[] = [];
-  if (fasta) {
-    let parts: string[] | undefined;
-    let headerLine = 0;
-    const flush = () => {
-      if (!parts) return;
-      const s = parts.join('');
-      if (s.length === 0)
-        throw new DataError(`FASTA record ${JSON.stringify(ids[ids.length - 1])} has no sequence`, {
-          file,
-          line: headerLine,
-        });
-      sequences.push(s);
-    };
-    lines.forEach((raw, i) => {
-      const l = raw.trim();
-      if (l === '' || l.startsWith(';') || l.startsWith('#')) return;
-      if (l.startsWith('>')) {
-        flush();
-        headerLine = i + 1;
-        ids.push(l.slice(1).trim().split(/\s+/)[0] || `seq${ids.length + 1}`);
-        starts.push(i + 2);
-        parts = [];
-        return;
-      }
-      if (!parts) throw new DataError('text before the first FASTA header (">id")', { file, line: i + 1 });
-      parts.push(l.replace(/\s+/g, '').toUpperCase());
-    });
-    flush();
-    return { ids, sequences, source: file, lines: starts };
-  }
-  const labels: string[] = [];
-  let withLabels: boolean | undefined;
-  lines.forEach((raw, i) => {
-    const l = raw.trim();
-    if (l === '' || l.startsWith('#') || l.startsWith(';')) return;
-    const cells = l.split(/\s*[\t,]\s*|\s+/);
-    if (sequences.length === 0 && withLabels === undefined && /^(seq|sequence)$/i.test(cells[0])) return; // header
-    if (cells.length > 2)
-      throw new DataError(
-        `has ${cells.length} columns; a sequence line holds a sequence and at most one label (got ${JSON.stringify(l.slice(0, 40))})`,
-        { file, line: i + 1 },
-      );
-    const has = cells.length === 2;
-    if (withLabels !== undefined && has !== withLabels)
-      throw new DataError(
-        `${has ? 'has a label column' : 'has no label column'} but earlier lines ${withLabels ? 'have one' : 'do not'}: give every line a label or none`,
-        { file, line: i + 1 },
-      );
-    withLabels = has;
-    sequences.push(cells[0].toUpperCase());
-    if (has) labels.push(cells[1]);
-    ids.push(`seq${sequences.length}`);
-    starts.push(i + 1);
-  });
-  if (sequences.length === 0) throw new DataError('is empty: it holds no sequence lines', { file });
-  return { ids, sequences, labels: withLabels ? labels : undefined, source: file, lines: starts };
-}
-
-/** Reads a FASTA or one-per-line file ({@link parseSequences}). */
-export async function loadSequences(path: string, options: ParseSequencesOptions = {}): Promise<SequenceSet> {
-  return parseSequences(await readTextFile(path), { ...options, source: options.source ?? path });
-}
+export type { ParseSequencesOptions, SequenceFormat, SequenceRecord, SequenceSet } from './sequence-records.js';
+export { collectSequences, loadSequences, parseSequences, readSequenceRecords } from './sequence-records.js';
 
 /** How one-hot rows are laid out: `NLC` = position-major `[L, A]`, `NCL` = channel-major `[A, L]`. */
 export type SequenceLayout = 'NLC' | 'NCL';
@@ -319,4 +215,104 @@ export function decodeRow(rows: OneHotRows, r: number): string {
     s += count === 1 && best >= 0 ? alphabet.letters[best] : alphabet === PROTEIN ? 'X' : 'N';
   }
   return s;
+}
+
+/**
+ * What to do with a sequence whose length differs from the model's: `'error'` refuses it,
+ * `'pad'` pads shorter ones with the alphabet's any-letter (N for DNA/RNA, X for protein; a
+ * uniform one-hot column) and refuses longer ones, `'crop'` crops longer ones and refuses
+ * shorter ones, `'fit'` does both.
+ */
+export type LengthPolicy = 'error' | 'pad' | 'crop' | 'fit';
+/** Where a padded or cropped sequence sits in the model's window. */
+export type LengthAlign = 'center' | 'start' | 'end';
+
+/** Options of {@link fitLengths}. */
+export interface FitLengthOptions {
+  /** @defaultValue 'error' */
+  policy?: LengthPolicy;
+  /**
+   * `'center'`: padding split on both sides (the extra letter on the right), cropping keeps the
+   * middle (`floor((len − L) / 2)` letters cut on the left); `'start'`: the sequence starts at
+   * position 1 (pad or cut on the right); `'end'`: it ends at position L. @defaultValue 'center'
+   */
+  align?: LengthAlign;
+  /** @defaultValue DNA */
+  alphabet?: string | Alphabet;
+  /** Option names for messages. @defaultValue 'lengthPolicy' */
+  option?: string;
+}
+
+/** Sequences brought to one length, with where each model window starts in its original. */
+export interface FittedSequences {
+  readonly set: SequenceSet;
+  /**
+   * Per sequence: the index in the original sequence of model position 0 (negative when padded
+   * on the left, positive when cropped). Undefined when no sequence was changed.
+   */
+  readonly origins: Int32Array | undefined;
+  /** How many sequences were padded or cropped. */
+  readonly changed: number;
+}
+
+/**
+ * Brings every sequence to length `L` by `policy` ({@link LengthPolicy}), aligned by `align`.
+ * @throws {DataError} for a sequence the policy does not allow (the message names the policy
+ *   that would), {@link InvalidOptionError} for bad options or padding an alphabet without an
+ *   any-letter.
+ */
+export function fitLengths(set: SequenceSet, L: number, options: FitLengthOptions = {}): FittedSequences {
+  const policy = options.policy ?? 'error';
+  const align = options.align ?? 'center';
+  const option = options.option ?? 'lengthPolicy';
+  if (!['error', 'pad', 'crop', 'fit'].includes(policy))
+    throw new InvalidOptionError(option, "'error', 'pad', 'crop' or 'fit'", policy);
+  if (!['center', 'start', 'end'].includes(align))
+    throw new InvalidOptionError(
+      `${option === 'lengthPolicy' ? 'align' : '--align'}`,
+      "'center', 'start' or 'end'",
+      align,
+    );
+  const alphabet = resolveAlphabet(options.alphabet);
+  let changed = 0;
+  const origins = new Int32Array(set.sequences.length);
+  const out = set.sequences.map((s, r) => {
+    if (s.length === L) return s;
+    const pad = s.length < L;
+    if (policy === 'error' || (pad && policy === 'crop') || (!pad && policy === 'pad'))
+      throw new DataError(
+        `sequence ${JSON.stringify(set.ids[r])} has length ${s.length} but the model takes ${L}: ${
+          policy === 'error'
+            ? `choose a length policy — ${option === 'lengthPolicy' ? "lengthPolicy 'pad', 'crop' or 'fit'" : '--length-policy pad, crop or fit'} (pad with N / crop, centred by default)`
+            : `length policy '${policy}' does not ${pad ? 'pad' : 'crop'}; use 'fit' (pads and crops)`
+        }`,
+        { file: set.source, line: set.lines[r] },
+      );
+    changed++;
+    const gap = Math.abs(L - s.length);
+    const left = align === 'start' ? 0 : align === 'end' ? gap : Math.floor(gap / 2);
+    if (!pad) {
+      origins[r] = left;
+      return s.slice(left, left + L);
+    }
+    const any = anyLetter(alphabet);
+    if (any === undefined)
+      throw new InvalidOptionError(
+        option,
+        `'crop' or 'error' for the ${alphabet.name} alphabet (it has no letter for "any", so it cannot pad)`,
+        policy,
+      );
+    origins[r] = -left;
+    return any.repeat(left) + s + any.repeat(gap - left);
+  });
+  if (changed === 0) return { set, origins: undefined, changed };
+  return { set: { ...set, sequences: out }, origins, changed };
+}
+
+/** The code that stands for every letter of the alphabet (N, X), if any. */
+function anyLetter(alphabet: Alphabet): string | undefined {
+  for (const [code, letters] of Object.entries(alphabet.codes))
+    if (letters.length === alphabet.letters.length && [...alphabet.letters].every((l) => letters.includes(l)))
+      return code;
+  return undefined;
 }

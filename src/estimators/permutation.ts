@@ -1,8 +1,10 @@
 import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
+import { isInterventional } from '../games/interventional-game.js';
 import { shapleyFromTable } from '../games/shapley-table.js';
 import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { maskKey } from '../sampling/coalitions.js';
+import { decomposedPermutationShap } from './decomposed-permutation.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { resolveBudget } from './kernel.js';
 import { checkMemory } from './memory.js';
@@ -13,6 +15,13 @@ export interface PermutationShapOptions {
   budget?: number;
   /** Walk each permutation forward and reversed (antithetic pairs). @defaultValue true */
   antithetic?: boolean;
+  /**
+   * `'decomposed'`: on an interventional game, walks per background row over the players
+   * where that row differs from x ({@link decomposedPermutationShap}); `'shared'`: walks over
+   * every player of v itself (Castro et al.). Games without a background, and budgets that
+   * cannot give every background row one walk, use `'shared'`. @defaultValue 'decomposed'
+   */
+  variant?: 'decomposed' | 'shared';
 }
 
 /** Defaults of {@link PermutationShapOptions}. */
@@ -38,7 +47,14 @@ export async function permutationShap(
   const budget = resolveBudget(options.budget, n);
   const antithetic = options.antithetic ?? PERMUTATION_DEFAULTS.antithetic;
   if (typeof antithetic !== 'boolean') throw new InvalidOptionError('antithetic', 'a boolean', antithetic);
+  const variant = options.variant ?? 'decomposed';
+  if (variant !== 'decomposed' && variant !== 'shared')
+    throw new InvalidOptionError('variant', "'decomposed' or 'shared'", variant);
   const walks = antithetic ? 2 : 1;
+  if (variant === 'decomposed' && isInterventional(game)) {
+    const est = await decomposedPermutationShap(game, { budget, antithetic }, ctx);
+    if (est) return est;
+  }
   const minBudget = 2 + walks * (n - 1);
   if (budget < minBudget)
     throw new BudgetError(

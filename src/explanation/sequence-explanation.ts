@@ -18,6 +18,15 @@ export interface SequenceInfo {
   readonly reference: SequenceReference | 'none';
   /** Overlapping windows: how many shifted tilings were explained. */
   readonly tilings?: number;
+  /**
+   * Per sequence: the index in the original (unpadded, uncropped) sequence of position 0 —
+   * negative when padded on the left. Present when a length policy changed a sequence.
+   */
+  readonly origins?: readonly number[];
+  /** Per sequence: its label (a label column of the input), when the input has one. */
+  readonly labels?: readonly string[];
+  /** Positions are numbered from this anchor offset (the first letter is offset + 1, 0 skipped). */
+  readonly positionOffset?: number;
   /** ISM: the mean-centred L × A matrix per row (`nRows × L × A × nOutputs`). */
   readonly hypothetical?: Float64Array;
 }

@@ -1,5 +1,6 @@
 import { columnOf } from '../data/sequences.js';
 import { InvalidOptionError } from '../errors.js';
+import { classSummaries } from './class-summary.js';
 import type { ExplanationJSON } from './explanation.js';
 import { explanationToJSON } from './explanation.js';
 import { figureHtml, makeFigure, REPORT_CSS, tagSvg } from './plots/figure.js';
@@ -100,7 +101,7 @@ export function formatSequenceText(e: SequenceExplanation, options: SequenceRepo
   const nOut = e.outputs.length;
   const info = e.sequence;
   const names = namesOf(e, options);
-  const pos = (i: number) => positionNumber(i, options.positionOffset ?? 0);
+  const pos = (i: number) => positionNumber(i, options.positionOffset ?? e.sequence.positionOffset ?? 0);
   const out: string[] = [];
   out.push(
     `whybox ${e.method}: ${e.nRows} sequence(s) of ${info.length} (${info.alphabet}, ${info.layout}), ${e.players.length} ${info.players === 'window' ? 'windows' : 'positions'}${info.players === 'hierarchy' ? ' in a hierarchy' : ''}, reference ${e.meta.background.summary}, ${e.evaluations} ${e.method === 'ism' ? 'mutants' : 'coalition values'}, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s (seed ${e.meta.seed})`,
@@ -168,7 +169,7 @@ export function logoMatrix(e: SequenceExplanation, r: number, o = 0): Float64Arr
 export async function formatSequenceHtml(e: SequenceExplanation, options: SequenceReportOptions = {}): Promise<string> {
   const digits = options.digits ?? 4;
   const names = namesOf(e, options);
-  const offset = options.positionOffset ?? 0;
+  const offset = options.positionOffset ?? e.sequence.positionOffset ?? 0;
   const pos = (i: number) => positionNumber(i, offset);
   const info = e.sequence;
   const L = info.length;
@@ -229,6 +230,28 @@ ${track}
 ${hypo}
 <ol>${list}</ol></section>`);
     }
+  // class logos: per class (label, else predicted class) the mean contribution logo to its output
+  let classLogos = '';
+  if (e.nRows >= 2) {
+    const sums = classSummaries(e);
+    classLogos = sums
+      .map((c) => {
+        const svg = sequenceLogoSvg(
+          {
+            letters: info.letters,
+            matrix: L <= 120 ? c.logo : c.logo.subarray(0, 100 * A),
+            length: Math.min(L, L <= 120 ? L : 100),
+            firstPosition: 1,
+            positionLabel: (i) => pos(i),
+          },
+          { title: `${c.class}: ${names[c.outputIndex]} (${c.rows.length} sequences)` },
+        );
+        return `<figure class="plot" data-plot="class-logo" data-class="${esc(c.class)}">${svg}</figure>`;
+      })
+      .join('\n');
+    if (classLogos)
+      classLogos = `<h2>Mean contribution logo per class</h2>\n<p>Per class (${info.labels ? 'label' : 'predicted class'}), the mean over its sequences of each position's attribution placed on its letter: letters of a shared motif stack up, others cancel.</p>\n${classLogos}`;
+  }
   const overall =
     e.nRows >= 2
       ? figureHtml(
@@ -246,6 +269,7 @@ svg{display:block;margin:6px 0}code{font-size:13px}section.row{contain-intrinsic
 <h1>whybox sequence explanation</h1>
 <p>${esc(e.method)}: ${e.nRows} sequence(s) of ${L} (${esc(info.alphabet)}, ${info.layout}), ${e.players.length} players (${info.players}), reference ${esc(e.meta.background.summary)}, ${e.evaluations} evaluations, ${e.modelRows} model rows, ${e.seconds.toFixed(2)} s, seed ${e.meta.seed}. Letters above the line raise the output, letters below lower it.${offset ? ` Positions are numbered from the anchor (offset ${offset}: the first letter is ${pos(0)}).` : ''}</p>
 ${overall}
+${classLogos}
 ${sections.join('\n')}
 </body></html>
 `;
@@ -262,6 +286,12 @@ export interface SequenceExplanationJSON extends ExplanationJSON {
     spans: [number, number][];
     reference: string;
     tilings?: number;
+    /** Positions numbered from this anchor offset. */
+    positionOffset?: number;
+    /** Per sequence: index in the original sequence of position 0 (length policy pad/crop). */
+    origins?: number[];
+    /** Per sequence: its label, when the input has a label column. */
+    labels?: string[];
     ids: string[];
     sequences: string[];
   };
@@ -293,6 +323,9 @@ export function sequenceExplanationToJSON(e: SequenceExplanation): SequenceExpla
     spans: info.spans.map(([a, b]) => [a, b]),
     reference: info.reference,
     ...(info.tilings ? { tilings: info.tilings } : {}),
+    ...(info.positionOffset ? { positionOffset: info.positionOffset } : {}),
+    ...(info.origins ? { origins: [...info.origins] } : {}),
+    ...(info.labels ? { labels: [...info.labels] } : {}),
     ids: [...info.ids],
     sequences: [...info.sequences],
   };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,5 +230,115 @@ describe('whybox explain --sequences', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--players needs --sequences/);
     for (const e of [r.stderr]) expect(e.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('whybox explain --sequences with a CSV table (the UCI splice data)', () => {
+  const SPLICE =
+    ['../../../shared/datasets/splice.csv', '../../../../shared/datasets/splice.csv']
+      .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+      .find((p) => existsSync(p)) ?? 'absent';
+  const CNN = join(ROOT, 'datasets/splice/model.onnx');
+  it.skipIf(!existsSync(SPLICE))(
+    'detects the columns (stderr), names the outputs EI,IE,N and numbers positions from the junction',
+    async () => {
+      const r = await run(
+        'explain',
+        '--model',
+        CNN,
+        '--sequences',
+        SPLICE,
+        '--rows',
+        '0,1',
+        '--method',
+        'ism',
+        '--output-names',
+        'EI,IE,N',
+        '--position-offset',
+        '-30',
+        '--link',
+        'logit',
+        '--format',
+        'json',
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/^whybox: .*splice\.csv: read as CSV with a header: sequence column "Sequence"/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      const json = JSON.parse(r.stdout);
+      expect(json.outputs).toEqual(['EI', 'IE', 'N']);
+      expect(json.sequence.ids).toEqual(['ATRINS-DONOR-521', 'ATRINS-DONOR-905']);
+      expect(json.sequence.positionOffset).toBe(-30);
+      const table = await run(
+        'explain',
+        '--model',
+        CNN,
+        '--sequences',
+        SPLICE,
+        '--rows',
+        '0',
+        '--method',
+        'ism',
+        '--output-names',
+        'EI,IE,N',
+        '--quiet',
+      );
+      expect(table.code).toBe(0);
+      expect(table.stderr).toBe('');
+      expect(table.stdout).toMatch(/ATRINS-DONOR-521 — EI: prediction/);
+      const bad = await run(
+        'explain',
+        '--model',
+        CNN,
+        '--sequences',
+        SPLICE,
+        '--sequence-column',
+        'dna',
+        '--method',
+        'ism',
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/no column "dna".*"Class", "Donor", "Sequence"/);
+      const names = await run(
+        'explain',
+        '--model',
+        CNN,
+        '--sequences',
+        SPLICE,
+        '--rows',
+        '0',
+        '--method',
+        'ism',
+        '--output-names',
+        'EI,IE',
+      );
+      expect(names.code).toBe(2);
+      expect(names.stderr).toMatch(/--output-names must be 3 names/);
+    },
+  );
+  it('unequal lengths: refused with the --length-policy hint, padded with --length-policy pad', async () => {
+    const short = await tmp.write('short.fa', `>s\n${'ACGT'.repeat(24)}\n`); // 96 of the model's 100
+    const refused = await run('explain', '--model', MODEL, '--sequences', short, '--method', 'ism');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/length 96 but the model takes 100.*--length-policy/);
+    const ok = await run(
+      'explain',
+      '--model',
+      MODEL,
+      '--sequences',
+      short,
+      '--method',
+      'ism',
+      '--length-policy',
+      'pad',
+      '--format',
+      'json',
+    );
+    expect(ok.code).toBe(0);
+    const json = JSON.parse(ok.stdout);
+    expect(json.sequence.sequences[0]).toBe(`NN${'ACGT'.repeat(24)}NN`);
+    expect(json.sequence.origins).toEqual([-2]);
+    const bad = await run('explain', '--model', MODEL, '--sequences', short, '--length-policy', 'stretch');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--length-policy must be error, pad, crop or fit/);
   });
 });

@@ -75,7 +75,7 @@ export function profileSpec(
   const values = profiles.flatMap((p) =>
     Array.from(p.mean, (v, i) => ({
       class: `${p.class} (${p.sequences})`,
-      position: positionNumber(i, options.positionOffset ?? 0),
+      position: positionNumber(i, options.positionOffset ?? e.sequence.positionOffset ?? 0),
       index: i,
       attribution: v,
     })),
@@ -103,7 +103,7 @@ export function profileSpec(
             title: options.positionOffset ? `position (from the anchor, offset ${options.positionOffset})` : 'position',
             scale: { domain: [0, e.sequence.length - 1], nice: false, zero: false },
             axis: {
-              labelExpr: `${JSON.stringify(Array.from({ length: e.sequence.length }, (_, i) => positionNumber(i, options.positionOffset ?? 0)))}[datum.value]`,
+              labelExpr: `${JSON.stringify(Array.from({ length: e.sequence.length }, (_, i) => positionNumber(i, options.positionOffset ?? e.sequence.positionOffset ?? 0)))}[datum.value]`,
             },
           },
           y: { field: 'attribution', type: 'quantitative', title: 'mean attribution' },
