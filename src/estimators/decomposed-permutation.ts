@@ -1,7 +1,8 @@
 import { throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
 import { allocate } from '../sampling/coalitions.js';
-import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
+import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
+import { balancedGroups } from './estimate.js';
 
 /** Largest background-row game solved by enumerating its subsets. */
 const EXACT_PLAYERS = 20;
@@ -50,6 +51,62 @@ export async function decomposedPermutationShap(
   options: { budget: number; antithetic: boolean },
   ctx: EstimatorContext,
 ): Promise<ShapleyEstimate | undefined> {
+  const part = await solve(game, options, ctx, undefined);
+  return part && combinePermutationParts([part], { ...game, nBackground: game.decomposition.nBackground });
+}
+
+/**
+ * Part `part` of {@link decomposedPermutationShap}: every part plans the same walks (a pure
+ * function of the game, the budget and the row's stream), then evaluates and solves only its
+ * group of background rows — games ordered by (size, row), grouped by their model rows.
+ * Undefined when the budget cannot give every background row one walk (as the whole).
+ */
+export async function decomposedPermutationPart(
+  game: InterventionalGame,
+  options: { budget: number; antithetic: boolean },
+  ctx: EstimatorContext,
+  part: PartSpec,
+): Promise<PartEstimate | undefined> {
+  return solve(game, options, ctx, part);
+}
+
+/** The decomposed permutation estimate from its parts (in part order). */
+export function combinePermutationParts(parts: readonly PartEstimate[], game: PartedGame): ShapleyEstimate {
+  const n = game.nPlayers;
+  const fx = game.prediction;
+  const nOut = fx.length;
+  const values = new Float64Array(n * nOut);
+  const variance = new Float64Array(n * nOut);
+  let rows = 0;
+  let exact = true;
+  let anyStderr = false;
+  for (const p of parts) {
+    for (let i = 0; i < values.length; i++) values[i] += p.values[i];
+    if (p.variance) {
+      anyStderr = true;
+      for (let i = 0; i < variance.length; i++) variance[i] += p.variance[i];
+    }
+    rows += p.rowsSpent;
+    if (!p.exact) exact = false;
+  }
+  const total = fx.map((f, o) => f - game.baseValue[o]);
+  return {
+    values: efficiencyKeepingZeros(values, n, nOut, total),
+    stderr: exact || anyStderr ? variance.map(Math.sqrt) : undefined,
+    baseValue: game.baseValue,
+    fullValue: fx,
+    evaluations: Math.ceil(rows / Math.max(1, game.nBackground)) + 2,
+    exact,
+    variant: 'decomposed',
+  };
+}
+
+async function solve(
+  game: InterventionalGame,
+  options: { budget: number; antithetic: boolean },
+  ctx: EstimatorContext,
+  part: PartSpec | undefined,
+): Promise<PartEstimate | undefined> {
   const n = game.nPlayers;
   const nOut = game.nOutputs;
   const d = game.decomposition;
@@ -156,10 +213,43 @@ export async function decomposedPermutationShap(
     }
     if (!added) break;
   }
-  const out =
-    count > 0
-      ? await d.evaluate({ nRows: count, bg: bg.subarray(0, count), keys: keys.subarray(0, count * W) }, ctx.signal)
-      : new Float64Array(0);
+  // this part's background rows: games ordered by (size, row), grouped by their model rows
+  const inPart = new Uint8Array(nb).fill(1);
+  if (part && part.count > 1) {
+    const order = units.map((_, i) => i).sort((a, b) => units[a].k - units[b].k || units[a].b - units[b].b);
+    const groups = balancedGroups(
+      order.map((i) => (units[i].k < 2 ? 0 : units[i].exact ? 2 ** units[i].k - 2 : walkRows(units[i]))),
+      part.count,
+    );
+    order.forEach((i, t) => {
+      inPart[units[i].b] = groups[t] === part.index ? 1 : 0;
+    });
+  }
+  let out: Float64Array;
+  let rowsSpent = count;
+  if (part && part.count > 1) {
+    // evaluate this part's rows only, scattered back to their planned ids
+    out = new Float64Array(count * nOut);
+    const ids: number[] = [];
+    for (let r = 0; r < count; r++) if (inPart[bg[r]]) ids.push(r);
+    rowsSpent = ids.length;
+    if (ids.length > 0) {
+      const subBg = new Int32Array(ids.length);
+      const subKeys = new Uint32Array(ids.length * W);
+      ids.forEach((r, i) => {
+        subBg[i] = bg[r];
+        for (let w = 0; w < W; w++) subKeys[i * W + w] = keys[r * W + w];
+      });
+      const res = await d.evaluate({ nRows: ids.length, bg: subBg, keys: subKeys }, ctx.signal);
+      ids.forEach((r, i) => {
+        for (let o = 0; o < nOut; o++) out[r * nOut + o] = res[i * nOut + o];
+      });
+    }
+  } else
+    out =
+      count > 0
+        ? await d.evaluate({ nRows: count, bg: bg.subarray(0, count), keys: keys.subarray(0, count * W) }, ctx.signal)
+        : new Float64Array(0);
   ctx.onProgress?.({ done: Math.ceil(count / nb) + 2, total: options.budget });
 
   const values = new Float64Array(n * nOut);
@@ -167,6 +257,7 @@ export async function decomposedPermutationShap(
   let exact = true;
   let anyStderr = false;
   for (const u of units) {
+    if (!inPart[u.b]) continue;
     const w = d.weights[u.b];
     const fb = d.backgroundOutputs.subarray(u.b * nOut, (u.b + 1) * nOut);
     if (u.k === 0) continue;
@@ -213,16 +304,14 @@ export async function decomposedPermutationShap(
         }
     }
   }
-  const total = fx.map((f, o) => f - game.baseValue[o]);
-  return {
-    values: efficiencyKeepingZeros(values, n, nOut, total),
-    stderr: exact || anyStderr ? variance.map(Math.sqrt) : undefined,
-    baseValue: game.baseValue,
-    fullValue: fx,
-    evaluations: Math.ceil(count / nb) + 2,
-    exact,
-    variant: 'decomposed',
-  };
+  return { values, variance: anyStderr ? variance : undefined, rowsSpent, exact };
+}
+
+/** Model rows of a sampled unit's walks (its distinct prefixes). */
+function walkRows(u: Unit): number {
+  const seen = new Set<number>();
+  for (const ids of u.prefixRows) for (const id of ids) seen.add(id);
+  return seen.size;
 }
 
 /**

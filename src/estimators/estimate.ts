@@ -78,6 +78,11 @@ export interface PartEstimate {
    * it did not solve on their own (combined: tables added, then solved once).
    */
   readonly table?: Float64Array;
+  /**
+   * Set when this part computed the whole estimate itself (a method's fallback that does not
+   * split, in part 0; the other parts are then empty): combining returns it.
+   */
+  readonly whole?: ShapleyEstimate;
 }
 
 /**

@@ -1,11 +1,16 @@
 import { BudgetError, InvalidOptionError, throwIfAborted } from '../errors.js';
 import type { Game } from '../games/game.js';
+import type { InterventionalGame } from '../games/interventional-game.js';
 import { isInterventional } from '../games/interventional-game.js';
 import { shapleyFromTable } from '../games/shapley-table.js';
 import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { maskKey } from '../sampling/coalitions.js';
-import { decomposedPermutationShap } from './decomposed-permutation.js';
-import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
+import {
+  combinePermutationParts,
+  decomposedPermutationPart,
+  decomposedPermutationShap,
+} from './decomposed-permutation.js';
+import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
 import { resolveBudget } from './kernel.js';
 import { checkMemory } from './memory.js';
 
@@ -37,6 +42,44 @@ export const PERMUTATION_DEFAULTS = { antithetic: true } as const;
  *
  * @throws {BudgetError} when the budget cannot pay for one walk (2·nPlayers with pairs).
  */
+/** Most parts one row's decomposed permutation estimate is split into (groups of background rows). */
+export const PERMUTATION_PARTS = 8;
+
+/**
+ * Parts of each row's permutation estimate: the decomposed variant (the default) splits over
+ * groups of background rows, at most {@link PERMUTATION_PARTS}; `'shared'` is one part.
+ */
+export function permutationParts(options: PermutationShapOptions, nBackground: number): number {
+  return (options.variant ?? 'decomposed') === 'decomposed' ? Math.max(1, Math.min(PERMUTATION_PARTS, nBackground)) : 1;
+}
+
+/**
+ * Part `part` of the permutation estimate of an interventional game (validated as
+ * {@link permutationShap}). When the budget cannot give every background row one walk, part
+ * 0 computes the whole estimate with shared walks (`whole`) and the other parts are empty.
+ */
+export async function permutationShapPart(
+  game: InterventionalGame,
+  options: PermutationShapOptions,
+  ctx: EstimatorContext,
+  part: PartSpec,
+): Promise<PartEstimate> {
+  const budget = resolveBudget(options.budget, game.nPlayers);
+  const antithetic = options.antithetic ?? PERMUTATION_DEFAULTS.antithetic;
+  if (typeof antithetic !== 'boolean') throw new InvalidOptionError('antithetic', 'a boolean', antithetic);
+  const est = await decomposedPermutationPart(game, { budget, antithetic }, ctx, part);
+  if (est) return est;
+  const empty = { values: new Float64Array(game.nPlayers * game.nOutputs), rowsSpent: 0, exact: true };
+  if (part.index !== 0) return empty;
+  return { ...empty, whole: await permutationShap(game, { ...options, variant: 'shared' }, ctx) };
+}
+
+/** The permutation estimate from its parts (see {@link permutationShapPart}). */
+export function combinePermutation(parts: readonly PartEstimate[], game: PartedGame): ShapleyEstimate {
+  const whole = parts.find((p) => p.whole)?.whole;
+  return whole ?? combinePermutationParts(parts, game);
+}
+
 export async function permutationShap(
   game: Game,
   options: PermutationShapOptions,

@@ -1,4 +1,10 @@
-import { PERMUTATION_DEFAULTS, permutationShap } from '../estimators/permutation.js';
+import {
+  combinePermutation,
+  PERMUTATION_DEFAULTS,
+  permutationParts,
+  permutationShap,
+  permutationShapPart,
+} from '../estimators/permutation.js';
 import { budgetOption } from './budget.js';
 import type { MethodRun } from './run.js';
 import type { MethodDescriptor } from './types.js';
@@ -27,6 +33,12 @@ export const permutationMethod: MethodDescriptor<MethodRun> = {
   claims: () => ['efficiency', 'dummy', 'linearity', 'convergence'],
   run: {
     estimate: (game, options, ctx) => permutationShap(game, options, ctx),
+    // the decomposed variant splits each row over groups of background rows (workers run them)
+    split: {
+      parts: (options, _nPlayers, nBackground) => permutationParts(options, nBackground),
+      estimatePart: (game, options, ctx, part) => permutationShapPart(game, options, ctx, part),
+      combine: (parts, game) => combinePermutation(parts, game),
+    },
     gameRows: (options, nPlayers, nBackground) => Number(options.budget ?? 2 * nPlayers + 2048) * nBackground,
   },
 };

@@ -9,6 +9,7 @@ import { InvalidOptionError } from '../../src/errors.js';
 import { combineDecomposed } from '../../src/estimators/decomposed.js';
 import { combineExact, exactPart, exactParts } from '../../src/estimators/exact.js';
 import { KERNEL_PARTS, kernelParts, kernelShap, kernelShapPart } from '../../src/estimators/kernel.js';
+import { combinePermutation, permutationShap, permutationShapPart } from '../../src/estimators/permutation.js';
 import { explain } from '../../src/explain.js';
 import { fromModule } from '../../src/models/function-model.js';
 import type { Model } from '../../src/models/model.js';
@@ -68,6 +69,26 @@ describe('parts of one row', () => {
     expect(maxAbs(est.values, truth)).toBeLessThan(1e-9);
   });
 
+  it('decomposed permutation in 8 parts adds up to the one-part estimate', async () => {
+    const nCols = 9;
+    const f = randomModel(nCols, 2, 51);
+    const { game } = await interventionalSetup({
+      f,
+      nOut: 2,
+      x: randomRows(1, nCols, 52)[0],
+      background: randomRows(16, nCols, 53),
+    });
+    const whole = await permutationShap(game, { budget: 150 }, { rng: Rng.fromSeed(8) });
+    const parts = [];
+    for (let p = 0; p < 8; p++)
+      parts.push(await permutationShapPart(game, { budget: 150 }, { rng: Rng.fromSeed(8) }, { index: p, count: 8 }));
+    expect(parts.filter((p) => p.values.some((v) => v !== 0)).length).toBeGreaterThan(4);
+    const combined = combinePermutation(parts, { ...game, nBackground: 16 });
+    expect(maxAbs(combined.values, whole.values)).toBeLessThan(1e-12);
+    expect(maxAbs(combined.stderr as Float64Array, whole.stderr as Float64Array)).toBeLessThan(1e-12);
+    expect(combined.evaluations).toBe(whole.evaluations);
+  });
+
   it('exact in parts (groups of background rows) gives the brute-force Shapley values', async () => {
     const nCols = 10;
     const f = randomModel(nCols, 2, 31);
@@ -121,7 +142,7 @@ describe('units in worker threads', () => {
     ['kernel (8 parts a row)', { method: 'kernel', budget: 200 }],
     ["kernel budget 'auto' (whole rows)", { method: 'kernel', budget: 'auto', maxBudget: 2048 }],
     ['exact (4 parts a row)', { method: 'exact' }],
-    ['permutation', { method: 'permutation', budget: 300 }],
+    ['permutation (8 parts a row)', { method: 'permutation', budget: 300 }],
     ['partition', { method: 'partition', budget: 200 }],
   ];
 
