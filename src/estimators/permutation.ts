@@ -18,8 +18,9 @@ export interface PermutationShapOptions {
   /**
    * `'decomposed'`: on an interventional game, walks per background row over the players
    * where that row differs from x ({@link decomposedPermutationShap}); `'shared'`: walks over
-   * every player of v itself (Castro et al.). Games without a background, and budgets that
-   * cannot give every background row one walk, use `'shared'`. @defaultValue 'decomposed'
+   * every player of v itself (Castro et al.). Games without a background, budgets that
+   * cannot give every background row one walk, and budgets of 2^n or more (the exact values
+   * from every coalition) use `'shared'`. @defaultValue 'decomposed'
    */
   variant?: 'decomposed' | 'shared';
 }
@@ -51,7 +52,9 @@ export async function permutationShap(
   if (variant !== 'decomposed' && variant !== 'shared')
     throw new InvalidOptionError('variant', "'decomposed' or 'shared'", variant);
   const walks = antithetic ? 2 : 1;
-  if (variant === 'decomposed' && isInterventional(game)) {
+  // a budget for every coalition: the shared walk's table gives the exact values directly
+  const affordsAll = n <= 30 && budget >= 2 ** n;
+  if (variant === 'decomposed' && isInterventional(game) && !affordsAll) {
     const est = await decomposedPermutationShap(game, { budget, antithetic }, ctx);
     if (est) return est;
   }
