@@ -1,6 +1,6 @@
 import { throwIfAborted } from '../errors.js';
-import { yieldToLoop } from '../parallel/yield.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
+import { yieldToLoop } from '../parallel/yield.js';
 import { allocate } from '../sampling/coalitions.js';
 import type { EstimatorContext, ShapleyEstimate } from './estimate.js';
 import { checkMemory } from './memory.js';
