@@ -80,6 +80,7 @@ export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.
 export type { PartitionShapOptions } from './estimators/partition.js';
 export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
+export { decomposedPermutationShap } from './estimators/decomposed-permutation.js';
 export { permutationShap } from './estimators/permutation.js';
 export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
 export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
