@@ -73,6 +73,7 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
+export { decomposedPermutationShap } from './estimators/decomposed-permutation.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';
@@ -80,7 +81,6 @@ export { defaultBudget, KERNEL_VARIANTS, kernelShap } from './estimators/kernel.
 export type { PartitionShapOptions } from './estimators/partition.js';
 export { partitionShap } from './estimators/partition.js';
 export type { PermutationShapOptions } from './estimators/permutation.js';
-export { decomposedPermutationShap } from './estimators/decomposed-permutation.js';
 export { permutationShap } from './estimators/permutation.js';
 export type { TreeShapContext, TreeShapOptions, TreeShapResult } from './estimators/tree-shap.js';
 export { prepareTreeShap, TREE_SHAP_DEFAULTS, treeShap, treeShapRow, treeShapRows } from './estimators/tree-shap.js';
