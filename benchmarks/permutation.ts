@@ -5,8 +5,8 @@
  *
  * - splice CNN (datasets/splice/model.onnx, 60 positions = players, 20 background sequences from
  *   ../shared/datasets/splice.csv, P(EI) explained, 6 explained sequences), reference = the mean
- *   of whybox kernel (decomposed) at budget 20,000 and whybox permutation (shared walks) at
- *   50,000 — their disagreement is printed as the reference noise;
+ *   of whybox kernel (decomposed) at budget 60,000 and whybox permutation (shared walks) at
+ *   150,000 — their disagreement is printed as the reference noise;
  * - German credit MLP (benchmarks/fixtures/german-mlp.onnx, 20 attributes = players, 20
  *   background rows, P(bad)), reference = exact Shapley values (every subset of every D_b).
  *
@@ -169,12 +169,12 @@ else {
     reference: async (x) => {
       const a = await kernelShap(
         await interventionalGame(ctx, x),
-        { budget: quick ? 8000 : 20000 },
+        { budget: quick ? 8000 : 60000 },
         { rng: Rng.fromSeed(99) },
       );
       const b = await permutationShap(
         await interventionalGame(ctx, x),
-        { budget: quick ? 20000 : 50000, variant: 'shared' },
+        { budget: quick ? 20000 : 150000, variant: 'shared' },
         { rng: Rng.fromSeed(98) },
       );
       return { values: a.values.map((v, i) => (v + b.values[i]) / 2), noise: mae(a.values, b.values) };

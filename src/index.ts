@@ -86,6 +86,7 @@ export {
   WhyboxError,
   WorkerError,
 } from './errors.js';
+export { decomposedPermutationShap } from './estimators/decomposed-permutation.js';
 export type { EstimatorContext, ShapleyEstimate } from './estimators/estimate.js';
 export { exactShapley, MAX_EXACT_PLAYERS } from './estimators/exact.js';
 export type { KernelShapOptions, KernelVariant } from './estimators/kernel.js';

@@ -1,8 +1,10 @@
 import { throwIfAborted } from '../errors.js';
 import type { InterventionalGame } from '../games/interventional-game.js';
+import { yieldToLoop } from '../parallel/yield.js';
 import { allocate } from '../sampling/coalitions.js';
 import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
 import { balancedGroups } from './estimate.js';
+import { checkMemory } from './memory.js';
 
 /** Largest background-row game solved by enumerating its subsets. */
 const EXACT_PLAYERS = 20;
@@ -143,6 +145,16 @@ async function solve(
   sampled.forEach((u, i) => {
     u.rows = Math.max(alloc[i], minRows(u.k));
   });
+  // per planned row: its key words, background index and outputs; per walk: its order and prefix ids
+  const planned = Math.min(
+    totalRows,
+    sampled.reduce((a, u) => a + Math.min(u.rows, cap(u.k)), 0),
+  );
+  checkMemory(
+    `method 'permutation' with a budget of ${options.budget} for ${n} players and ${nb} background rows`,
+    planned * (4 * W + 4 + 8 * nOut + 40) + planned * 16,
+    'pass a smaller budget',
+  );
   // rows given to a unit beyond its need come from the others: trim the largest until it fits
   let over = sampled.reduce((a, u) => a + u.rows, 0) - totalRows;
   for (const u of [...sampled].sort((a, b) => b.rows - a.rows)) {
@@ -173,6 +185,7 @@ async function solve(
   const exactBase = new Map<Unit, number>(); // first row of a unit's enumerated table
   const walkers: Walker[] = [];
   let spentAll = 0;
+  let yielded = performance.now();
   for (const u of sampled) {
     throwIfAborted(ctx.signal);
     const rng = ctx.rng.split();
@@ -191,8 +204,13 @@ async function solve(
     }
     const walker = new Walker(u, rng, walks, push);
     walkers.push(walker);
-    // its own rows first (the first pair whatever it costs)
-    while (walker.tryAdd(u.orders.length === 0 ? Number.POSITIVE_INFINITY : u.rows - walker.spent));
+    // its own rows first (the first pair whatever it costs); the event loop runs every 20 ms
+    while (walker.tryAdd(u.orders.length === 0 ? Number.POSITIVE_INFINITY : u.rows - walker.spent))
+      if (performance.now() - yielded > 20) {
+        await yieldToLoop();
+        throwIfAborted(ctx.signal);
+        yielded = performance.now();
+      }
     spentAll += walker.spent;
   }
   // rows a unit could not use (a pair costs up to 2(|D_b| − 1)) go to the units with the fewest
@@ -202,6 +220,11 @@ async function solve(
     const order = [...walkers].sort(
       (p, q) => (d.weights[q.unit.b] * q.unit.k) / (q.pairs + 1) - (d.weights[p.unit.b] * p.unit.k) / (p.pairs + 1),
     );
+    if (performance.now() - yielded > 20) {
+      await yieldToLoop();
+      throwIfAborted(ctx.signal);
+      yielded = performance.now();
+    }
     let added = false;
     for (const w of order) {
       const before = w.spent;

@@ -23,8 +23,9 @@ export interface PermutationShapOptions {
   /**
    * `'decomposed'`: on an interventional game, walks per background row over the players
    * where that row differs from x ({@link decomposedPermutationShap}); `'shared'`: walks over
-   * every player of v itself (Castro et al.). Games without a background, and budgets that
-   * cannot give every background row one walk, use `'shared'`. @defaultValue 'decomposed'
+   * every player of v itself (Castro et al.). Games without a background, budgets that
+   * cannot give every background row one walk, and budgets of 2^n or more (the exact values
+   * from every coalition) use `'shared'`. @defaultValue 'decomposed'
    */
   variant?: 'decomposed' | 'shared';
 }
@@ -47,10 +48,16 @@ export const PERMUTATION_PARTS = 8;
 
 /**
  * Parts of each row's permutation estimate: the decomposed variant (the default) splits over
- * groups of background rows, at most {@link PERMUTATION_PARTS}; `'shared'` is one part.
+ * groups of background rows, at most {@link PERMUTATION_PARTS}; `'shared'`, and budgets that
+ * pay for all 2^n coalitions, are one part.
  */
-export function permutationParts(options: PermutationShapOptions, nBackground: number): number {
-  return (options.variant ?? 'decomposed') === 'decomposed' ? Math.max(1, Math.min(PERMUTATION_PARTS, nBackground)) : 1;
+export function permutationParts(options: PermutationShapOptions, nPlayers: number, nBackground: number): number {
+  const budget = typeof options.budget === 'number' ? options.budget : 2 * nPlayers + 2048;
+  // a budget for every coalition keeps the shared walk's exact table (one part)
+  const affordsAll = nPlayers <= 30 && budget >= 2 ** nPlayers;
+  return (options.variant ?? 'decomposed') === 'decomposed' && !affordsAll
+    ? Math.max(1, Math.min(PERMUTATION_PARTS, nBackground))
+    : 1;
 }
 
 /**
@@ -94,7 +101,9 @@ export async function permutationShap(
   if (variant !== 'decomposed' && variant !== 'shared')
     throw new InvalidOptionError('variant', "'decomposed' or 'shared'", variant);
   const walks = antithetic ? 2 : 1;
-  if (variant === 'decomposed' && isInterventional(game)) {
+  // a budget for every coalition: the shared walk's table gives the exact values directly
+  const affordsAll = n <= 30 && budget >= 2 ** n;
+  if (variant === 'decomposed' && isInterventional(game) && !affordsAll) {
     const est = await decomposedPermutationShap(game, { budget, antithetic }, ctx);
     if (est) return est;
   }

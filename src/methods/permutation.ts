@@ -35,7 +35,7 @@ export const permutationMethod: MethodDescriptor<MethodRun> = {
     estimate: (game, options, ctx) => permutationShap(game, options, ctx),
     // the decomposed variant splits each row over groups of background rows (workers run them)
     split: {
-      parts: (options, _nPlayers, nBackground) => permutationParts(options, nBackground),
+      parts: (options, nPlayers, nBackground) => permutationParts(options, nPlayers, nBackground),
       estimatePart: (game, options, ctx, part) => permutationShapPart(game, options, ctx, part),
       combine: (parts, game) => combinePermutation(parts, game),
     },
