@@ -116,6 +116,8 @@ interface Task {
 /** A plan's shared state: the background outputs (and the release of its worker evaluator). */
 interface PlanContext {
   readonly ctx: InterventionalContext;
+  /** f(x) of the plan's rows, `rows × nOutputs`. */
+  readonly predictions: Float64Array;
   release(): void;
 }
 
@@ -188,8 +190,13 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
           ? await remoteOf(i, run.pool)
           : localEvaluator(model, plan.background, maskingLayout(plan.players), { batchRows: run.batchRows });
         const ctx = await prepareInterventional(ev, signal);
-        modelRows += plan.background.nRows;
-        return { ctx, release: () => releasePlan(i) };
+        // f(x) of the plan's rows at once (one model call per batchRows chunk), shared by the
+        // row's parts wherever they run
+        const xs = new Float64Array(plan.rows.length * d);
+        plan.rows.forEach((r, k) => xs.set(run.data.subarray(r * d, (r + 1) * d), k * d));
+        const predictions = await ev.predict(xs, plan.rows.length, signal);
+        modelRows += plan.background.nRows + plan.rows.length;
+        return { ctx, predictions, release: () => releasePlan(i) };
       })();
       contexts.set(i, c);
     }
@@ -205,7 +212,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   const finish = (t: Task, ctx: InterventionalContext, out: UnitOutcome) => {
     const { plan, k } = t;
     predictions[plan][k] ??= out.prediction;
-    // every part's game evaluates f(x) itself: rows the model saw (the same for any thread count)
+    // rows the model saw for this row's coalitions (f(x) is counted with its plan)
     rowCost[plan][k] += out.modelRows;
     if (out.estimate) {
       results[plan][k] = { estimate: out.estimate, prediction: out.prediction, baseValue: ctx.baseValue };
@@ -230,8 +237,13 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   };
 
   /** Runs a task on this thread. */
-  const runHere = async (t: Task, ctx: InterventionalContext): Promise<UnitOutcome> => {
-    const game = await interventionalGame(ctx, xOf(t), { dedupe: run.dedupe }, signal);
+  const predictionOf = (t: Task, pc: PlanContext) => {
+    const nOut = pc.ctx.baseValue.length;
+    return pc.predictions.slice(t.k * nOut, (t.k + 1) * nOut);
+  };
+  const runHere = async (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
+    const ctx = pc.ctx;
+    const game = await interventionalGame(ctx, xOf(t), { dedupe: run.dedupe, prediction: predictionOf(t, pc) }, signal);
     const ectx: EstimatorContext = {
       rng: run.rng(t.plan, rowOf(t)).clone(),
       designs,
@@ -263,6 +275,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
         dedupe: run.dedupe,
         backgroundOutputs: pc.ctx.backgroundOutputs,
         baseValue: pc.ctx.baseValue,
+        prediction: predictionOf(t, pc),
         part: partSpec(t),
         expectedRows: Math.ceil(gameRows(plan) / t.parts),
       },
@@ -273,7 +286,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   const runTask = async (i: number, provider?: EvaluatorProvider) => {
     const t = tasks[i];
     const pc = await contextOf(t.plan);
-    finish(t, pc.ctx, provider ? await runThere(t, pc, provider) : await runHere(t, pc.ctx));
+    finish(t, pc.ctx, provider ? await runThere(t, pc, provider) : await runHere(t, pc));
     if (--remaining[t.plan] === 0) {
       pc.release();
       contexts.delete(t.plan);

@@ -55,6 +55,8 @@ export interface UnitRequest {
   readonly dedupe: boolean | undefined;
   readonly backgroundOutputs: Float64Array;
   readonly baseValue: Float64Array;
+  /** f(x) per output (the engine predicts a plan's rows together). */
+  readonly prediction: Float64Array;
   /** Part of the row's split estimate, or whole (`count` 1 and no split). */
   readonly part?: PartSpec;
   /** Model rows the unit is expected to cost (its time limit grows with them). */
@@ -66,7 +68,7 @@ export interface UnitOutcome {
   readonly estimate?: ShapleyEstimate;
   readonly part?: PartEstimate;
   readonly prediction: Float64Array;
-  /** Model rows the unit's game cost (f(x) included). */
+  /** Model rows the unit's game cost (beyond f(x), which came with the request). */
   readonly modelRows: number;
 }
 

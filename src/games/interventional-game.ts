@@ -39,6 +39,11 @@ export interface InterventionalGameOptions {
    * and S ∩ D_b). Turn off only to measure what naive masking costs. @defaultValue true
    */
   dedupe?: boolean;
+  /**
+   * f(x) per output, when the caller has it (the engine predicts a plan's rows together):
+   * the game then does not call the model for it, and its cost counts no row for it.
+   */
+  prediction?: Float64Array;
 }
 
 /**
@@ -116,9 +121,9 @@ export async function interventionalGame(
   const nOut = evaluator.nOutputs;
   const weights = background.weights;
   const dedupe = options.dedupe ?? true;
-  const prediction = await evaluator.predict(x, 1, signal);
+  const prediction = options.prediction ?? (await evaluator.predict(x, 1, signal));
   const diff = differingPlayers(layout, x, background.data, nb);
-  const cost: GameCost = { evaluations: 0, modelRows: 1 };
+  const cost: GameCost = { evaluations: 0, modelRows: options.prediction ? 0 : 1 };
   // |D_b| per background row (used by the exact path, where W = 1)
   const kOf = W === 1 ? Int32Array.from(diff, popcount) : new Int32Array(0);
 

@@ -193,7 +193,7 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
     registry ??= import('../methods/game-methods.js');
     const method = (await registry).gameMethod(unit.method);
     const ctx = { evaluator, backgroundOutputs: unit.backgroundOutputs, baseValue: unit.baseValue };
-    const game = await interventionalGame(ctx, unit.x, { dedupe: unit.dedupe }, signal);
+    const game = await interventionalGame(ctx, unit.x, { dedupe: unit.dedupe, prediction: unit.prediction }, signal);
     const ectx: EstimatorContext = {
       rng: Rng.fromState(unit.rngState),
       designs: remember(
