@@ -193,7 +193,9 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
         // f(x) of the plan's rows at once (one model call per batchRows chunk), shared by the
         // row's parts wherever they run
         const xs = new Float64Array(plan.rows.length * d);
-        plan.rows.forEach((r, k) => xs.set(run.data.subarray(r * d, (r + 1) * d), k * d));
+        plan.rows.forEach((r, k) => {
+          xs.set(run.data.subarray(r * d, (r + 1) * d), k * d);
+        });
         const predictions = await ev.predict(xs, plan.rows.length, signal);
         modelRows += plan.background.nRows + plan.rows.length;
         return { ctx, predictions, release: () => releasePlan(i) };
