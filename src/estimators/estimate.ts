@@ -112,6 +112,22 @@ export interface PartedGame {
 }
 
 /**
+ * Model rows a part of a row should cost at least: below that, a task's fixed cost (cloning
+ * its request, dispatch, combining) would show next to its work (16,384 rows are ~10 ms of a
+ * small MLP), and a service's event loop would spend more on scheduling than needed.
+ */
+export const PART_ROWS = 16_384;
+
+/**
+ * Parts of a row's split estimate expected to cost `modelRows`: one per {@link PART_ROWS}
+ * rows, at most `max` and never more than the background rows. A function of the options
+ * and the game's shape only (never of threads), so results do not depend on where parts run.
+ */
+export function partsFor(modelRows: number, nBackground: number, max: number): number {
+  return Math.max(1, Math.min(max, nBackground, Math.floor(modelRows / PART_ROWS)));
+}
+
+/**
  * Splits items with costs into `count` contiguous groups of about equal cost, in the given
  * order: `group[i]` for item i. A pure function of its inputs (parts must not depend on
  * where they run).

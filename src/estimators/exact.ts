@@ -6,7 +6,7 @@ import { shapleyFromTable } from '../games/shapley-table.js';
 import { enforceEfficiency } from '../numerics/linear-algebra.js';
 import { popcount } from '../sampling/masking.js';
 import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
-import { balancedGroups } from './estimate.js';
+import { balancedGroups, partsFor } from './estimate.js';
 
 /**
  * Most players `exact` accepts. The value table takes 2^n × outputs × 8 bytes (128 MiB
@@ -62,12 +62,12 @@ export async function exactShapley(game: Game, ctx: Partial<EstimatorContext> = 
 export const EXACT_PARTS = 4;
 
 /**
- * Parts of each row's exact estimate: groups of background rows (φ = Σ_b w_b φ(g_b)) for
- * games of at least 10 players (smaller ones cost too little to split). A function of the
- * game's shape only.
+ * Parts of each row's exact estimate: groups of background rows (φ = Σ_b w_b φ(g_b)), one
+ * per `PART_ROWS` of the 2^n × background rows it may cost, at most {@link EXACT_PARTS}, for
+ * games of at most {@link MAX_SPLIT_EXACT_PLAYERS} players. A function of the game's shape only.
  */
 export function exactParts(nPlayers: number, nBackground: number): number {
-  return nPlayers >= 10 && nPlayers <= MAX_SPLIT_EXACT_PLAYERS ? Math.max(1, Math.min(EXACT_PARTS, nBackground)) : 1;
+  return nPlayers <= MAX_SPLIT_EXACT_PLAYERS ? partsFor(2 ** nPlayers * nBackground, nBackground, EXACT_PARTS) : 1;
 }
 
 /**

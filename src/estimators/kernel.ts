@@ -11,7 +11,7 @@ import { popcount } from '../sampling/masking.js';
 import type { DecomposedShapOptions } from './decomposed.js';
 import { decomposedPart, decomposedShap } from './decomposed.js';
 import type { EstimatorContext, PartEstimate, PartSpec, ShapleyEstimate } from './estimate.js';
-import { convergenceRatio } from './estimate.js';
+import { convergenceRatio, PART_ROWS, partsFor } from './estimate.js';
 import { msrFit } from './msr.js';
 
 /**
@@ -114,14 +114,15 @@ export async function kernelShap(
 
 /**
  * Parts of each row's Kernel SHAP estimate ({@link kernelShapPart}): the decomposed variant
- * with a numeric budget splits over groups of background rows — at most
- * {@link KERNEL_PARTS}, never more than the background rows; everything else is one part.
- * Depends only on the options and the background size (not on threads).
+ * with a numeric budget splits over groups of background rows — one part per
+ * {@link PART_ROWS} model rows, at most {@link KERNEL_PARTS}, never more than the background
+ * rows; everything else is one part. Depends only on the options and the game's shape.
  */
-export function kernelParts(options: KernelShapOptions, nBackground: number): number {
+export function kernelParts(options: KernelShapOptions, nPlayers: number, nBackground: number): number {
   const variant = options.variant ?? KERNEL_DEFAULTS.variant;
   if (variant !== 'decomposed' || options.budget === 'auto' || options.topK !== undefined) return 1;
-  return Math.max(1, Math.min(KERNEL_PARTS, nBackground));
+  const budget = typeof options.budget === 'number' ? options.budget : defaultBudget(nPlayers);
+  return partsFor(budget * nBackground, nBackground, KERNEL_PARTS);
 }
 
 /** Most parts one row's decomposed estimate is split into (enough for 8 threads on one row). */

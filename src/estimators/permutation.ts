@@ -11,6 +11,7 @@ import {
   decomposedPermutationShap,
 } from './decomposed-permutation.js';
 import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
+import { partsFor } from './estimate.js';
 import { resolveBudget } from './kernel.js';
 import { checkMemory } from './memory.js';
 
@@ -48,7 +49,7 @@ export const PERMUTATION_PARTS = 8;
 
 /**
  * Parts of each row's permutation estimate: the decomposed variant (the default) splits over
- * groups of background rows, at most {@link PERMUTATION_PARTS}; `'shared'`, and budgets that
+ * groups of background rows, one per `PART_ROWS` model rows, at most {@link PERMUTATION_PARTS}; `'shared'`, and budgets that
  * pay for all 2^n coalitions, are one part.
  */
 export function permutationParts(options: PermutationShapOptions, nPlayers: number, nBackground: number): number {
@@ -56,7 +57,7 @@ export function permutationParts(options: PermutationShapOptions, nPlayers: numb
   // a budget for every coalition keeps the shared walk's exact table (one part)
   const affordsAll = nPlayers <= 30 && budget >= 2 ** nPlayers;
   return (options.variant ?? 'decomposed') === 'decomposed' && !affordsAll
-    ? Math.max(1, Math.min(PERMUTATION_PARTS, nBackground))
+    ? partsFor(budget * nBackground, nBackground, PERMUTATION_PARTS)
     : 1;
 }
 

@@ -75,7 +75,7 @@ export const kernelMethod: MethodDescriptor<MethodRun> = {
     estimate: (game, options, ctx) => kernelShap(game, options, ctx),
     // the decomposed variant splits each row over groups of background rows (workers run them)
     split: {
-      parts: (options, _nPlayers, nBackground) => kernelParts(options, nBackground),
+      parts: (options, nPlayers, nBackground) => kernelParts(options, nPlayers, nBackground),
       estimatePart: (game, options, ctx, part) => kernelShapPart(game, options, ctx, part),
       combine: (parts, game) => combineDecomposed(parts, game),
     },

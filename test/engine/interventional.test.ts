@@ -35,7 +35,10 @@ describe('parts of one row', () => {
     const x = randomRows(1, nCols, 13)[0];
     const { game } = await interventionalSetup({ f, nOut: 2, x, background: bg });
     const options = { budget: 120 };
-    expect(kernelParts(options, 20)).toBe(KERNEL_PARTS);
+    // parts: one per PART_ROWS model rows, at most 8 (small jobs are not split)
+    expect(kernelParts(options, nCols, 20)).toBe(1);
+    expect(kernelParts({ budget: 8192 }, nCols, 20)).toBe(KERNEL_PARTS);
+    expect(kernelParts({ budget: 8192, variant: 'leverage' }, nCols, 20)).toBe(1);
     const ctx = () => ({ rng: Rng.fromSeed(4), designs: { seed: 4, shapes: new Map<string, unknown>() } });
     const whole = await kernelShap(game, options, ctx());
     const parts = [];
@@ -99,8 +102,9 @@ describe('parts of one row', () => {
       background: randomRows(7, nCols, 33, 3),
       weights: [1, 2, 3, 1, 1, 2, 5],
     });
-    const count = exactParts(nCols, 7);
-    expect(count).toBe(4);
+    expect(exactParts(nCols, 7)).toBe(1); // 2^10 × 7 rows: too small to split
+    expect(exactParts(14, 7)).toBe(4);
+    const count = 4;
     const parts = [];
     for (let p = 0; p < count; p++) parts.push(await exactPart(game, {}, { index: p, count }));
     const est = combineExact(parts, { ...game, nBackground: 7 });
@@ -139,10 +143,11 @@ describe('units in worker threads', () => {
   const rows = rowsOf(3, 41);
   const background = rowsOf(24, 42);
   const cases: [string, Record<string, unknown>][] = [
-    ['kernel (8 parts a row)', { method: 'kernel', budget: 200 }],
+    ['kernel (4 parts a row)', { method: 'kernel', budget: 3000 }],
     ["kernel budget 'auto' (whole rows)", { method: 'kernel', budget: 'auto', maxBudget: 2048 }],
-    ['exact (4 parts a row)', { method: 'exact' }],
-    ['permutation (8 parts a row)', { method: 'permutation', budget: 300 }],
+    ['exact (1 part a row: 2^10 × 24 rows)', { method: 'exact' }],
+    ['exact (2 parts a row: 2^10 × 40 rows)', { method: 'exact', background: rowsOf(40, 45) }],
+    ['permutation (2 parts a row)', { method: 'permutation', budget: 1400 }],
     ['partition', { method: 'partition', budget: 200 }],
   ];
 
