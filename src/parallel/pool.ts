@@ -43,6 +43,13 @@ export interface WorkerPoolOptions {
    * @defaultValue 4096
    */
   workerHeapMb?: number;
+  /**
+   * Linux: the workers' nice value (0–19), added to the process's: they run below the main
+   * thread, whose event loop schedules the work and (in a service) answers health checks, so
+   * a saturated pool never starves it. Other platforms: ignored (documented no-op).
+   * @defaultValue 10
+   */
+  workerNice?: number;
 }
 
 /** Time (ms) a task aims at: tasks grow from one `batchRows` chunk up to 4 while chunks are faster. */
@@ -83,7 +90,10 @@ export function resolvePoolOptions(options: WorkerPoolOptions): Required<WorkerP
   const workerHeapMb = options.workerHeapMb ?? 4096;
   if (!Number.isInteger(workerHeapMb) || workerHeapMb < 64)
     throw new InvalidOptionError('workerHeapMb', 'an integer >= 64 (MiB)', workerHeapMb);
-  return { threads, intraOpThreads, taskTimeoutMs, workerHeapMb };
+  const workerNice = options.workerNice ?? 10;
+  if (!Number.isInteger(workerNice) || workerNice < 0 || workerNice > 19)
+    throw new InvalidOptionError('workerNice', 'an integer from 0 to 19 (0: the main thread’s priority)', workerNice);
+  return { threads, intraOpThreads, taskTimeoutMs, workerHeapMb, workerNice };
 }
 
 /**
@@ -112,7 +122,7 @@ export class WorkerPool implements EvaluatorProvider {
   readonly taskTimeoutMs: number;
 
   constructor(options: WorkerPoolOptions = {}) {
-    const { threads, intraOpThreads, taskTimeoutMs, workerHeapMb } = resolvePoolOptions(options);
+    const { threads, intraOpThreads, taskTimeoutMs, workerHeapMb, workerNice } = resolvePoolOptions(options);
     this.threads = threads;
     this.intraOpThreads = intraOpThreads;
     this.taskTimeoutMs = taskTimeoutMs;
@@ -123,6 +133,7 @@ export class WorkerPool implements EvaluatorProvider {
       idleTimeout: 60_000,
       atomics: 'disabled',
       resourceLimits: { maxOldGenerationSizeMb: workerHeapMb },
+      workerData: { whyboxNice: workerNice },
     });
     this.piscina.on('error', () => undefined); // worker crashes reject their task; keep the pool alive
     openPools.add(this);

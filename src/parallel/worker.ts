@@ -3,6 +3,9 @@
  * worker, reused), builds masked rows from the shared background, and returns outputs.
  * Errors come back as data so the main thread can rethrow them as typed errors.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
 import type { EstimatorContext } from '../estimators/estimate.js';
@@ -14,6 +17,23 @@ import { modelFromSpec } from '../models/spec.js';
 import { fillMaskedRows, jobRows } from '../sampling/masking.js';
 import { Rng } from '../sampling/rng.js';
 import type { EvaluateTask, LimeRowResult, LimeTask, PredictTask, TaskResult, UnitTask } from './tasks.js';
+
+/**
+ * This thread's scheduling priority (the pool's `workerNice`, Linux): workers run below the
+ * main thread, so a busy pool never starves the event loop that answers health checks and
+ * schedules the work. Only lowers priority (no privilege needed); elsewhere a no-op.
+ */
+function lowerPriority(): void {
+  const nice = (workerData as { whyboxNice?: number } | undefined)?.whyboxNice ?? 0;
+  if (!(nice > 0) || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // not permitted or no /proc: keep the default priority
+  }
+}
+lowerPriority();
 
 /** Models by spec id; few distinct models per worker, evicted oldest first. */
 const models = new Map<string, Promise<Model>>();

@@ -4,10 +4,10 @@
  * Workers load dist/parallel/worker.js: run `npm run build` first.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, ModelError, WorkerError } from '../../src/errors.js';
+import { AbortedError, InvalidOptionError, ModelError, WorkerError } from '../../src/errors.js';
 import type { ExplainOptions } from '../../src/explain.js';
 import { explain } from '../../src/explain.js';
 import type { Explanation } from '../../src/explanation/explanation.js';
@@ -402,5 +402,38 @@ process.stdout.write(names.join(','));
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/crashed,ok$/);
     }
+  });
+});
+
+describe('worker priority (Linux)', () => {
+  const nices = () =>
+    readdirSync('/proc/self/task').map((t) => {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  it.runIf(process.platform === 'linux')(
+    'workers run at nice 10 by default (below the event loop), 0 keeps it',
+    async () => {
+      const before = nices().filter((n) => n === 10).length;
+      const low = createWorkerPool({ threads: 2 });
+      const normal = createWorkerPool({ threads: 1, workerNice: 0 });
+      try {
+        const model = await loadOnnx(fixturePath('mlp'));
+        await low.warm(model);
+        await normal.warm(model);
+        // the two workers of `low` (and any thread they started) at 10; the main thread at 0
+        expect(nices().filter((n) => n === 10).length - before).toBeGreaterThanOrEqual(2);
+        const self = readFileSync('/proc/thread-self/stat', 'utf8');
+        expect(Number(self.slice(self.lastIndexOf(')') + 2).split(' ')[16])).toBe(0);
+        await model.close();
+      } finally {
+        await low.close();
+        await normal.close();
+      }
+    },
+  );
+  it('workerNice must be an integer from 0 to 19', () => {
+    expect(() => createWorkerPool({ workerNice: 20 })).toThrow(InvalidOptionError);
+    expect(() => createWorkerPool({ workerNice: -1 })).toThrow(/0 to 19/);
   });
 });
