@@ -99,7 +99,7 @@ export interface ExplainOptions extends SensitivityExplainOptions {
   pool?: EvaluatorProvider;
   /**
    * Rows in flight at once: on this thread without workers (for async models that wait on
-   * I/O), or tasks in a shared `pool`. @defaultValue 1 on this thread; the pool's threads with a pool
+   * I/O), or tasks in a shared `pool`. @defaultValue 1 on this thread; 2 × the pool's threads with a pool
    */
   concurrency?: number;
   /**

@@ -20,6 +20,9 @@ import type { Model } from '../models/model.js';
  */
 export const MIN_PARALLEL_MS = 300;
 
+/** Tasks in flight per worker (one running, one queued behind it). */
+export const LANES_PER_WORKER = 2;
+
 /** Where a run may compute: its thread count, and whether it may start workers of its own. */
 export interface Placement {
   readonly threads: number;
@@ -71,7 +74,7 @@ export interface Schedule {
   readonly placement: Placement;
   /** A pool given by the caller: every task runs there. */
   readonly pool?: EvaluatorProvider;
-  /** Lanes on this thread without workers (async models), or in a given pool. @defaultValue 1 / the pool's threads */
+  /** Lanes on this thread without workers (async models), or in a given pool. @defaultValue 1 / 2 × the pool's threads */
   readonly concurrency?: number;
   readonly signal: AbortSignal;
   /** Called once, with the first failure (abort the tasks in flight). */
@@ -123,7 +126,9 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
     if (own || !where.canStart) return;
     own = await s.start(where.threads - 1);
     threads = where.threads;
-    for (let t = 0; t < where.threads - 1; t++) spawn(laneThere(own.provider, own.ready));
+    // two tasks in flight per worker: the next one waits in its queue while the current one
+    // runs, so no worker idles for a round trip between tasks
+    for (let t = 0; t < LANES_PER_WORKER * (where.threads - 1); t++) spawn(laneThere(own.provider, own.ready));
   };
   const laneHere = async () => {
     while (next < tasks && failure === undefined) {
@@ -144,7 +149,7 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
   };
   try {
     if (s.pool) {
-      const lanes = Math.max(1, s.concurrency ?? s.pool.threads);
+      const lanes = Math.max(1, s.concurrency ?? LANES_PER_WORKER * s.pool.threads);
       for (let t = 0; t < Math.min(lanes, tasks); t++) spawn(laneThere(s.pool));
     } else {
       if (where.canStart && where.minParallelMs === 0 && tasks > 0) await startWorkers();

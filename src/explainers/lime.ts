@@ -57,7 +57,7 @@ export interface LimeOptions extends LimeSettings {
   threads?: number;
   /** A worker pool shared across explanations: every row runs there. */
   pool?: EvaluatorProvider;
-  /** Rows in flight (async models on this thread, or tasks in `pool`). @defaultValue 1 / the pool's threads */
+  /** Rows in flight (async models on this thread, or tasks in `pool`). @defaultValue 1 / 2 × the pool's threads */
   concurrency?: number;
   /** See `threads`. @defaultValue 300 */
   minParallelMs?: number;

@@ -65,7 +65,7 @@ export const SHARED_OPTIONS: Readonly<Record<SharedGroup, readonly OptionSpec[]>
       kind: 'integer',
       min: 1,
       help: 'rows explained concurrently',
-      default: '1 on one thread; with workers, one per worker',
+      default: '1 on one thread; with workers, two per worker (one running, one queued)',
       flag: null,
       http: false,
     },
