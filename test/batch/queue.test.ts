@@ -127,6 +127,27 @@ describe.skipIf(skipWhy !== undefined)('whybox batch --queue (BullMQ on Redis)',
     }
   }, 120_000);
 
+  it('--model-path: workers read the model from a shared path (checked by SHA-256)', async () => {
+    const url = queueUrl();
+    await worker(url);
+    const out = join(tmp.path, 'model-path.jsonl');
+    const r = await run('batch', ...common(), '--out', out, '--queue', url, '--model-path', MODEL);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe(ref);
+    const other = await run(
+      'batch',
+      ...common(),
+      '--out',
+      join(tmp.path, 'mp2.jsonl'),
+      '--queue',
+      url,
+      '--model-path',
+      join(DEMO, 'scorecard.onnx'),
+    );
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/differs from the producer's/);
+  }, 60_000);
+
   it('a worker killed with SIGKILL mid-shard: its shard goes to another worker, nothing lost or doubled', async () => {
     const url = queueUrl();
     const a = await worker(url, ['--stalled-seconds', '2']);
