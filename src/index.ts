@@ -10,7 +10,7 @@ export { explainBatch } from './batch/explain-batch.js';
 export type { JsonlScan } from './batch/jsonl.js';
 export { mergeJsonl, scanJsonl } from './batch/jsonl.js';
 export type { BatchWorker, BatchWorkerOptions, ProduceOptions, QueueUrl, WorkerShare } from './batch/queue.js';
-export { createBatchWorker, parseQueueUrl, produceBatch, QUEUE_NAME } from './batch/queue.js';
+export { createBatchWorker, DEFAULT_MAX_BLOB_MB, parseQueueUrl, produceBatch, QUEUE_NAME } from './batch/queue.js';
 export type { SequenceReader, SequenceReaderOptions } from './batch/source.js';
 export { registerSequenceReader, sequenceReaders } from './batch/source.js';
 export type { BatchModelRef, BatchSpec } from './batch/spec.js';

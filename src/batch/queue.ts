@@ -84,8 +84,13 @@ async function loadDeps(): Promise<{ bull: Bull; Redis: RedisCtor }> {
   });
 }
 
-function connectionOf(q: QueueUrl): Record<string, unknown> {
+/**
+ * Connection options of BullMQ's clients. `stopped()` true ends reconnecting (the producer,
+ * once it gives up or is done: a reconnect loop would keep the process alive).
+ */
+function connectionOf(q: QueueUrl, stopped: () => boolean = () => false): Record<string, unknown> {
   return {
+    retryStrategy: (times: number) => (stopped() ? null : Math.min(500 * times, 2000)),
     host: q.host,
     port: q.port,
     ...(q.username ? { username: q.username } : {}),
@@ -204,9 +209,13 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
   }
   await client.set(blobKey(q, specSha), specText, 'EX', BLOB_TTL_SECONDS);
 
-  const connection = connectionOf(q);
+  let done = false;
+  const connection = connectionOf(q, () => done);
   const queue = new bull.Queue(QUEUE_NAME, { connection, prefix: q.prefix });
   const events = new bull.QueueEvents(QUEUE_NAME, { connection, prefix: q.prefix });
+  // one 'closing' listener per job waited on
+  queue.setMaxListeners(window + 16);
+  events.setMaxListeners(window + 16);
   queue.on('error', () => undefined);
   events.on('error', () => undefined);
   // the watchdog: Redis gone for longer than the timeout fails the batch
@@ -295,7 +304,10 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
     );
     // written: the job's result is no longer needed
     const jobId = `${specSha.slice(0, 16)}-${start}-${sha256(stableJSON(head.chunk)).slice(0, 16)}`;
-    await queue.remove(jobId).catch(() => undefined);
+    await race(queue.remove(jobId)).catch((error: unknown) => {
+      if (lost) throw lost;
+      return error;
+    });
   };
   try {
     const opened = await openSource(
@@ -321,9 +333,14 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
   } finally {
     clearInterval(watchdog);
     options.signal?.removeEventListener('abort', onAbort);
+    // no more reconnecting: a dead Redis must not keep the process alive or hang the exit
+    done = true;
     const closing = Promise.allSettled([events.close(), queue.close()]);
-    // a dead Redis must not hang the exit
     await Promise.race([closing, new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (lost) {
+      void events.disconnect().catch(() => undefined);
+      void queue.disconnect().catch(() => undefined);
+    }
     client.disconnect();
   }
   return {

@@ -244,6 +244,8 @@ export async function runBatchCommand(args: readonly string[], io: BatchIO, sign
           source: built.source,
           shardRows: flags['shard-rows'] === undefined ? 64 : int(flags['shard-rows'] as string, '--shard-rows', 1),
           attempts: flags.attempts === undefined ? 3 : int(flags.attempts as string, '--attempts', 1),
+          maxBlobMb:
+            flags['max-blob-mb'] === undefined ? undefined : int(flags['max-blob-mb'] as string, '--max-blob-mb', 1),
           redisTimeoutMs:
             1000 *
             (flags['redis-timeout'] === undefined ? 30 : int(flags['redis-timeout'] as string, '--redis-timeout', 1)),
