@@ -1,11 +1,9 @@
-import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Dataset } from '../data/dataset.js';
 import { selectRows } from '../data/dataset.js';
 import { definePlayers, loadGroupsJson } from '../data/players.js';
-import { prestartWorkers } from '../engine/scheduler.js';
 import { AbortedError, DataError, InvalidOptionError, WhyboxError } from '../errors.js';
 import type { ExplainOptions, ExplainProgress } from '../explain.js';
 import { explain } from '../explain.js';
@@ -277,10 +275,9 @@ async function runExplain(flags: Flags, io: CliIO, signal: AbortSignal, demo: bo
       "Gaussian LIME weights are per training std, not the applicant's contribution",
     );
 
-  // workers start while the model and the data load (their start-up overlaps that work);
-  // whether the explanation uses them is the cost model's call (--min-parallel-ms)
-  if (method.shared.includes('parallel'))
-    void prestartWorkers(threads ?? availableParallelism()).catch(() => undefined);
+  // no workers up front: measured, starting them while the model and data load made every
+  // CLI run 50–70 ms slower on 2 cores (their start-up and exit cost more than they overlap);
+  // the cost model starts them mid-run when the job is long (--min-parallel-ms)
   let model: Model | undefined;
   let onnx: OnnxModel | undefined;
   try {

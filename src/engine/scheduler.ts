@@ -137,10 +137,13 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
         throwIfAborted(s.signal);
         const t0 = performance.now();
         await s.here(i);
-        hereMs += performance.now() - t0;
-        hereTasks++;
-        // the cost model: workers once the rest of the job is projected long enough
-        const projected = (hereMs / hereTasks) * (tasks - next);
+        const ms = performance.now() - t0;
+        // the cost model: workers once the rest of the job is projected long enough — from
+        // the tasks after the first, which also pays one-time costs (the background's outputs,
+        // the model's first call, compilation), unless the first alone exceeds the limit
+        if (hereTasks++ > 0) hereMs += ms;
+        const projected =
+          hereTasks > 1 ? (hereMs / (hereTasks - 1)) * (tasks - next) : ms > where.minParallelMs ? ms : 0;
         if (!own && where.canStart && tasks > next && projected > where.minParallelMs) await startWorkers();
       } catch (error) {
         fail(error);
