@@ -126,7 +126,9 @@ export async function loadOnnx(source: string | Uint8Array, options: OnnxModelOp
     session =
       typeof source === 'string'
         ? await Session.create(source, sessionOptions)
-        : await Session.create(source, sessionOptions);
+        : // onnxruntime takes bytes on an ArrayBuffer only: bytes a worker pool shares (on a
+          // SharedArrayBuffer) are copied once
+          await Session.create(source.buffer instanceof ArrayBuffer ? source : new Uint8Array(source), sessionOptions);
   } catch (error) {
     throw new ModelError(
       `${label} is not a loadable ONNX model: ${firstLine((error as Error).message)} (export it with torch.onnx.export or skl2onnx)`,

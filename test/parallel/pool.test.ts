@@ -437,3 +437,22 @@ describe('worker priority (Linux)', () => {
     expect(() => createWorkerPool({ workerNice: -1 })).toThrow(/0 to 19/);
   });
 });
+
+describe('ONNX models loaded from bytes', () => {
+  it('run in worker threads (the bytes are shared with the workers once) with the bits of one thread', async () => {
+    const bytes = new Uint8Array(readFileSync(fixturePath('mlp')));
+    const model = await loadOnnx(bytes);
+    const pool = createWorkerPool({ threads: 2 });
+    try {
+      const d = model.nInputs;
+      const rows = { data: Float64Array.from(randomRows(2, d, 3).flat()), nRows: 2 };
+      const background = { data: Float64Array.from(randomRows(12, d, 4).flat()), nRows: 12 };
+      const one = await explain(model, rows, { background, budget: 300, seed: 2, threads: 1 });
+      const two = await explain(model, rows, { background, budget: 300, seed: 2, pool });
+      expect(bitIdentical(one.values, two.values)).toBe(true);
+    } finally {
+      await pool.close();
+      await model.close();
+    }
+  });
+});
