@@ -24,7 +24,12 @@ const Row = Type.Array(Type.Number(), {
 const Record_ = Type.Record(
   Type.String(),
   Type.Union([Type.Number(), Type.String({ maxLength: 1024 }), Type.Boolean(), Type.Null()]),
-  { maxProperties: 1024, description: 'one raw record {attribute: value} (models with a schema)' },
+  {
+    maxProperties: 1024,
+    // attribute names are bounded like values: a huge key costs the server nothing but a 400
+    propertyNames: { maxLength: 200 },
+    description: 'one raw record {attribute: value} (models with a schema)',
+  },
 );
 
 const Output = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1, maxLength: 200 })], {

@@ -125,6 +125,12 @@ describe('bounded cost of hostile input', () => {
     expect(a.body.length).toBeLessThan(1000);
   });
 
+  it('a 900 KB attribute name inside a record -> 400 at once, the name not echoed', async () => {
+    const a = await post('/v1/models/credit/explain', json({ records: [{ ...record, ['n'.repeat(900_000)]: 1 }] }));
+    expect(expectErrorShape(a, 400).message).toMatch(/records\[0\]/);
+    expect(a.body.length).toBeLessThan(1000);
+  });
+
   it('a 1 MB unknown category value -> 400 at once', async () => {
     const value = await post(
       '/v1/models/credit/explain',
