@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidOptionError, ModelError, throwIfAborted } from '../errors.js';
 import type { EvaluatorProvider } from '../games/evaluator.js';
 import type { Model } from '../models/model.js';
+import { MAX_THREADS_PER_CORE, maxThreads } from '../parallel/limits.js';
 
 /**
  * The default of `minParallelMs`: workers start when the remaining single-thread work is
@@ -51,6 +52,14 @@ export function placement(
   const requested = options.threads;
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1))
     throw new InvalidOptionError('threads', 'a positive integer', requested);
+  // refused whether or not the job would start workers (no option is silently ignored)
+  if (requested !== undefined && requested > maxThreads())
+    throw new InvalidOptionError(
+      'threads',
+      `at most ${maxThreads()} (${MAX_THREADS_PER_CORE} × the ${availableParallelism()} cores)`,
+      requested,
+      'each worker holds its own copy of the model; more threads than cores add memory, not speed',
+    );
   const threads = requested ?? (model.spec ? availableParallelism() : 1);
   if (threads <= 1) return { threads: 1, canStart: false, minParallelMs };
   if (!model.spec)

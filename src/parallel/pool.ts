@@ -18,6 +18,7 @@ import type { EvaluatorProvider, RemoteEvaluator, UnitOutcome } from '../games/e
 import type { Model, ModelSpec } from '../models/model.js';
 import type { Background } from '../sampling/background.js';
 import type { MaskedRowsJob, MaskingLayout } from '../sampling/masking.js';
+import { MAX_THREADS_PER_CORE, maxThreads } from './limits.js';
 import type { EvaluateTask, LimeRowResult, LimeTask, PredictTask, TaskResult, UnitTask } from './tasks.js';
 
 /** Options of {@link createWorkerPool}. */
@@ -61,13 +62,7 @@ export const TARGET_TASK_MS = 100;
  */
 export const ABORT_GRACE_MS = 100;
 
-/** Most worker threads per core: each worker holds its own model copy and buffers, so more only costs memory. */
-export const MAX_THREADS_PER_CORE = 4;
-
-/** The largest `threads` accepted: {@link MAX_THREADS_PER_CORE} × os.availableParallelism(). */
-export function maxThreads(): number {
-  return MAX_THREADS_PER_CORE * availableParallelism();
-}
+export { MAX_THREADS_PER_CORE, maxThreads } from './limits.js';
 
 /** Resolved defaults (see {@link WorkerPoolOptions}). */
 export function resolvePoolOptions(options: WorkerPoolOptions): Required<WorkerPoolOptions> {
