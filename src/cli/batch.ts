@@ -68,6 +68,9 @@ export const BATCH_OPTIONS = {
   shuffles: { type: 'string' },
   'output-names': { type: 'string' },
   'position-offset': { type: 'string' },
+  'sequence-column': { type: 'string' },
+  'id-column': { type: 'string' },
+  'label-column': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...methodFlagConfig(),
@@ -489,7 +492,17 @@ async function buildSpec(flags: Flags, io: BatchIO): Promise<BuiltRun> {
       if (flags[f] !== undefined)
         throw new InvalidOptionError(`--${f}`, 'unset with --sequences (it is for tabular --data)', flags[f]);
   } else
-    for (const f of ['alphabet', 'layout', 'players', 'reference', 'shuffles', 'output-names'])
+    for (const f of [
+      'alphabet',
+      'layout',
+      'players',
+      'reference',
+      'shuffles',
+      'output-names',
+      'sequence-column',
+      'id-column',
+      'label-column',
+    ])
       if (flags[f] !== undefined) throw new UsageError(`--${f} needs --sequences FILE (the sequence mode)`);
   const link = resolveLink(flags.link, '--link');
   const threads = flags.threads === undefined ? undefined : int(flags.threads as string, '--threads', 1);
@@ -514,7 +527,17 @@ async function buildSpec(flags: Flags, io: BatchIO): Promise<BuiltRun> {
     let inputPath: string;
     if (seq) {
       inputPath = flags.sequences as string;
-      source = { sequences: inputPath };
+      // CSV/TSV tables of sequences: the columns as `whybox explain --sequences` reads them
+      const column = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+      source = {
+        sequences: inputPath,
+        readerOptions: {
+          sequenceColumn: column('sequence-column'),
+          idColumn: column('id-column'),
+          labelColumn: column('label-column'),
+          onInfo: flags.quiet ? undefined : (m: string) => io.stderr.write(`whybox: ${m}\n`),
+        },
+      };
       const alphabet = resolveAlphabet(flags.alphabet as string | undefined, '--alphabet');
       if (flags.layout !== undefined && flags.layout !== 'NLC' && flags.layout !== 'NCL')
         throw new InvalidOptionError('--layout', 'NLC or NCL', flags.layout);

@@ -216,6 +216,42 @@ describe('whybox batch', () => {
     expect(got.map(({ id: _i, sequence: _s, label: _l, ...rest }) => rest)).toEqual(json.rows);
   }, 90_000);
 
+  it('sequence mode reads CSV tables too (--sequence-column, --id-column): the lines of the FASTA run', async () => {
+    const fasta = (await readFile(SEQS, 'utf8')).trim().split('\n');
+    const records: [string, string][] = [];
+    for (let i = 0; i < fasta.length; i++)
+      if (fasta[i].startsWith('>')) records.push([fasta[i].slice(1).trim().split(/\s+/)[0], fasta[i + 1].trim()]);
+    // columns in an order auto-detection would not guess: the flags name them
+    const table = join(tmp.path, 'seqs.csv');
+    await writeFile(table, `name,note,dna\n${records.map(([id, q], k) => `${id},n${k},${q}`).join('\n')}\n`);
+    const args = ['--model', SEQ_MODEL, '--method', 'kernel', '--budget', '200', '--seed', '4', '--threads', '1'];
+    const a = join(tmp.path, 'fa.jsonl');
+    const b = join(tmp.path, 'csv.jsonl');
+    const r1 = await run('batch', ...args, '--sequences', SEQS, '--out', a);
+    expect(r1.code, r1.stderr).toBe(0);
+    const r2 = await run(
+      'batch',
+      ...args,
+      '--sequences',
+      table,
+      '--sequence-column',
+      'dna',
+      '--id-column',
+      'name',
+      '--out',
+      b,
+    );
+    expect(r2.code, r2.stderr).toBe(0);
+    const fromFasta = (await lines(a)).map((l) => JSON.parse(l));
+    const fromCsv = (await lines(b)).map((l) => JSON.parse(l));
+    expect(fromCsv.map((g) => g.id)).toEqual(records.map(([id]) => id));
+    expect(fromCsv).toEqual(fromFasta);
+    // a column flag without --sequences is refused
+    const bad = await run('batch', ...common(), '--out', join(tmp.path, 'y.jsonl'), '--sequence-column', 'dna');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--sequence-column needs --sequences FILE/);
+  }, 90_000);
+
   it('refuses bad usage with one line and exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['batch', ...common()], /missing --out/],
