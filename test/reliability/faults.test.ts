@@ -232,7 +232,9 @@ describe('cancellation and shutdown', () => {
     const p = createWorkerPool({ threads: 2 });
     const slow = await createExplainer({
       model: await fromModule(modulePath, 'slow', { nInputs: 3 }),
-      background: { data: Float64Array.from({ length: 300 }, (_, i) => i % 5), nRows: 100 },
+      // ~2,400 model rows (~1.2 s at 0.5 ms a row, in one worker: the whole row is one unit),
+      // well past the abort at 300 ms
+      background: { data: Float64Array.from({ length: 1200 }, (_, i) => i % 5), nRows: 400 },
       pool: p,
     });
     try {
