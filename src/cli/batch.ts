@@ -33,7 +33,7 @@ import { int, parseFlags, parseRowList, UsageError, warner } from './args.js';
 import { CREDIT_FLAGS } from './credit.js';
 import { methodFlagConfig, methodOptionsFromFlags, methodUsage } from './method-flags.js';
 import { writeFileAtomic } from './output.js';
-import { parseSequencePlayers } from './sequences.js';
+import { checkSequenceFlags, parseSequencePlayers } from './sequences.js';
 
 /** Where the batch commands write. */
 export interface BatchIO {
@@ -539,25 +539,7 @@ async function buildSpec(flags: Flags, io: BatchIO): Promise<BuiltRun> {
         },
       };
       const alphabet = resolveAlphabet(flags.alphabet as string | undefined, '--alphabet');
-      if (flags.layout !== undefined && flags.layout !== 'NLC' && flags.layout !== 'NCL')
-        throw new InvalidOptionError('--layout', 'NLC or NCL', flags.layout);
-      const reference = flags.reference as string | undefined;
-      if (reference !== undefined && !['background', 'shuffle', 'uniform', 'zeros'].includes(reference))
-        throw new InvalidOptionError('--reference', 'background, shuffle, uniform or zeros', reference);
-      if (reference === 'background' && !flags.background)
-        throw new InvalidOptionError(
-          '--background',
-          'a file of background sequences with --reference background',
-          undefined,
-        );
-      const outputNames =
-        typeof flags['output-names'] === 'string' ? flags['output-names'].split(',').map((x) => x.trim()) : undefined;
-      if (outputNames?.some((x) => x === ''))
-        throw new InvalidOptionError(
-          '--output-names',
-          'comma-separated non-empty names, e.g. EI,IE,N',
-          flags['output-names'],
-        );
+      const { reference, outputNames } = checkSequenceFlags(flags);
       Object.assign(options, {
         ...(flags.alphabet !== undefined ? { alphabet: alphabet.name } : {}),
         ...(flags.layout !== undefined ? { layout: flags.layout } : {}),

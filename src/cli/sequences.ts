@@ -167,19 +167,10 @@ export async function runSequences(
   const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1);
   const methodOptions = methodOptionsFromFlags(flags, desc, threads === undefined ? {} : { threads });
   const alphabet = resolveAlphabet(flags.alphabet, '--alphabet');
-  let layout = flags.layout as SequenceLayout | undefined;
-  if (layout !== undefined && layout !== 'NLC' && layout !== 'NCL')
-    throw new InvalidOptionError('--layout', 'NLC or NCL', layout);
+  const checked = checkSequenceFlags(flags);
+  let layout = checked.layout;
   const players = playersFlag;
-  const reference = flags.reference as SequenceReference | undefined;
-  if (reference !== undefined && !['background', 'shuffle', 'uniform', 'zeros'].includes(reference))
-    throw new InvalidOptionError('--reference', 'background, shuffle, uniform or zeros', reference);
-  if (reference === 'background' && !flags.background)
-    throw new InvalidOptionError(
-      '--background',
-      'a file of background sequences with --reference background',
-      undefined,
-    );
+  const reference = checked.reference;
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
   const link = resolveLink(flags.link, '--link');
   const lengthPolicy = flags['length-policy'];
@@ -188,14 +179,7 @@ export async function runSequences(
   if (flags.align !== undefined && !['center', 'start', 'end'].includes(String(flags.align)))
     throw new InvalidOptionError('--align', 'center, start or end', flags.align);
   const quiet = flags.quiet === true;
-  const outputNames =
-    typeof flags['output-names'] === 'string' ? flags['output-names'].split(',').map((x) => x.trim()) : undefined;
-  if (outputNames?.some((x) => x === ''))
-    throw new InvalidOptionError(
-      '--output-names',
-      'comma-separated non-empty names, e.g. EI,IE,N',
-      flags['output-names'],
-    );
+  const outputNames = checked.outputNames;
   const positionOffset =
     flags['position-offset'] === undefined
       ? undefined
@@ -362,4 +346,34 @@ function pickRows(set: SequenceSet, spec: string): SequenceSet {
     lines: idx.map((i) => set.lines[i]),
     source: set.source,
   };
+}
+
+/**
+ * The checks of the sequence flags `whybox explain --sequences` and `whybox batch --sequences`
+ * share: `--layout`, `--reference` (with `--background` when it is `background`) and
+ * `--output-names`.
+ */
+export function checkSequenceFlags(flags: {
+  readonly layout?: unknown;
+  readonly reference?: unknown;
+  readonly background?: unknown;
+  readonly 'output-names'?: unknown;
+}): { layout?: SequenceLayout; reference?: SequenceReference; outputNames?: string[] } {
+  const layout = flags.layout as SequenceLayout | undefined;
+  if (layout !== undefined && layout !== 'NLC' && layout !== 'NCL')
+    throw new InvalidOptionError('--layout', 'NLC or NCL', layout);
+  const reference = flags.reference as SequenceReference | undefined;
+  if (reference !== undefined && !['background', 'shuffle', 'uniform', 'zeros'].includes(reference))
+    throw new InvalidOptionError('--reference', 'background, shuffle, uniform or zeros', reference);
+  if (reference === 'background' && !flags.background)
+    throw new InvalidOptionError(
+      '--background',
+      'a file of background sequences with --reference background',
+      undefined,
+    );
+  const raw = flags['output-names'];
+  const outputNames = typeof raw === 'string' ? raw.split(',').map((x) => x.trim()) : undefined;
+  if (outputNames?.some((x) => x === ''))
+    throw new InvalidOptionError('--output-names', 'comma-separated non-empty names, e.g. EI,IE,N', raw);
+  return { layout, reference, outputNames };
 }

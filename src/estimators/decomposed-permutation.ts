@@ -3,7 +3,7 @@ import type { InterventionalGame } from '../games/interventional-game.js';
 import { yieldToLoop } from '../parallel/yield.js';
 import { allocate } from '../sampling/coalitions.js';
 import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
-import { balancedGroups } from './estimate.js';
+import { partMembers } from './estimate.js';
 import { checkMemory } from './memory.js';
 
 /** Largest background-row game solved by enumerating its subsets. */
@@ -237,17 +237,12 @@ async function solve(
     if (!added) break;
   }
   // this part's background rows: games ordered by (size, row), grouped by their model rows
-  const inPart = new Uint8Array(nb).fill(1);
-  if (part && part.count > 1) {
-    const order = units.map((_, i) => i).sort((a, b) => units[a].k - units[b].k || units[a].b - units[b].b);
-    const groups = balancedGroups(
-      order.map((i) => (units[i].k < 2 ? 0 : units[i].exact ? 2 ** units[i].k - 2 : walkRows(units[i]))),
-      part.count,
-    );
-    order.forEach((i, t) => {
-      inPart[units[i].b] = groups[t] === part.index ? 1 : 0;
-    });
-  }
+  // (units are in background-row order: unit i is row i)
+  const inPart = partMembers(
+    units,
+    (i) => (units[i].k < 2 ? 0 : units[i].exact ? 2 ** units[i].k - 2 : walkRows(units[i])),
+    part,
+  );
   let out: Float64Array;
   let rowsSpent = count;
   if (part && part.count > 1) {

@@ -8,7 +8,7 @@ import { allocate, PairedSampler } from '../sampling/coalitions.js';
 import { wordsFor } from '../sampling/masking.js';
 import { Rng } from '../sampling/rng.js';
 import type { EstimatorContext, PartEstimate, PartedGame, PartSpec, ShapleyEstimate } from './estimate.js';
-import { balancedGroups, convergenceRatio } from './estimate.js';
+import { convergenceRatio, partMembers } from './estimate.js';
 
 /** Options of {@link decomposedShap}. */
 export interface DecomposedShapOptions {
@@ -204,17 +204,7 @@ async function solve(
         `budget ${budget} cannot give each of the ${units.length} background rows one coalition pair; use a budget of at least ${Math.ceil((2 * spent) / nb) + 2} or a smaller background`,
       );
     // this part's background rows: games ordered by (size, row), grouped by model rows
-    const inPart = new Uint8Array(units.length).fill(1);
-    if (part && part.count > 1) {
-      const order = units.map((_, i) => i).sort((a, b) => units[a].k - units[b].k || units[a].b - units[b].b);
-      const groups = balancedGroups(
-        order.map((i) => (units[i].k < 2 ? 0 : 2 * pairs[i] + 2)),
-        part.count,
-      );
-      order.forEach((i, t) => {
-        inPart[i] = groups[t] === part.index ? 1 : 0;
-      });
-    }
+    const inPart = partMembers(units, (i) => (units[i].k < 2 ? 0 : 2 * pairs[i] + 2), part);
     // designs shared by units of equal size and pairs
     const shapeOf = units.map((u, i) => (u.k < 2 || !inPart[i] ? undefined : shapeFor(u.k, pairs[i])));
     // the rows still to evaluate

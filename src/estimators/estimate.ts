@@ -152,3 +152,26 @@ export type GameEstimator = (
   options: Record<string, unknown>,
   ctx: EstimatorContext,
 ) => Promise<ShapleyEstimate>;
+
+/**
+ * Which background-row games belong to part `part` of a split estimate (1 = in it): the
+ * games ordered by (size, background row) and cut into `part.count` groups of about equal
+ * cost by {@link balancedGroups}. Every game when `part` is undefined or whole.
+ */
+export function partMembers(
+  games: readonly { readonly k: number; readonly b: number }[],
+  cost: (i: number) => number,
+  part: PartSpec | undefined,
+): Uint8Array {
+  const inPart = new Uint8Array(games.length).fill(1);
+  if (!part || part.count <= 1) return inPart;
+  const order = games.map((_, i) => i).sort((a, b) => games[a].k - games[b].k || games[a].b - games[b].b);
+  const groups = balancedGroups(
+    order.map((i) => cost(i)),
+    part.count,
+  );
+  order.forEach((i, t) => {
+    inPart[i] = groups[t] === part.index ? 1 : 0;
+  });
+  return inPart;
+}
