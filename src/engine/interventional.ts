@@ -15,6 +15,7 @@ import type {
   ShapleyEstimate,
   SplitEstimator,
 } from '../estimators/estimate.js';
+import { RowPlanMemo } from '../estimators/estimate.js';
 import type { EvaluatorProvider, RemoteEvaluator, RemoteUnit, UnitOutcome } from '../games/evaluator.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
@@ -140,6 +141,8 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     );
   const where = placement(model, run);
   const designs = { seed: run.designSeed, shapes: new Map<string, unknown>() };
+  // the parts of a row that run on this thread share its plan
+  const rowPlans = new RowPlanMemo();
   const tasks: Task[] = [];
   const partsOf = plans.map((p) =>
     run.split ? Math.max(1, run.split.parts(run.options, p.players.names.length, p.background.nRows)) : 1,
@@ -249,6 +252,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     const ectx: EstimatorContext = {
       rng: run.rng(t.plan, rowOf(t)).clone(),
       designs,
+      rowPlans,
       signal,
       onProgress: run.onProgress
         ? (p) => run.onProgress?.({ unitsDone, units: nUnits, done: p.done, total: p.total })

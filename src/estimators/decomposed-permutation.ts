@@ -103,18 +103,54 @@ export function combinePermutationParts(parts: readonly PartEstimate[], game: Pa
   };
 }
 
-async function solve(
+/** A row's walks and the model rows they need: the same for every part of the row. */
+interface RowPlan {
+  /** Undefined when the budget cannot give every background row one walk. */
+  readonly units?: Unit[];
+  /** Per planned row: its key words and background index. */
+  readonly keys: Uint32Array;
+  readonly bg: Int32Array;
+  readonly count: number;
+  /** First row of an enumerated unit's table. */
+  readonly exactBase: Map<Unit, number>;
+  /** Model rows per unit (the part grouping's costs). */
+  readonly unitRows: Int32Array;
+  readonly bytes: number;
+}
+
+/**
+ * Plans the walks of a row (steps 1–2 of {@link decomposedPermutationShap}): a pure function
+ * of the game, the options and the row's stream, so every part of the row gets the same plan;
+ * parts that run on one thread share it through `ctx.rowPlans`.
+ */
+async function planOf(
   game: InterventionalGame,
   options: { budget: number; antithetic: boolean },
   ctx: EstimatorContext,
   part: PartSpec | undefined,
-): Promise<PartEstimate | undefined> {
+): Promise<RowPlan> {
+  const memo = ctx.rowPlans;
+  if (!memo || !part || part.count <= 1) return planRow(game, options, ctx);
+  const d = game.decomposition;
+  const key = [
+    ctx.rng.state(),
+    [options.budget, options.antithetic ? 2 : 1, game.nPlayers, d.words],
+    d.diff,
+    d.weights,
+  ];
+  return memo.get('permutation', key, () => planRow(game, options, ctx), ctx.signal);
+}
+
+async function planRow(
+  game: InterventionalGame,
+  options: { budget: number; antithetic: boolean },
+  ctx: EstimatorContext,
+): Promise<RowPlan> {
   const n = game.nPlayers;
-  const nOut = game.nOutputs;
   const d = game.decomposition;
   const nb = d.nBackground;
   const W = d.words;
-  const fx = game.prediction;
+  const nOut = game.nOutputs;
   const walks = options.antithetic ? 2 : 1;
 
   const units: Unit[] = [];
@@ -136,7 +172,15 @@ async function solve(
   const cap = (k: number) => (k <= EXACT_PLAYERS ? 2 ** k - 2 : Number.MAX_SAFE_INTEGER);
   const minRows = (k: number) => Math.min(cap(k), walks * (k - 1));
   const need = sampled.reduce((a, u) => a + minRows(u.k), 0);
-  if (need > totalRows) return undefined;
+  if (need > totalRows)
+    return {
+      keys: new Uint32Array(0),
+      bg: new Int32Array(0),
+      count: 0,
+      exactBase: new Map(),
+      unitRows: new Int32Array(0),
+      bytes: 0,
+    };
   const alloc = allocate(
     sampled.map((u) => d.weights[u.b] * u.k),
     sampled.map((u) => cap(u.k)),
@@ -236,13 +280,39 @@ async function solve(
     }
     if (!added) break;
   }
+  const unitRows = Int32Array.from(units, (u) => (u.k < 2 ? 0 : u.exact ? 2 ** u.k - 2 : walkRows(u)));
+  let walkBytes = 0;
+  for (const u of units) walkBytes += u.orders.length * 4 * (2 * u.k - 1) + 64;
+  return {
+    units,
+    keys,
+    bg,
+    count,
+    exactBase,
+    unitRows,
+    bytes: keys.byteLength + bg.byteLength + walkBytes,
+  };
+}
+
+async function solve(
+  game: InterventionalGame,
+  options: { budget: number; antithetic: boolean },
+  ctx: EstimatorContext,
+  part: PartSpec | undefined,
+): Promise<PartEstimate | undefined> {
+  const n = game.nPlayers;
+  const nOut = game.nOutputs;
+  const d = game.decomposition;
+  const W = d.words;
+  const fx = game.prediction;
+  const walks = options.antithetic ? 2 : 1;
+  const plan = await planOf(game, options, ctx, part);
+  const units = plan.units;
+  if (!units) return undefined;
+  const { keys, bg, count, exactBase } = plan;
   // this part's background rows: games ordered by (size, row), grouped by their model rows
   // (units are in background-row order: unit i is row i)
-  const inPart = partMembers(
-    units,
-    (i) => (units[i].k < 2 ? 0 : units[i].exact ? 2 ** units[i].k - 2 : walkRows(units[i])),
-    part,
-  );
+  const inPart = partMembers(units, (i) => plan.unitRows[i], part);
   let out: Float64Array;
   let rowsSpent = count;
   if (part && part.count > 1) {
@@ -268,7 +338,7 @@ async function solve(
       count > 0
         ? await d.evaluate({ nRows: count, bg: bg.subarray(0, count), keys: keys.subarray(0, count * W) }, ctx.signal)
         : new Float64Array(0);
-  ctx.onProgress?.({ done: Math.ceil(count / nb) + 2, total: options.budget });
+  ctx.onProgress?.({ done: Math.ceil(count / d.nBackground) + 2, total: options.budget });
 
   const values = new Float64Array(n * nOut);
   const variance = new Float64Array(n * nOut);

@@ -32,6 +32,95 @@ export interface EstimatorContext {
    * them from `seed`, so each is sampled and factorised once per explanation).
    */
   readonly designs?: { readonly seed: number; readonly shapes: Map<string, unknown> };
+  /**
+   * Plans shared by the parts of one row that run on this thread (see {@link RowPlanMemo}):
+   * a split estimator whose parts all plan the same walks plans them once per thread.
+   */
+  readonly rowPlans?: RowPlanMemo;
+}
+
+/**
+ * Row plans kept for the other parts of the same row on this thread: a split estimator whose
+ * every part first computes the same plan of its row (a pure function of the game, the
+ * options and the row's stream) computes it once here, and each part then evaluates and
+ * solves only its own share. Entries are found by a tag and the row's stream state and are
+ * used only when every number of their key matches (the game's shape and options), so a
+ * stale entry is never used; at most {@link RowPlanMemo.MAX_ENTRIES} plans and
+ * {@link RowPlanMemo.MAX_BYTES} bytes are kept, most recent first.
+ */
+export class RowPlanMemo {
+  static readonly MAX_ENTRIES = 4;
+  static readonly MAX_BYTES = 64 * 1024 * 1024;
+  private readonly entries = new Map<
+    string,
+    { key: readonly ArrayLike<number>[]; value: Promise<{ bytes: number }>; bytes: number }
+  >();
+  private bytes = 0;
+
+  /**
+   * The plan of `key`, made by `make` unless an equal key is kept. A plan whose making failed
+   * (an abort of another run sharing it) is made again unless this caller's own signal is
+   * aborted.
+   */
+  async get<P extends { bytes: number }>(
+    tag: string,
+    key: readonly ArrayLike<number>[],
+    make: () => Promise<P>,
+    signal?: AbortSignal,
+  ): Promise<P> {
+    const id = `${tag}:${Array.from(key[0]).join(',')}`;
+    const hit = this.entries.get(id);
+    if (hit && sameKey(hit.key, key)) {
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+      try {
+        return (await hit.value) as P;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        this.drop(id);
+      }
+    } else if (hit) this.drop(id);
+    const value = make();
+    const entry = { key: key.map((k) => Array.from(k)), value: value as Promise<{ bytes: number }>, bytes: 0 };
+    this.entries.set(id, entry);
+    try {
+      const plan = await value;
+      if (this.entries.get(id) === entry) {
+        entry.bytes = plan.bytes;
+        this.bytes += plan.bytes;
+        if (plan.bytes > RowPlanMemo.MAX_BYTES) this.drop(id);
+        while (this.entries.size > RowPlanMemo.MAX_ENTRIES || this.bytes > RowPlanMemo.MAX_BYTES)
+          this.drop(this.entries.keys().next().value as string);
+      }
+      return plan;
+    } catch (error) {
+      if (this.entries.get(id) === entry) this.drop(id);
+      throw error;
+    }
+  }
+
+  /** Plans kept. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private drop(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.bytes -= e.bytes;
+    this.entries.delete(id);
+  }
+}
+
+function sameKey(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (!Object.is(x[j], y[j])) return false;
+  }
+  return true;
 }
 
 /**

@@ -9,6 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
 import type { EstimatorContext } from '../estimators/estimate.js';
+import { RowPlanMemo } from '../estimators/estimate.js';
 import type { RowEvaluator, UnitOutcome } from '../games/evaluator.js';
 import { checkedPredictions, localEvaluator, predictInChunks } from '../games/evaluator.js';
 import { interventionalGame } from '../games/interventional-game.js';
@@ -164,6 +165,8 @@ const plans = new Map<string, RowEvaluator>();
 const MAX_PLANS = 8;
 /** Designs per design seed (decomposed Kernel SHAP), newest last: pure functions of the seed. */
 const designCaches = new Map<number, { seed: number; shapes: Map<string, unknown> }>();
+/** Plans shared by the parts of a row that run in this worker (bounded; see RowPlanMemo). */
+const rowPlans = new RowPlanMemo();
 const MAX_DESIGN_CACHES = 2;
 type Registry = typeof import('../methods/game-methods.js');
 let registry: Promise<Registry> | undefined;
@@ -222,6 +225,7 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
         () => ({ seed: unit.designSeed, shapes: new Map() }),
         MAX_DESIGN_CACHES,
       ),
+      rowPlans,
       signal,
     };
     let outcome: UnitOutcome;

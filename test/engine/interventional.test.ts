@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { combineDecomposed } from '../../src/estimators/decomposed.js';
+import { RowPlanMemo } from '../../src/estimators/estimate.js';
 import { combineExact, exactPart, exactParts } from '../../src/estimators/exact.js';
 import { KERNEL_PARTS, kernelParts, kernelShap, kernelShapPart } from '../../src/estimators/kernel.js';
 import { combinePermutation, permutationShap, permutationShapPart } from '../../src/estimators/permutation.js';
@@ -90,6 +91,93 @@ describe('parts of one row', () => {
     expect(maxAbs(combined.values, whole.values)).toBeLessThan(1e-12);
     expect(maxAbs(combined.stderr as Float64Array, whole.stderr as Float64Array)).toBeLessThan(1e-12);
     expect(combined.evaluations).toBe(whole.evaluations);
+  });
+
+  it('permutation parts sharing a row-plan memo give the same bits and plan the row once', async () => {
+    const nCols = 9;
+    const f = randomModel(nCols, 2, 61);
+    const setup = async (seed: number) =>
+      interventionalSetup({ f, nOut: 2, x: randomRows(1, nCols, seed)[0], background: randomRows(16, nCols, 63) });
+    const { game } = await setup(62);
+    const alone = [];
+    for (let p = 0; p < 8; p++)
+      alone.push(await permutationShapPart(game, { budget: 150 }, { rng: Rng.fromSeed(8) }, { index: p, count: 8 }));
+    const rowPlans = new RowPlanMemo();
+    const shared = [];
+    for (let p = 0; p < 8; p++)
+      shared.push(
+        await permutationShapPart(game, { budget: 150 }, { rng: Rng.fromSeed(8), rowPlans }, { index: p, count: 8 }),
+      );
+    expect(rowPlans.size).toBe(1);
+    shared.forEach((part, p) => {
+      expect(bitIdentical(part.values, alone[p].values)).toBe(true);
+      expect(part.rowsSpent).toBe(alone[p].rowsSpent);
+    });
+    // the same stream on another row (another game) is not served the first row's plan
+    const { game: other } = await setup(64);
+    const otherAlone = await permutationShapPart(
+      other,
+      { budget: 150 },
+      { rng: Rng.fromSeed(8) },
+      { index: 3, count: 8 },
+    );
+    const otherShared = await permutationShapPart(
+      other,
+      { budget: 150 },
+      { rng: Rng.fromSeed(8), rowPlans },
+      { index: 3, count: 8 },
+    );
+    expect(bitIdentical(otherShared.values, otherAlone.values)).toBe(true);
+    // nor another budget's
+    const b2 = await permutationShapPart(
+      other,
+      { budget: 90 },
+      { rng: Rng.fromSeed(8), rowPlans },
+      { index: 3, count: 8 },
+    );
+    const b2Alone = await permutationShapPart(other, { budget: 90 }, { rng: Rng.fromSeed(8) }, { index: 3, count: 8 });
+    expect(bitIdentical(b2.values, b2Alone.values)).toBe(true);
+  });
+
+  it('the row-plan memo makes a plan once, remakes one whose making failed, and stays bounded', async () => {
+    const memo = new RowPlanMemo();
+    let made = 0;
+    const make = (v: number) => async () => {
+      made++;
+      return { v, bytes: 10 };
+    };
+    const a1 = await memo.get('t', [[1, 2, 3, 4], [7]], make(1));
+    const a2 = await memo.get('t', [[1, 2, 3, 4], [7]], make(2));
+    expect(a1.v).toBe(1);
+    expect(a2.v).toBe(1);
+    expect(made).toBe(1);
+    // same stream, other key numbers: made again, never the stale one
+    const b = await memo.get('t', [[1, 2, 3, 4], [8]], make(3));
+    expect(b.v).toBe(3);
+    // concurrent callers share one making
+    const [c1, c2] = await Promise.all([memo.get('t', [[9], [1]], make(4)), memo.get('t', [[9], [1]], make(5))]);
+    expect(c1.v).toBe(4);
+    expect(c2.v).toBe(4);
+    // a making that failed (another run's abort) is remade for a caller whose signal is live...
+    const failing = memo.get('t', [[5], [1]], async () => {
+      throw new Error('aborted elsewhere');
+    });
+    const waiting = memo.get('t', [[5], [1]], make(6));
+    await expect(failing).rejects.toThrow('aborted elsewhere');
+    expect((await waiting).v).toBe(6);
+    // ...and rethrown for one whose own signal is aborted
+    const ac = new AbortController();
+    ac.abort();
+    const failing2 = memo.get('t', [[6], [1]], async () => {
+      throw new Error('gone');
+    });
+    const waiting2 = memo.get('t', [[6], [1]], make(7), ac.signal);
+    await expect(failing2).rejects.toThrow('gone');
+    await expect(waiting2).rejects.toThrow('gone');
+    for (let i = 0; i < 20; i++) await memo.get('t', [[100 + i], [1]], make(i));
+    expect(memo.size).toBeLessThanOrEqual(RowPlanMemo.MAX_ENTRIES);
+    await memo.get('t', [[999], [1]], async () => ({ bytes: RowPlanMemo.MAX_BYTES + 1 }));
+    expect(memo.size).toBeLessThanOrEqual(RowPlanMemo.MAX_ENTRIES);
   });
 
   it('exact in parts (groups of background rows) gives the brute-force Shapley values', async () => {
