@@ -212,7 +212,8 @@ async function planRow(
   let keys = new Uint32Array(Math.max(1, Math.min(totalRows, 1 << 16)) * W);
   let bg = new Int32Array(Math.max(1, Math.min(totalRows, 1 << 16)));
   let count = 0;
-  const push = (b: number, players: Int32Array, local: Uint8Array): number => {
+  // row `from` (−1: none) plus player j: a prefix's key is its parent's plus one bit
+  const push = (b: number, from: number, j: number): number => {
     if (count >= bg.length) {
       const nk = new Uint32Array(keys.length * 2);
       nk.set(keys);
@@ -222,8 +223,9 @@ async function planRow(
       bg = nbg;
     }
     bg[count] = b;
-    for (let t = 0; t < players.length; t++)
-      if (local[t]) keys[count * W + (players[t] >> 5)] |= 1 << (players[t] & 31);
+    const at = count * W;
+    if (from >= 0) for (let w = 0; w < W; w++) keys[at + w] = keys[from * W + w];
+    keys[at + (j >> 5)] |= 1 << (j & 31);
     return count++;
   };
   const exactBase = new Map<Unit, number>(); // first row of a unit's enumerated table
@@ -238,10 +240,13 @@ async function planRow(
       // every proper non-empty subset of D_b, in mask order 1 .. 2^k − 2
       u.exact = true;
       exactBase.set(u, count);
-      const local = new Uint8Array(k);
-      for (let m = 1; m < 2 ** k - 1; m++) {
-        for (let t = 0; t < k; t++) local[t] = (m >>> t) & 1;
-        push(u.b, u.players, local);
+      const base = count;
+      const last = 2 ** k - 1;
+      for (let m = 1; m < last; m++) {
+        // mask m = (m without its lowest bit) + that bit's player
+        const low = m & -m;
+        const prev = m ^ low;
+        push(u.b, prev === 0 ? -1 : base + prev - 1, u.players[31 - Math.clz32(low)]);
       }
       spentAll += 2 ** k - 2;
       continue;
@@ -359,8 +364,7 @@ async function solve(
       table.set(fb, 0);
       table.set(fx, (2 ** k - 1) * nOut);
       const base = exactBase.get(u) as number;
-      for (let m = 1; m < 2 ** k - 1; m++)
-        for (let o = 0; o < nOut; o++) table[m * nOut + o] = out[(base + m - 1) * nOut + o];
+      table.set(out.subarray(base * nOut, (base + 2 ** k - 2) * nOut), nOut);
       const phi = shapleyByDifferences(table, k, nOut);
       for (let t = 0; t < k; t++)
         for (let o = 0; o < nOut; o++) values[u.players[t] * nOut + o] += w * phi[t * nOut + o];
@@ -494,17 +498,12 @@ class Walker {
   readonly maxPairs: number;
   private readonly rng: { normal(): number; shuffle<T extends { length: number; [i: number]: number }>(a: T): T };
   private readonly walks: number;
-  private readonly push: (b: number, players: Int32Array, local: Uint8Array) => number;
+  private readonly push: (b: number, from: number, j: number) => number;
   private readonly seen = new Map<number | string, number>();
   private readonly local: Uint8Array;
   private pending: Int32Array[] = [];
 
-  constructor(
-    unit: Unit,
-    rng: Walker['rng'],
-    walks: number,
-    push: (b: number, players: Int32Array, local: Uint8Array) => number,
-  ) {
+  constructor(unit: Unit, rng: Walker['rng'], walks: number, push: (b: number, from: number, j: number) => number) {
     this.unit = unit;
     this.rng = rng;
     this.walks = walks;
@@ -544,13 +543,11 @@ class Walker {
     this.pending.pop();
     candidate.forEach((o, w) => {
       const ids = new Int32Array(k - 1);
-      local.fill(0);
       for (let q = 0; q < k - 1; q++) {
-        local[o[q]] = 1;
         const key = keysOf[w][q];
         let id = this.seen.get(key);
         if (id === undefined) {
-          id = this.push(this.unit.b, this.unit.players, local);
+          id = this.push(this.unit.b, q === 0 ? -1 : ids[q - 1], this.unit.players[o[q]]);
           this.seen.set(key, id);
           this.spent++;
         }

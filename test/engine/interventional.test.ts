@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { combineDecomposed } from '../../src/estimators/decomposed.js';
-import { RowPlanMemo } from '../../src/estimators/estimate.js';
+import { type PartEstimate, RowPlanMemo } from '../../src/estimators/estimate.js';
 import { combineExact, exactPart, exactParts } from '../../src/estimators/exact.js';
 import { KERNEL_PARTS, kernelParts, kernelShap, kernelShapPart } from '../../src/estimators/kernel.js';
 import { combinePermutation, permutationShap, permutationShapPart } from '../../src/estimators/permutation.js';
@@ -99,11 +99,11 @@ describe('parts of one row', () => {
     const setup = async (seed: number) =>
       interventionalSetup({ f, nOut: 2, x: randomRows(1, nCols, seed)[0], background: randomRows(16, nCols, 63) });
     const { game } = await setup(62);
-    const alone = [];
+    const alone: PartEstimate[] = [];
     for (let p = 0; p < 8; p++)
       alone.push(await permutationShapPart(game, { budget: 150 }, { rng: Rng.fromSeed(8) }, { index: p, count: 8 }));
     const rowPlans = new RowPlanMemo();
-    const shared = [];
+    const shared: PartEstimate[] = [];
     for (let p = 0; p < 8; p++)
       shared.push(
         await permutationShapPart(game, { budget: 150 }, { rng: Rng.fromSeed(8), rowPlans }, { index: p, count: 8 }),
