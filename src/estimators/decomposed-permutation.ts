@@ -323,20 +323,24 @@ async function solve(
   if (part && part.count > 1) {
     // evaluate this part's rows only, scattered back to their planned ids
     out = new Float64Array(count * nOut);
-    const ids: number[] = [];
-    for (let r = 0; r < count; r++) if (inPart[bg[r]]) ids.push(r);
-    rowsSpent = ids.length;
-    if (ids.length > 0) {
-      const subBg = new Int32Array(ids.length);
-      const subKeys = new Uint32Array(ids.length * W);
-      ids.forEach((r, i) => {
+    let m = 0;
+    const idsAll = new Int32Array(count);
+    for (let r = 0; r < count; r++) if (inPart[bg[r]]) idsAll[m++] = r;
+    const ids = idsAll.subarray(0, m);
+    rowsSpent = m;
+    if (m > 0) {
+      const subBg = new Int32Array(m);
+      const subKeys = new Uint32Array(m * W);
+      for (let i = 0; i < m; i++) {
+        const r = ids[i];
         subBg[i] = bg[r];
         for (let w = 0; w < W; w++) subKeys[i * W + w] = keys[r * W + w];
-      });
-      const res = await d.evaluate({ nRows: ids.length, bg: subBg, keys: subKeys }, ctx.signal);
-      ids.forEach((r, i) => {
+      }
+      const res = await d.evaluate({ nRows: m, bg: subBg, keys: subKeys }, ctx.signal);
+      for (let i = 0; i < m; i++) {
+        const r = ids[i];
         for (let o = 0; o < nOut; o++) out[r * nOut + o] = res[i * nOut + o];
-      });
+      }
     }
   } else
     out =
