@@ -243,6 +243,13 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
         modelRows: game.cost.modelRows,
       };
     }
+    // a part's 2^n table share (8 MiB per output at 20 players) moves, not copied
+    const table = outcome.part?.table;
+    if (table && table.byteLength >= 1 << 16 && table.buffer.byteLength === table.byteLength)
+      return move({
+        [transferableSymbol]: [table.buffer],
+        [valueSymbol]: { ok: outcome },
+      } as never) as unknown as TaskResult<UnitOutcome>;
     return { ok: outcome };
   } catch (error) {
     return serialise(error) as TaskResult<UnitOutcome>;
