@@ -189,7 +189,11 @@ async function sharedPool(workers: number): Promise<import('../parallel/pool.js'
   if (shared && !shared.isClosed && shared.threads === workers) return shared;
   const { createWorkerPool } = await import('../parallel/pool.js');
   const old = shared;
-  shared = createWorkerPool({ threads: workers });
+  // this thread computes alongside the workers: onnxruntime intra-op threads are shared out
+  // over workers + 1 threads, so the run never keeps more busy threads than cores (a lone
+  // worker with the pool's default of 2 intra-op threads on 2 cores made three)
+  const intraOpThreads = Math.max(1, Math.floor(availableParallelism() / (workers + 1)));
+  shared = createWorkerPool({ threads: workers, intraOpThreads });
   if (old && !old.isClosed) void old.close();
   return shared;
 }
