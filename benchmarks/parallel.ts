@@ -18,6 +18,8 @@
  *
  * Workers load the built package (dist/), as an installed whybox does: run `npm run build`
  * first (the bench says so when dist/ is missing).
+ * A last table measures the machine's own ceiling: the same work in 1 worker thread and in 2 side by
+ * side (raw onnxruntime, a compute-bound and a memory-bound JavaScript loop).
  * Run: npm run bench -- parallel
  */
 import { spawnSync } from 'node:child_process';
@@ -266,4 +268,72 @@ for (const [label, budget, rows] of [
 }
 rmSync(tmp, { recursive: true, force: true });
 printTable(['CLI (whole command)', '--threads 1 ms', '--threads 2 ms', 'speed-up', 'same output'], cliTable);
+
+// the machine's own ceiling: the same work in 1 worker thread, then in 2 side by side
+// (throughput of 2 / throughput of 1): raw onnxruntime on the credit MLP, a compute-bound
+// JavaScript loop, and a memory-bound one (random reads and writes over 64 MiB) — what two
+// threads of this machine give when nothing is shared but the hardware
+const PROBE = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const t0 = performance.now();
+  if (workerData.kind === 'js') {
+    let x = 0; const a = new Float64Array(1024);
+    for (let i = 0; i < 2e8; i++) x += a[i & 1023] * 1.0001 + (i & 7);
+    if (x === -1) console.log(x);
+  } else if (workerData.kind === 'memory') {
+    const a = new Float64Array(1 << 23); let x = 0;
+    for (let r = 0; r < 12; r++) for (let i = 0; i < a.length; i++) { a[i] += i; x += a[(i * 7919) & (a.length - 1)]; }
+    if (x === -1) console.log(x);
+  } else {
+    const ort = require('onnxruntime-node');
+    const s = await ort.InferenceSession.create(workerData.model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const buf = new Float32Array(4096 * 61);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i % 13) / 13;
+    const t = new ort.Tensor('float32', buf, [4096, 61]);
+    await s.run({ [s.inputNames[0]]: t });
+    const t1 = performance.now();
+    for (let i = 0; i < 120; i++) await s.run({ [s.inputNames[0]]: t });
+    parentPort.postMessage(performance.now() - t1);
+    return;
+  }
+  parentPort.postMessage(performance.now() - t0);
+})();
+`;
+const { Worker } = await import('node:worker_threads');
+const probe = (kind: string, n: number) =>
+  Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const w = new Worker(PROBE, { eval: true, workerData: { kind, model: MODEL } });
+          w.once('message', (ms: number) => {
+            void w.terminate();
+            resolve(ms);
+          });
+          w.once('error', reject);
+        }),
+    ),
+  ).then((ms) => Math.max(...ms));
+const ceilingTable: (string | number)[][] = [];
+for (const [kind, label] of [
+  ['onnx', 'raw onnxruntime (credit MLP, 4096-row batches)'],
+  ['js', 'compute-bound JavaScript loop'],
+  ['memory', 'memory-bound loop (64 MiB, random access)'],
+] as const) {
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let rep = 0; rep < Math.max(3, Math.ceil(REPEATS / 2)); rep++) {
+    one.push(await probe(kind, 1));
+    two.push(await probe(kind, 2));
+  }
+  const ratio = (2 * median(one)) / median(two);
+  ceilingTable.push([label, fmt(median(one), 0), fmt(median(two), 0), fmt(ratio, 2)]);
+  out.push({ case: `ceiling ${kind}`, ms1: median(one), ms2: median(two), throughputRatio: ratio });
+}
+printTable(
+  ['machine ceiling (same work per thread)', '1 thread ms', '2 threads ms', '2 vs 1 throughput'],
+  ceilingTable,
+);
 saveResult('parallel', out);
