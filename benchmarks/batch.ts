@@ -6,7 +6,8 @@
  * process); and the peak RSS of `whybox batch` at 1k, 10k and 100k rows (a cheaper setting:
  * budget 64, 5 medoids — memory, not speed, is measured there). Every run is a child process of
  * the built CLI (dist/); the three throughput configurations are interleaved, medians of the
- * rounds. Needs Debian's redis-server (a private one is started on a free port).
+ * rounds; two `--shard I/2` processes side by side (no broker) show the 2-process ceiling, and one
+ * process on 64-row chunks separates the cost of the shard size from the queue's own. Needs Debian's redis-server (a private one is started on a free port).
  * Writes benchmarks/results/batch.json.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -164,8 +165,23 @@ async function queueRun(
   }
 }
 
+/** Two `whybox batch --shard I/2` processes side by side (no broker): the machine's ceiling for 2 processes. */
+async function shardPair(): Promise<{ rowsPerSecond: number; seconds: number }> {
+  const outs = [out(), out()];
+  const rs = await Promise.all(
+    [0, 1].map((i) =>
+      runCli(['batch', ...explainArgs(data, 512, 10), '--out', outs[i], '--threads', '1', '--shard', `${i}/2`]),
+    ),
+  );
+  const seconds = Math.max(...rs.map((r) => (r.summary as { seconds: number }).seconds));
+  return { rowsPerSecond: ROWS / seconds, seconds };
+}
+
 const local: number[] = [];
 const localSec: number[] = [];
+const local64: number[] = [];
+const local64Sec: number[] = [];
+const pair: number[] = [];
 const q1: number[] = [];
 const q1Sec: number[] = [];
 const q2: number[] = [];
@@ -174,7 +190,22 @@ for (let round = 0; round < ROUNDS; round++) {
   const a = await runCli(['batch', ...explainArgs(data, 512, 10), '--out', out(), '--threads', '1']);
   local.push((a.summary as { rowsPerSecond: number }).rowsPerSecond);
   localSec.push((a.summary as { seconds: number }).seconds);
-  console.log(`round ${round}: 1 process ${fmt(local.at(-1) as number, 1)} rows/s`);
+  const a64 = await runCli([
+    'batch',
+    ...explainArgs(data, 512, 10),
+    '--out',
+    out(),
+    '--threads',
+    '1',
+    '--chunk-rows',
+    '64',
+  ]);
+  local64.push((a64.summary as { rowsPerSecond: number }).rowsPerSecond);
+  local64Sec.push((a64.summary as { seconds: number }).seconds);
+  pair.push((await shardPair()).rowsPerSecond);
+  console.log(
+    `round ${round}: 1 process ${fmt(local.at(-1) as number, 1)} rows/s (64-row chunks ${fmt(local64.at(-1) as number, 1)}), 2 processes --shard I/2 ${fmt(pair.at(-1) as number, 1)}`,
+  );
   if (!hasRedis) continue;
   const b = await queueRun(1, round);
   q1.push(b.rowsPerSecond);
@@ -188,10 +219,14 @@ redis?.kill('SIGKILL');
 
 const shards = Math.ceil(ROWS / 64);
 const overheadMsPerShard = hasRedis ? ((median(q1Sec) - median(localSec)) / shards) * 1000 : Number.NaN;
+// the queue's own cost: against one process that explains the same 64-row chunks
+const queueMsPerShard = hasRedis ? ((median(q1Sec) - median(local64Sec)) / shards) * 1000 : Number.NaN;
 printTable(
   ['configuration', 'rows/s (median)', 'vs 1 process'],
   [
     ['1 process, 1 thread', fmt(median(local), 1), '1.00x'],
+    ['1 process, 64-row chunks', fmt(median(local64), 1), `${fmt(median(local64) / median(local), 2)}x`],
+    ['2 processes, --shard I/2 (no broker)', fmt(median(pair), 1), `${fmt(median(pair) / median(local), 2)}x`],
     ...(hasRedis
       ? [
           ['queue, 1 worker process (64-row shards)', fmt(median(q1), 1), `${fmt(median(q1) / median(local), 2)}x`],
@@ -202,7 +237,7 @@ printTable(
 );
 if (hasRedis)
   console.log(
-    `2 workers vs 1 worker: ${fmt(median(q2) / median(q1), 2)}x; queue overhead ${fmt(overheadMsPerShard, 1)} ms per 64-row shard (${fmt((100 * (median(q1Sec) - median(localSec))) / median(localSec), 1)}% of the one-process time)`,
+    `2 workers vs 1 worker: ${fmt(median(q2) / median(q1), 2)}x (2 shard processes vs 1 process, no broker: ${fmt(median(pair) / median(local), 2)}x); queue overhead ${fmt(overheadMsPerShard, 1)} ms per 64-row shard (${fmt((100 * (median(q1Sec) - median(localSec))) / median(localSec), 1)}% of the one-process time), of which 64-row chunks instead of 256 ${fmt(overheadMsPerShard - queueMsPerShard, 1)} ms and the queue itself ${fmt(queueMsPerShard, 1)} ms (${fmt((100 * (median(q1Sec) - median(local64Sec))) / median(local64Sec), 1)}% of one process on 64-row chunks)`,
   );
 
 // RSS vs input size (budget 64, 5 medoids)
@@ -226,8 +261,12 @@ saveResult(process.argv.includes('--no-rss') ? 'batch-rounds' : 'batch', {
   local,
   queue1: q1,
   queue2: q2,
+  local64,
+  shardPair: pair,
   speedup2vs1Worker: hasRedis ? median(q2) / median(q1) : null,
+  speedup2ShardProcesses: median(pair) / median(local),
   overheadMsPerShard,
+  queueMsPerShard,
   perWorker,
   rss,
 });
