@@ -192,6 +192,12 @@ async function explainSequenceChunk(ctx: BatchContext, chunk: SequenceChunk): Pr
   }
   exp = { ...exp, rowIndices: Array.from({ length: set.sequences.length }, (_, r) => chunk.start + r) };
   const json = sequenceExplanationToJSON(exp) as unknown as { rows: Record<string, unknown>[]; sequence: unknown };
+  // with a length policy that pads or crops, each line says where its window starts in the
+  // input sequence (`origin`, as `sequence.origins[r]` of the JSON explanation; 0 when it had
+  // the model's length), whatever the other sequences of its chunk
+  const policy = ctx.options.lengthPolicy;
+  const fits = policy !== undefined && policy !== 'error';
+  const origins = exp.sequence.origins;
   const lines = json.rows.map((row, r) => {
     const { index: _index, ...rest } = row;
     const index = chunk.start + r;
@@ -200,7 +206,9 @@ async function explainSequenceChunk(ctx: BatchContext, chunk: SequenceChunk): Pr
       line: JSON.stringify({
         index,
         id: chunk.ids[r],
-        sequence: chunk.sequences[r],
+        // the explained sequence: the input's, padded / cropped to the model's length
+        sequence: exp.sequence.sequences[r],
+        ...(fits ? { origin: origins ? origins[r] : 0 } : {}),
         ...(chunk.labels ? { label: chunk.labels[r] } : {}),
         ...rest,
       }),
@@ -210,6 +218,7 @@ async function explainSequenceChunk(ctx: BatchContext, chunk: SequenceChunk): Pr
   const seq = { ...(json.sequence as Record<string, unknown>) };
   delete seq.ids;
   delete seq.sequences;
+  delete seq.origins; // the first chunk's: each line has its own
   head.sequence = seq;
   return { lines, head, evaluations: exp.evaluations, modelRows: exp.modelRows };
 }

@@ -71,6 +71,8 @@ export const BATCH_OPTIONS = {
   'sequence-column': { type: 'string' },
   'id-column': { type: 'string' },
   'label-column': { type: 'string' },
+  'length-policy': { type: 'string' },
+  align: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...methodFlagConfig(),
@@ -121,6 +123,12 @@ Takes the options of "whybox explain" (every method, --schema mode, --sequences 
                            per worker with --queue)
   --shard I/N              explain only chunks k with k mod N = I (Kubernetes Indexed Jobs:
                            I = $JOB_COMPLETION_INDEX); join the N files with "whybox batch merge"
+Sequences (--sequences, as in "whybox explain --sequences"):
+  --length-policy P        sequences whose length differs from the model's: error (default) |
+                           pad (with N) | crop | fit (pad or crop); --align center (default) |
+                           start | end says where the sequence sits in the model's window. A
+                           line's "sequence" is then the explained window and "origin" the index
+                           in the input sequence of its first position (negative when padded)
 Queue (BullMQ on Redis; workers run "whybox worker --queue URL"):
   --queue URL              redis://HOST:PORT[/PREFIX]: enqueue shards, wait, write the lines in
                            index order
@@ -502,6 +510,8 @@ async function buildSpec(flags: Flags, io: BatchIO): Promise<BuiltRun> {
       'sequence-column',
       'id-column',
       'label-column',
+      'length-policy',
+      'align',
     ])
       if (flags[f] !== undefined) throw new UsageError(`--${f} needs --sequences FILE (the sequence mode)`);
   const link = resolveLink(flags.link, '--link');
@@ -539,13 +549,18 @@ async function buildSpec(flags: Flags, io: BatchIO): Promise<BuiltRun> {
         },
       };
       const alphabet = resolveAlphabet(flags.alphabet as string | undefined, '--alphabet');
-      const { reference, outputNames } = checkSequenceFlags(flags);
+      const { reference, outputNames, lengthPolicy, align } = checkSequenceFlags(flags);
       Object.assign(options, {
         ...(flags.alphabet !== undefined ? { alphabet: alphabet.name } : {}),
         ...(flags.layout !== undefined ? { layout: flags.layout } : {}),
         ...(playersFlag !== undefined ? { players: playersFlag } : {}),
         ...(reference !== undefined ? { reference } : {}),
         ...(flags.shuffles !== undefined ? { shuffles: int(flags.shuffles as string, '--shuffles', 1) } : {}),
+        // explainSequences pads / crops each chunk's sequences (and the background) by these,
+        // as whybox explain does; in the spec, so queue workers do too, and in the fingerprint
+        // (the defaults, error and center, left out: giving them or not is the same run)
+        ...(lengthPolicy !== undefined && lengthPolicy !== 'error' ? { lengthPolicy } : {}),
+        ...(align !== undefined && align !== 'center' ? { align } : {}),
       });
       let sequenceBackground: BatchSpec['sequenceBackground'];
       if (flags.background) {

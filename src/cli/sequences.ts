@@ -173,11 +173,6 @@ export async function runSequences(
   const reference = checked.reference;
   const shuffles = flags.shuffles === undefined ? undefined : int(flags.shuffles, '--shuffles', 1);
   const link = resolveLink(flags.link, '--link');
-  const lengthPolicy = flags['length-policy'];
-  if (lengthPolicy !== undefined && !['error', 'pad', 'crop', 'fit'].includes(String(lengthPolicy)))
-    throw new InvalidOptionError('--length-policy', 'error, pad, crop or fit', lengthPolicy);
-  if (flags.align !== undefined && !['center', 'start', 'end'].includes(String(flags.align)))
-    throw new InvalidOptionError('--align', 'center, start or end', flags.align);
   const quiet = flags.quiet === true;
   const outputNames = checked.outputNames;
   const positionOffset =
@@ -252,8 +247,8 @@ export async function runSequences(
       shuffles,
       method,
       signal,
-      lengthPolicy: flags['length-policy'] as LengthPolicy | undefined,
-      align: flags.align as LengthAlign | undefined,
+      lengthPolicy: checked.lengthPolicy,
+      align: checked.align,
       outputNames,
       positionOffset,
       onWarning: quiet ? () => undefined : (m) => io.stderr.write(`whybox: warning: ${m.replace(/\s*\n\s*/g, ' ')}\n`),
@@ -350,15 +345,23 @@ function pickRows(set: SequenceSet, spec: string): SequenceSet {
 
 /**
  * The checks of the sequence flags `whybox explain --sequences` and `whybox batch --sequences`
- * share: `--layout`, `--reference` (with `--background` when it is `background`) and
- * `--output-names`.
+ * share: `--layout`, `--reference` (with `--background` when it is `background`),
+ * `--output-names`, `--length-policy` and `--align` (which needs a policy that pads or crops).
  */
 export function checkSequenceFlags(flags: {
   readonly layout?: unknown;
   readonly reference?: unknown;
   readonly background?: unknown;
   readonly 'output-names'?: unknown;
-}): { layout?: SequenceLayout; reference?: SequenceReference; outputNames?: string[] } {
+  readonly 'length-policy'?: unknown;
+  readonly align?: unknown;
+}): {
+  layout?: SequenceLayout;
+  reference?: SequenceReference;
+  outputNames?: string[];
+  lengthPolicy?: LengthPolicy;
+  align?: LengthAlign;
+} {
   const layout = flags.layout as SequenceLayout | undefined;
   if (layout !== undefined && layout !== 'NLC' && layout !== 'NCL')
     throw new InvalidOptionError('--layout', 'NLC or NCL', layout);
@@ -375,5 +378,18 @@ export function checkSequenceFlags(flags: {
   const outputNames = typeof raw === 'string' ? raw.split(',').map((x) => x.trim()) : undefined;
   if (outputNames?.some((x) => x === ''))
     throw new InvalidOptionError('--output-names', 'comma-separated non-empty names, e.g. EI,IE,N', raw);
-  return { layout, reference, outputNames };
+  const lengthPolicy = flags['length-policy'] as LengthPolicy | undefined;
+  if (lengthPolicy !== undefined && !['error', 'pad', 'crop', 'fit'].includes(lengthPolicy))
+    throw new InvalidOptionError('--length-policy', 'error, pad, crop or fit', lengthPolicy);
+  const align = flags.align as LengthAlign | undefined;
+  if (align !== undefined && !['center', 'start', 'end'].includes(align))
+    throw new InvalidOptionError('--align', 'center, start or end', align);
+  if (align !== undefined && (lengthPolicy ?? 'error') === 'error')
+    throw new InvalidOptionError(
+      '--align',
+      'unset without --length-policy pad, crop or fit',
+      align,
+      'it places a padded or cropped sequence in the model window, and the default policy neither pads nor crops',
+    );
+  return { layout, reference, outputNames, lengthPolicy, align };
 }

@@ -18,6 +18,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEMO = join(ROOT, 'datasets/credit-demo');
 const MODEL = join(DEMO, 'model.onnx');
 const BIN = join(ROOT, 'bin/whybox.js');
+const SEQ_MODEL = join(ROOT, 'datasets/motifs/model.onnx');
+const SEQS = join(ROOT, 'datasets/motifs/single.fa');
 
 const skipWhy = redisMissing(true);
 let tmp: TempDir;
@@ -223,6 +225,64 @@ describe.skipIf(skipWhy !== undefined)('whybox batch --queue (BullMQ on Redis)',
     expect(r.stderr).toMatch(/the shard of rows 12\.\.15 .*failed.*castle/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(Date.now() - t0).toBeLessThan(20_000);
+  }, 60_000);
+
+  it('sequences with --length-policy pad: one worker writes the bytes of the one-process run', async () => {
+    // motif sequences of 100 cut to other lengths: the workers must pad them as the producer was told
+    const fasta = (await readFile(SEQS, 'utf8')).trim().split('\n').slice(0, 16);
+    const cut = [92, 100, 97, 100, 99, 95, 100, 90];
+    const file = await tmp.write(
+      'short.fa',
+      cut.map((n, k) => `${fasta[2 * k].split(/\s+/)[0]}\n${fasta[2 * k + 1].slice(0, n)}\n`).join(''),
+    );
+    const args = [
+      '--model',
+      SEQ_MODEL,
+      '--sequences',
+      file,
+      '--length-policy',
+      'pad',
+      '--method',
+      'permutation',
+      '--budget',
+      '200',
+      '--seed',
+      '3',
+      '--reference',
+      'shuffle',
+      '--shuffles',
+      '2',
+    ];
+    const one = join(tmp.path, 'short-one.jsonl');
+    const r1 = await run('batch', ...args, '--out', one, '--threads', '1');
+    expect(r1.code, r1.stderr).toBe(0);
+    const want = await readFile(one, 'utf8');
+    expect(
+      want
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).origin),
+    ).toEqual(cut.map((n) => 0 - Math.floor((100 - n) / 2)));
+    const url = queueUrl();
+    await worker(url);
+    const out = join(tmp.path, 'short-queue.jsonl');
+    const r = await run('batch', ...args, '--out', out, '--queue', url, '--shard-rows', '3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).rows).toBe(8);
+    expect(await readFile(out, 'utf8')).toBe(want);
+    // without the policy the worker's shard fails the batch with the sequence and the hint
+    const bad = await run(
+      'batch',
+      ...args.filter((a) => a !== '--length-policy' && a !== 'pad'),
+      '--out',
+      join(tmp.path, 'short-nopolicy.jsonl'),
+      '--queue',
+      url,
+      '--shard-rows',
+      '3',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has length 92 but the model takes 100.*--length-policy/);
   }, 60_000);
 
   it('Redis down at start: exit 2 with one clear line (producer and worker)', async () => {

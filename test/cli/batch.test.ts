@@ -252,6 +252,165 @@ describe('whybox batch', () => {
     expect(bad.stderr).toMatch(/--sequence-column needs --sequences FILE/);
   }, 90_000);
 
+  describe("sequences of other lengths than the model's 100 (--length-policy, --align)", () => {
+    // the first 6 motif sequences cut (pad) or lengthened with the next one's letters (crop)
+    const records = async () => {
+      const fasta = (await readFile(SEQS, 'utf8')).trim().split('\n');
+      const out: { id: string; seq: string }[] = [];
+      for (let i = 0; i + 1 < fasta.length; i += 2)
+        out.push({ id: fasta[i].slice(1).split(/\s+/)[0], seq: fasta[i + 1] });
+      return out;
+    };
+    const write = async (name: string, lengths: number[]) => {
+      const recs = await records();
+      const seqs = lengths.map((n, k) => (recs[k].seq + recs[k + 1].seq).slice(0, n));
+      const path = await tmp.write(name, lengths.map((_, k) => `>${recs[k].id}\n${seqs[k]}\n`).join(''));
+      return { path, seqs };
+    };
+    const base = (file: string) => [
+      '--model',
+      SEQ_MODEL,
+      '--sequences',
+      file,
+      '--method',
+      'permutation',
+      '--budget',
+      '200',
+      '--seed',
+      '4',
+      '--threads',
+      '1',
+      '--reference',
+      'shuffle',
+      '--shuffles',
+      '2',
+    ];
+    let padded: { path: string; seqs: string[] };
+    let padRef: string;
+
+    for (const [policy, lengths, align] of [
+      ['pad', [94, 100, 100, 97, 91, 99], undefined],
+      ['crop', [106, 100, 100, 103, 111, 101], 'end'],
+    ] as const)
+      it(`--length-policy ${policy}${align ? ` --align ${align}` : ''}: each line is the row of whybox explain with that policy; sharded runs merge to the same bytes`, async () => {
+        const input = await write(`${policy}.fa`, [...lengths]);
+        if (policy === 'pad') padded = input;
+        const flags = [...base(input.path), '--length-policy', policy, ...(align ? ['--align', align] : [])];
+        const out = join(tmp.path, `${policy}.jsonl`);
+        // chunks of 2: rows 1 and 2 (the model's length) make a chunk where nothing is padded or cropped
+        const r = await run('batch', ...flags, '--out', out, '--chunk-rows', '2');
+        expect(r.code, r.stderr).toBe(0);
+        const text = await readFile(out, 'utf8');
+        if (policy === 'pad') padRef = text;
+        const got = (await lines(out)).map((l) => JSON.parse(l));
+        const e = await run('explain', ...flags, '--format', 'json');
+        expect(e.code, e.stderr).toBe(0);
+        const json = JSON.parse(e.stdout);
+        expect(got.map(({ id: _i, sequence: _s, origin: _o, label: _l, ...rest }) => rest)).toEqual(json.rows);
+        expect(got.map((g) => g.values)).toEqual(json.rows.map((row: { values: unknown }) => row.values));
+        expect(got.map((g) => g.prediction)).toEqual(json.rows.map((row: { prediction: unknown }) => row.prediction));
+        expect(got.map((g) => g.sequence)).toEqual(json.sequence.sequences);
+        expect(got.map((g) => g.origin)).toEqual(json.sequence.origins);
+        // the windows, built here from the input: N padding split with the odd N on the right; cropping at the end
+        const want = input.seqs.map((q) => {
+          if (policy === 'pad') {
+            const left = Math.floor((100 - q.length) / 2);
+            return { sequence: 'N'.repeat(left) + q + 'N'.repeat(100 - q.length - left), origin: 0 - left };
+          }
+          return { sequence: q.slice(q.length - 100), origin: q.length - 100 };
+        });
+        expect(got.map((g) => ({ sequence: g.sequence, origin: g.origin }))).toEqual(want);
+        const meta = JSON.parse(await readFile(`${out}.meta.json`, 'utf8'));
+        expect(meta.explanation.sequence.origins).toBeUndefined();
+        // --shard 0/2 and 1/2, merged: the same bytes
+        const parts = [0, 1].map((k) => join(tmp.path, `${policy}-part${k}.jsonl`));
+        for (const [k, p] of parts.entries()) {
+          const s = await run('batch', ...flags, '--out', p, '--chunk-rows', '2', '--shard', `${k}/2`);
+          expect(s.code, s.stderr).toBe(0);
+        }
+        const merged = join(tmp.path, `${policy}-merged.jsonl`);
+        expect((await run('batch', 'merge', '--out', merged, ...parts)).code).toBe(0);
+        expect(await readFile(merged, 'utf8')).toBe(text);
+      }, 120_000);
+
+    it('without a policy, unequal lengths fail with the --length-policy hint; crop refuses a shorter one', async () => {
+      const none = await run('batch', ...base(padded.path), '--out', join(tmp.path, 'nopolicy.jsonl'));
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(
+        /pad\.fa, line [12]: sequence "single1" has length 94 but the model takes 100.*--length-policy/,
+      );
+      expect(none.stderr.trim().split('\n')).toHaveLength(1);
+      const crop = await run(
+        'batch',
+        ...base(padded.path),
+        '--length-policy',
+        'crop',
+        '--out',
+        join(tmp.path, 'crop-short.jsonl'),
+      );
+      expect(crop.code).toBe(2);
+      expect(crop.stderr).toMatch(/length 94 but the model takes 100: length policy 'crop' does not pad; use 'fit'/);
+    }, 60_000);
+
+    it('bad values and misplaced flags are refused with the typed error (as whybox explain)', async () => {
+      const out = join(tmp.path, 'bad-policy.jsonl');
+      const cases: [string[], RegExp][] = [
+        [['--length-policy', 'stretch'], /--length-policy must be error, pad, crop or fit; got "stretch"/],
+        [['--length-policy', 'pad', '--align', 'middle'], /--align must be center, start or end; got "middle"/],
+        [['--align', 'start'], /--align must be unset without --length-policy pad, crop or fit/],
+        [
+          ['--length-policy', 'error', '--align', 'end'],
+          /--align must be unset without --length-policy pad, crop or fit/,
+        ],
+      ];
+      for (const [extra, re] of cases)
+        for (const cmd of ['batch', 'explain']) {
+          const r = await run(cmd, ...base(padded.path), ...extra, ...(cmd === 'batch' ? ['--out', out] : []));
+          expect(r.code, `${cmd} ${extra.join(' ')}`).toBe(2);
+          expect(r.stderr).toMatch(re);
+          expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        }
+      expect(existsSync(out)).toBe(false);
+      const tabular = await run('batch', ...common(), '--out', out, '--length-policy', 'pad');
+      expect(tabular.code).toBe(2);
+      expect(tabular.stderr).toMatch(/--length-policy needs --sequences FILE/);
+    }, 60_000);
+
+    it('--resume with another policy or alignment is refused; with the same one (defaults spelled out or not) it completes the bytes', async () => {
+      const out = join(tmp.path, 'pad-resume.jsonl');
+      await writeFile(out, padRef);
+      await writeFile(`${out}.meta.json`, await readFile(join(tmp.path, 'pad.jsonl.meta.json')));
+      await truncate(out, padRef.split('\n').slice(0, 3).join('\n').length + 1);
+      for (const other of [['--length-policy', 'fit'], ['--length-policy', 'pad', '--align', 'start'], []]) {
+        const r = await run('batch', ...base(padded.path), ...other, '--out', out, '--resume');
+        expect(r.code, other.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(/--resume must be the flags and files of the interrupted run.*same flags/);
+      }
+      // the same run: --align center is the default
+      const r = await run(
+        'batch',
+        ...base(padded.path),
+        '--length-policy',
+        'pad',
+        '--align',
+        'center',
+        '--out',
+        out,
+        '--resume',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ rows: 6, rowsThisRun: 3, resumedFrom: 3 });
+      expect(await readFile(out, 'utf8')).toBe(padRef);
+    }, 60_000);
+
+    it('whybox batch --help documents them', async () => {
+      const r = await run('batch', '--help');
+      expect(r.stdout).toMatch(/--length-policy P +sequences whose length differs/);
+      expect(r.stdout).toMatch(/--align center \(default\)/);
+    });
+  });
+
   it('refuses bad usage with one line and exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['batch', ...common()], /missing --out/],
