@@ -42,6 +42,26 @@ afterAll(() => tmp?.remove());
 
 const lines = async (p: string) => (await readFile(p, 'utf8')).trim().split('\n');
 
+/** The sequence-mode flags shared by the batch-vs-explain comparisons (permutation, shuffled references). */
+const seqArgs = (file: string) => [
+  '--model',
+  SEQ_MODEL,
+  '--sequences',
+  file,
+  '--method',
+  'permutation',
+  '--budget',
+  '200',
+  '--seed',
+  '4',
+  '--threads',
+  '1',
+  '--reference',
+  'shuffle',
+  '--shuffles',
+  '2',
+];
+
 describe('whybox batch', () => {
   let ref: string;
   it('writes one line per row equal to the rows of whybox explain --format json, and the metadata', async () => {
@@ -187,24 +207,7 @@ describe('whybox batch', () => {
 
   it('sequence mode: lines equal the rows of whybox explain --sequences --format json', async () => {
     const out = join(tmp.path, 'seq.jsonl');
-    const args = [
-      '--model',
-      SEQ_MODEL,
-      '--sequences',
-      SEQS,
-      '--method',
-      'permutation',
-      '--budget',
-      '200',
-      '--seed',
-      '4',
-      '--threads',
-      '1',
-      '--reference',
-      'shuffle',
-      '--shuffles',
-      '2',
-    ];
+    const args = seqArgs(SEQS);
     const r = await run('batch', ...args, '--out', out, '--chunk-rows', '3');
     expect(r.code, r.stderr).toBe(0);
     const e = await run('explain', ...args, '--format', 'json');
@@ -267,24 +270,7 @@ describe('whybox batch', () => {
       const path = await tmp.write(name, lengths.map((_, k) => `>${recs[k].id}\n${seqs[k]}\n`).join(''));
       return { path, seqs };
     };
-    const base = (file: string) => [
-      '--model',
-      SEQ_MODEL,
-      '--sequences',
-      file,
-      '--method',
-      'permutation',
-      '--budget',
-      '200',
-      '--seed',
-      '4',
-      '--threads',
-      '1',
-      '--reference',
-      'shuffle',
-      '--shuffles',
-      '2',
-    ];
+    const base = seqArgs;
     let padded: { path: string; seqs: string[] };
     let padRef: string;
 
