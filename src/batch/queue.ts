@@ -35,6 +35,8 @@ export const QUEUE_NAME = 'whybox-batch';
 export const DEFAULT_MAX_BLOB_MB = 64;
 /** Seconds a spec or model blob stays in Redis after the last producer stored it. */
 const BLOB_TTL_SECONDS = 7 * 24 * 3600;
+/** how often a producer reads a waited-on job's state, beside BullMQ's finish events */
+const FINISH_POLL_MS = 2000;
 
 /** A parsed `redis://HOST:PORT[/PREFIX]` (also `rediss://` for TLS, `user:password@`). */
 export interface QueueUrl {
@@ -250,6 +252,39 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
   let rowsRead = 0;
   type Pending = { chunk: BatchChunk; result: Promise<ShardResult> };
   const pending: Pending[] = [];
+  // BullMQ's waitUntilFinished checks the job's state once, then listens for its event; an event published
+  // before QueueEvents' first read is never seen and the wait would hang. So the job's state is also polled.
+  const finished = (added: InstanceType<typeof bull.Job>): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        fn();
+      };
+      const jobId = added.id as string;
+      added.waitUntilFinished(events).then(
+        (value) => settle(() => resolve(value)),
+        (error: unknown) => settle(() => reject(error)),
+      );
+      const poll = () => {
+        if (settled || done) return;
+        bull.Job.fromId(queue, jobId)
+          .then(async (job) => {
+            if (settled || !job) return;
+            const state = await job.getState();
+            if (state === 'completed') settle(() => resolve(job.returnvalue));
+            else if (state === 'failed') settle(() => reject(new Error(job.failedReason)));
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            if (!settled && !done) timer = setTimeout(poll, FINISH_POLL_MS);
+          });
+      };
+      timer = setTimeout(poll, FINISH_POLL_MS);
+    });
   const submit = async (chunk: BatchChunk): Promise<Pending> => {
     const jobId = `${specSha.slice(0, 16)}-${chunk.start}-${sha256(stableJSON(chunk)).slice(0, 16)}`;
     const existing = await race(bull.Job.fromId(queue, jobId));
@@ -269,7 +304,7 @@ export async function produceBatch(options: ProduceOptions): Promise<{ workers: 
     );
     const result = (async () => {
       try {
-        return (await job.waitUntilFinished(events)) as ShardResult;
+        return (await finished(job)) as ShardResult;
       } catch (error) {
         if (error instanceof WhyboxError) throw error;
         throw new QueueError(

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseQueueUrl } from '../../src/batch/queue.js';
+import { parseQueueUrl, QUEUE_NAME } from '../../src/batch/queue.js';
 import { run } from '../helpers/cli.js';
 import { freePort, privateRedis, redisMissing, TEST_REDIS } from '../helpers/redis.js';
 import { makeTempDir, type TempDir } from '../helpers/tmp.js';
@@ -148,6 +148,37 @@ describe.skipIf(skipWhy !== undefined)('whybox batch --queue (BullMQ on Redis)',
     );
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/differs from the producer's/);
+  }, 60_000);
+
+  it('finish events lost (the events reader cut off, the stream emptied): the producer still completes, same bytes', async () => {
+    const url = queueUrl();
+    const { Redis } = await import('ioredis');
+    const q = parseQueueUrl(url);
+    const eater = new Redis({ host: q.host, port: q.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await eater.connect();
+    const key = `${q.prefix}:${QUEUE_NAME}:events`;
+    let eating = true;
+    // the producer's QueueEvents reader is cut off again and again while the stream is emptied: the events
+    // published while it reconnects are gone for it
+    const eat = (async () => {
+      while (eating) {
+        const list = (await eater.client('LIST')) as string;
+        for (const line of list.split('\n'))
+          if (/ cmd=xread/.test(line)) await eater.client('KILL', 'ID', /id=(\d+)/.exec(line)?.[1] as string);
+        await eater.del(key);
+      }
+    })();
+    try {
+      await worker(url);
+      const out = join(tmp.path, 'no-events.jsonl');
+      const r = await run('batch', ...common(), '--out', out, '--queue', url, '--shard-rows', '8');
+      expect(r.code, r.stderr).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe(ref);
+    } finally {
+      eating = false;
+      await eat;
+      eater.disconnect();
+    }
   }, 60_000);
 
   it('a worker killed with SIGKILL mid-shard: its shard goes to another worker, nothing lost or doubled', async () => {
