@@ -130,21 +130,38 @@ function methodOptionsOf(options: ExplainSequencesOptions): Record<string, unkno
 
 function checkWindow(w: number, s: number, option: string): void {
   if (!Number.isInteger(w) || w < 1) throw new InvalidOptionError(option, 'a window width W >= 1', w);
-  if (!Number.isInteger(s) || s < 1 || s > w || w % s !== 0)
+  if (!Number.isInteger(s) || s < 1 || s > w)
     throw new InvalidOptionError(
       option,
-      `a stride that divides the width ${w}`,
+      `a stride from 1 to the width ${w}`,
       s,
-      'windows W wide every STRIDE positions are explained as W/STRIDE shifted tilings; a stride above the width would leave positions in no window',
+      'a stride above the width would leave positions in no window',
     );
 }
 
-/** Player spans of one tiling: an edge fragment [0, offset) when offset > 0, then windows. */
-function tiling(L: number, w: number, offset: number): [number, number][] {
-  const spans: [number, number][] = [];
-  if (offset > 0) spans.push([0, Math.min(offset, L)]);
-  for (let a = offset; a < L; a += w) spans.push([a, Math.min(a + w, L)]);
-  return spans;
+/**
+ * Player spans of the `c = ceil(W/S)` games that explain windows W wide every S positions:
+ * game j holds the windows starting at (j + m·c)·S (disjoint, since c·S >= W), an edge
+ * fragment [0, j·S) before the first and a gap fragment [k·S + W, (k + c)·S) after each window
+ * when S does not divide W, so that every game's players partition the sequence. With S | W the
+ * games are the W/S tilings shifted by S (no gaps).
+ */
+function tilings(L: number, w: number, stride: number): [number, number][][] {
+  const c = Math.ceil(w / stride);
+  const out: [number, number][][] = [];
+  for (let j = 0; j < c; j++) {
+    const spans: [number, number][] = [];
+    const first = j * stride;
+    if (first > 0) spans.push([0, first]);
+    for (let a = first; a < L; a += c * stride) {
+      const end = Math.min(a + w, L);
+      spans.push([a, end]);
+      const next = Math.min(a + c * stride, L);
+      if (end < next) spans.push([end, next]);
+    }
+    out.push(spans);
+  }
+  return out;
 }
 
 function spanName(letters: string | undefined, [a, b]: readonly [number, number]): string {
@@ -234,8 +251,9 @@ export async function explainSequences(
   const w = typeof players === 'object' ? players.window : 1;
   const stride = typeof players === 'object' ? (players.stride ?? players.window) : 1;
   if (w > L) throw new InvalidOptionError('players', `a window of at most the sequence length ${L}`, w);
-  // a method's player limit holds for every tiling's game (an overlapping tiling has an edge fragment)
-  const gamePlayers = Math.ceil(L / w) + (stride < w ? 1 : 0);
+  // a method's player limit holds for every tiling's game (with its edge and gap fragments)
+  const games = tilings(L, w, stride);
+  const gamePlayers = Math.max(...games.map((g) => g.length));
   const maxPlayers = desc.maxPlayers;
   if (maxPlayers !== undefined && gamePlayers > maxPlayers)
     throw new InvalidOptionError(
@@ -276,7 +294,7 @@ export async function explainSequences(
     throw new InvalidOptionError('shuffles', 'a positive integer', shuffles);
 
   // tilings of the players: one for positions / windows with stride = width
-  const T = w / stride;
+  const T = games.length;
   if (options.orders !== undefined && method !== 'partition')
     throw new InvalidOptionError('orders', "used with method 'partition' (or hierarchy players)", options.orders);
   if (options.hierarchy !== undefined && (method !== 'partition' || T > 1))
@@ -285,9 +303,8 @@ export async function explainSequences(
       "used with method 'partition' and position or non-overlapping window players",
       options.hierarchy,
     );
-  const tilings = Array.from({ length: T }, (_, t) => tiling(L, w, t * stride));
   const reported = new Map<string, { span: [number, number]; tiling: number; index: number }>();
-  tilings.forEach((spans, t) => {
+  games.forEach((spans, t) => {
     spans.forEach((span, index) => {
       const name = kind === 'window' ? spanName('w', span) : spanName(undefined, span);
       if (!reported.has(name)) reported.set(name, { span, tiling: t, index });
@@ -330,7 +347,7 @@ export async function explainSequences(
     Array.from({ length: nRows }, (_, i) => first + i),
   );
   const splits = rowStreams.map((r) => Array.from({ length: T + 1 }, () => r.split()));
-  const tilingPlayers = tilings.map((spans) =>
+  const tilingPlayers = games.map((spans) =>
     spanPlayers(
       rows,
       spans,
@@ -424,8 +441,8 @@ export async function explainSequences(
   });
   const usedBudget: number | 'auto' =
     desc.maxPlayers !== undefined && own.budget === undefined
-      ? 2 ** tilings[0].length
-      : ((own.budget as number | 'auto' | undefined) ?? defaultBudget(tilings[0].length));
+      ? 2 ** games[0].length
+      : ((own.budget as number | 'auto' | undefined) ?? defaultBudget(games[0].length));
   const baseValues = new Float64Array(nOut);
   for (let r = 0; r < rows.nRows; r++)
     for (let o = 0; o < nOut; o++) baseValues[o] += rowBase[r * nOut + o] / rows.nRows;

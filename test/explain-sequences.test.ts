@@ -6,6 +6,7 @@ import { explainSequences } from '../src/explain-sequences.js';
 import { efficiencyGap, explanationToJSON } from '../src/explanation/explanation.js';
 import type { OnnxModel } from '../src/models/onnx-model.js';
 import { loadOnnx } from '../src/models/onnx-model.js';
+import { subsetShapley } from './helpers/games.js';
 
 const L = 40;
 let model: OnnxModel;
@@ -126,6 +127,78 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
     expect(efficiencyGap(exp, 0, 0)).toBeLessThan(1e-9);
   });
 
+  it('windows with a stride that does not divide the width (window:8:3): ceil(8/3) = 3 games, each exact by brute force', async () => {
+    const x = single[0].sequence;
+    const exp = await explainSequences(model, [x], {
+      players: { window: 8, stride: 3 },
+      method: 'exact',
+      seed: 1,
+      threads: 1,
+      reference: 'uniform',
+    });
+    // the games, written out by hand: game j holds the windows starting at 3j, 3j + 9, ... with the
+    // edge fragment before and the 1-position gaps between them (every game's spans cover 0..40)
+    const games: [number, number][][] = [
+      [
+        [0, 8],
+        [8, 9],
+        [9, 17],
+        [17, 18],
+        [18, 26],
+        [26, 27],
+        [27, 35],
+        [35, 36],
+        [36, 40],
+      ],
+      [
+        [0, 3],
+        [3, 11],
+        [11, 12],
+        [12, 20],
+        [20, 21],
+        [21, 29],
+        [29, 30],
+        [30, 38],
+        [38, 39],
+        [39, 40],
+      ],
+      [
+        [0, 6],
+        [6, 14],
+        [14, 15],
+        [15, 23],
+        [23, 24],
+        [24, 32],
+        [32, 33],
+        [33, 40],
+      ],
+    ];
+    const name = ([a, b]: [number, number]) => `${a + 1}-${b}`;
+    const all = games.flat().sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+    expect(exp.players).toEqual(all.map(name));
+    // every window start 0, 3, ..., 39 is a player of width 8 (clipped at the end)
+    for (let a = 0; a < L; a += 3) expect(exp.players).toContain(name([a, Math.min(a + 8, L)]));
+    expect(exp.sequence.tilings).toBe(3);
+    const nOut = exp.outputs.length;
+    const letters = 'ACGT';
+    for (const spans of games) {
+      const n = spans.length;
+      const data = new Float32Array(2 ** n * L * 4);
+      for (let m = 0; m < 2 ** n; m++)
+        spans.forEach(([a, b], i) => {
+          for (let p = a; p < b; p++)
+            for (let c = 0; c < 4; c++) data[(m * L + p) * 4 + c] = (m >> i) & 1 ? (x[p] === letters[c] ? 1 : 0) : 0.25;
+        });
+      const out = await model.predict(data, 2 ** n);
+      const truth = subsetShapley((m) => Array.from(out.subarray(m * nOut, (m + 1) * nOut)), n);
+      spans.forEach((span, i) => {
+        const j = exp.players.indexOf(name(span));
+        for (let o = 0; o < nOut; o++) expect(exp.values[j * nOut + o]).toBeCloseTo(truth[i][o] / 3, 6);
+      });
+    }
+    expect(efficiencyGap(exp, 0, 0)).toBeLessThan(1e-9);
+  });
+
   it('NCL models are detected from the input shape and give the same values as NLC', async () => {
     const seqs = single.slice(0, 2).map((s) => s.sequence);
     const a = await explainSequences(model, seqs, {
@@ -185,8 +258,8 @@ describe('explainSequences on the motif scanner (planted truth)', () => {
       InvalidOptionError,
     );
     await expect(explainSequences(model, [`${single[0].sequence.slice(0, 39)}X`])).rejects.toBeInstanceOf(DataError);
-    await expect(explainSequences(model, [single[0].sequence], { players: { window: 8, stride: 3 } })).rejects.toThrow(
-      /stride that divides/,
+    await expect(explainSequences(model, [single[0].sequence], { players: { window: 8, stride: 9 } })).rejects.toThrow(
+      /a stride from 1 to the width 8/,
     );
   });
 });
