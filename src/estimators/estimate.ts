@@ -244,8 +244,12 @@ export type GameEstimator = (
 
 /**
  * Which background-row games belong to part `part` of a split estimate (1 = in it): the
- * games ordered by (size, background row) and cut into `part.count` groups of about equal
- * cost by {@link balancedGroups}. Every game when `part` is undefined or whole.
+ * games dealt to `part.count` parts by longest-processing-time first — in order of
+ * decreasing cost (ties by size, then background row), each to the part with the least cost
+ * so far (ties to the lowest part) — so that parts cost about the same and the costliest
+ * games open the first parts (which run first). A pure function of the games and their
+ * costs: parts must not depend on where they run. Every game when `part` is undefined or
+ * whole.
  */
 export function partMembers(
   games: readonly { readonly k: number; readonly b: number }[],
@@ -254,13 +258,16 @@ export function partMembers(
 ): Uint8Array {
   const inPart = new Uint8Array(games.length).fill(1);
   if (!part || part.count <= 1) return inPart;
-  const order = games.map((_, i) => i).sort((a, b) => games[a].k - games[b].k || games[a].b - games[b].b);
-  const groups = balancedGroups(
-    order.map((i) => cost(i)),
-    part.count,
-  );
-  order.forEach((i, t) => {
-    inPart[i] = groups[t] === part.index ? 1 : 0;
-  });
+  const costs = games.map((_, i) => cost(i));
+  const order = games
+    .map((_, i) => i)
+    .sort((a, b) => costs[b] - costs[a] || games[a].k - games[b].k || games[a].b - games[b].b);
+  const load = new Float64Array(part.count);
+  for (const i of order) {
+    let best = 0;
+    for (let g = 1; g < part.count; g++) if (load[g] < load[best]) best = g;
+    inPart[i] = best === part.index ? 1 : 0;
+    load[best] += costs[i];
+  }
   return inPart;
 }
