@@ -106,12 +106,16 @@ export interface RunResult {
 
 export { MIN_PARALLEL_MS } from './scheduler.js';
 
-/** One piece of work: part `part` of (plan, k), or the whole row when `parts` is 1. */
+/**
+ * One piece of work: parts `part` .. `part + span − 1` of (plan, k)'s `parts`, or the whole
+ * row when `parts` is 1.
+ */
 interface Task {
   readonly plan: number;
   readonly k: number;
   readonly part: number;
   readonly parts: number;
+  readonly span: number;
 }
 
 /** A plan's shared state: the background outputs (and the release of its worker evaluator). */
@@ -147,18 +151,27 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   const partsOf = plans.map((p) =>
     run.split ? Math.max(1, run.split.parts(run.options, p.players.names.length, p.background.nRows)) : 1,
   );
+  // a split row is one task while enough rows are left to keep every thread busy (its parts
+  // then share one plan and one game on whichever thread runs it); the last `threads` rows
+  // of a plan go part by part, so that no thread idles at the end
+  const threadsAtMost = run.pool ? run.pool.threads : where.threads;
+  const tasksLeft = plans.map(() => 0);
   plans.forEach((p, i) => {
+    const whole = Math.max(0, p.rows.length - threadsAtMost);
     p.rows.forEach((_, k) => {
-      for (let part = 0; part < partsOf[i]; part++) tasks.push({ plan: i, k, part, parts: partsOf[i] });
+      const parts = partsOf[i];
+      if (parts > 1 && k < whole) tasks.push({ plan: i, k, part: 0, parts, span: parts });
+      else for (let part = 0; part < parts; part++) tasks.push({ plan: i, k, part, parts, span: 1 });
     });
   });
+  for (const t of tasks) tasksLeft[t.plan]++;
   const nUnits = plans.reduce((a, p) => a + p.rows.length, 0);
   const results = plans.map((p) => new Array<UnitResult>(p.rows.length));
   const pending = plans.map((p, i) => p.rows.map(() => new Array<PartEstimate | undefined>(partsOf[i])));
   const partsLeft = plans.map((p, i) => p.rows.map(() => partsOf[i]));
   const predictions = plans.map((p) => new Array<Float64Array | undefined>(p.rows.length));
   const rowCost = plans.map((p) => p.rows.map(() => 0));
-  const remaining = plans.map((p, i) => p.rows.length * partsOf[i]);
+  const remaining = tasksLeft;
   const contexts = new Map<number, Promise<PlanContext>>();
   let modelRows = 0;
   let unitsDone = 0;
@@ -222,8 +235,13 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     if (out.estimate) {
       results[plan][k] = { estimate: out.estimate, prediction: out.prediction, baseValue: ctx.baseValue };
     } else {
-      pending[plan][k][t.part] = out.part;
-      if (--partsLeft[plan][k] > 0) return false;
+      if (out.parts)
+        out.parts.forEach((p, j) => {
+          pending[plan][k][t.part + j] = p;
+        });
+      else pending[plan][k][t.part] = out.part;
+      partsLeft[plan][k] -= t.span;
+      if (partsLeft[plan][k] > 0) return false;
       const parts = pending[plan][k] as PartEstimate[];
       const game = {
         nPlayers: plans[plan].players.names.length,
@@ -249,7 +267,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   const runHere = async (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
     const ctx = pc.ctx;
     const game = await interventionalGame(ctx, xOf(t), { dedupe: run.dedupe, prediction: predictionOf(t, pc) }, signal);
-    const ectx: EstimatorContext = {
+    const ectx = (): EstimatorContext => ({
       rng: run.rng(t.plan, rowOf(t)).clone(),
       designs,
       rowPlans,
@@ -257,13 +275,20 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       onProgress: run.onProgress
         ? (p) => run.onProgress?.({ unitsDone, units: nUnits, done: p.done, total: p.total })
         : undefined,
-    };
+    });
     const spec = partSpec(t);
     if (spec) {
-      const part = await (run.split as SplitEstimator<InterventionalGame>).estimatePart(game, run.options, ectx, spec);
+      const split = run.split as SplitEstimator<InterventionalGame>;
+      if (t.span > 1) {
+        const parts: PartEstimate[] = [];
+        for (let j = 0; j < t.span; j++)
+          parts.push(await split.estimatePart(game, run.options, ectx(), { index: t.part + j, count: t.parts }));
+        return { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
+      }
+      const part = await split.estimatePart(game, run.options, ectx(), spec);
       return { part, prediction: game.prediction, modelRows: game.cost.modelRows };
     }
-    const estimate = await run.estimate(game, run.options, ectx);
+    const estimate = await run.estimate(game, run.options, ectx());
     return { estimate, prediction: game.prediction, modelRows: game.cost.modelRows };
   };
 
@@ -283,7 +308,8 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
         baseValue: pc.ctx.baseValue,
         prediction: predictionOf(t, pc),
         part: partSpec(t),
-        expectedRows: Math.ceil(gameRows(plan) / t.parts),
+        ...(t.span > 1 ? { span: t.span } : {}),
+        expectedRows: Math.ceil(gameRows(plan) / t.parts) * t.span,
       },
       signal,
     );

@@ -59,6 +59,11 @@ export interface UnitRequest {
   readonly prediction: Float64Array;
   /** Part of the row's split estimate, or whole (`count` 1 and no split). */
   readonly part?: PartSpec;
+  /**
+   * Parts `part.index` .. `part.index + span − 1` in one request (one game, so a row's plan
+   * is made once): the outcome's `parts`. @defaultValue 1
+   */
+  readonly span?: number;
   /** Model rows the unit is expected to cost (its time limit grows with them). */
   readonly expectedRows: number;
 }
@@ -67,6 +72,8 @@ export interface UnitRequest {
 export interface UnitOutcome {
   readonly estimate?: ShapleyEstimate;
   readonly part?: PartEstimate;
+  /** The parts of a request with `span` > 1, in part order. */
+  readonly parts?: readonly PartEstimate[];
   readonly prediction: Float64Array;
   /** Model rows the unit's game cost (beyond f(x), which came with the request). */
   readonly modelRows: number;

@@ -8,7 +8,7 @@ import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
-import type { EstimatorContext } from '../estimators/estimate.js';
+import type { EstimatorContext, PartEstimate } from '../estimators/estimate.js';
 import { RowPlanMemo } from '../estimators/estimate.js';
 import type { RowEvaluator, UnitOutcome } from '../games/evaluator.js';
 import { checkedPredictions, localEvaluator, predictInChunks } from '../games/evaluator.js';
@@ -217,7 +217,7 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
     const method = (await registry).gameMethod(unit.method);
     const ctx = { evaluator, backgroundOutputs: unit.backgroundOutputs, baseValue: unit.baseValue };
     const game = await interventionalGame(ctx, unit.x, { dedupe: unit.dedupe, prediction: unit.prediction }, signal);
-    const ectx: EstimatorContext = {
+    const ectx = (): EstimatorContext => ({
       rng: Rng.fromState(unit.rngState),
       designs: remember(
         designCaches,
@@ -227,27 +227,46 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
       ),
       rowPlans,
       signal,
-    };
+    });
     let outcome: UnitOutcome;
     if (unit.part) {
       const split = method.run.split;
       if (!split) throw new Error(`internal: method '${unit.method}' has no split`);
-      const part = await split.estimatePart(game, unit.options, ectx, unit.part);
-      outcome = { part, prediction: game.prediction, modelRows: game.cost.modelRows };
+      const span = unit.span ?? 1;
+      if (span > 1) {
+        // parts of one row in one request: one game, one plan (each part from the row's stream)
+        const parts: PartEstimate[] = [];
+        for (let j = 0; j < span; j++)
+          parts.push(
+            await split.estimatePart(game, unit.options, ectx(), {
+              index: unit.part.index + j,
+              count: unit.part.count,
+            }),
+          );
+        outcome = { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
+      } else {
+        const part = await split.estimatePart(game, unit.options, ectx(), unit.part);
+        outcome = { part, prediction: game.prediction, modelRows: game.cost.modelRows };
+      }
     } else {
       const estimate = method.run.estimate;
       if (!estimate) throw new Error(`internal: method '${unit.method}' is not a game method`);
       outcome = {
-        estimate: await estimate(game, unit.options, ectx),
+        estimate: await estimate(game, unit.options, ectx()),
         prediction: game.prediction,
         modelRows: game.cost.modelRows,
       };
     }
     // a part's 2^n table share (8 MiB per output at 20 players) moves, not copied
-    const table = outcome.part?.table;
-    if (table && table.byteLength >= 1 << 16 && table.buffer.byteLength === table.byteLength)
+    const tables = [outcome.part, ...(outcome.parts ?? [])]
+      .map((p) => p?.table)
+      .filter(
+        (t): t is NonNullable<typeof t> =>
+          t !== undefined && t.byteLength >= 1 << 16 && t.buffer.byteLength === t.byteLength,
+      );
+    if (tables.length > 0)
       return move({
-        [transferableSymbol]: [table.buffer],
+        [transferableSymbol]: tables.map((t) => t.buffer),
         [valueSymbol]: { ok: outcome },
       } as never) as unknown as TaskResult<UnitOutcome>;
     return { ok: outcome };

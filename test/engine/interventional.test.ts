@@ -239,6 +239,9 @@ describe('units in worker threads', () => {
     ['partition', { method: 'partition', budget: 200 }],
   ];
 
+  // 3 rows: with threads T the first 3 − T rows of a split method go as one task each (their
+  // parts in one game), the others part by part — so rows 0 and 1 are whole-row tasks on one
+  // thread and in the pool's workers, and single parts with 4 threads
   it.each(cases)('%s: a shared pool, 2 and 4 threads and batchRows 7 give the bits of one thread', async (_n, opts) => {
     const one = await explain(model, rows, { background, ...opts, seed: 9, threads: 1 });
     const runs = [
