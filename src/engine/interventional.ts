@@ -153,14 +153,16 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   );
   // a split row is one task while enough rows are left to keep every thread busy (its parts
   // then share one plan and one game on whichever thread runs it); the last `threads` rows
-  // of a plan go part by part, so that no thread idles at the end
+  // of a plan go part by part, so that no thread idles at the end, and so does the first row
+  // when this thread may start workers (the cost model then measures small tasks first)
   const threadsAtMost = run.pool ? run.pool.threads : where.threads;
+  const firstWhole = !run.pool && where.canStart ? 1 : 0;
   const tasksLeft = plans.map(() => 0);
   plans.forEach((p, i) => {
     const whole = Math.max(0, p.rows.length - threadsAtMost);
     p.rows.forEach((_, k) => {
       const parts = partsOf[i];
-      if (parts > 1 && k < whole) tasks.push({ plan: i, k, part: 0, parts, span: parts });
+      if (parts > 1 && k >= firstWhole && k < whole) tasks.push({ plan: i, k, part: 0, parts, span: parts });
       else for (let part = 0; part < parts; part++) tasks.push({ plan: i, k, part, parts, span: 1 });
     });
   });
@@ -336,6 +338,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       start: (n) => startPool(model, n),
       here: (i) => runTask(i),
       there: (i, provider) => runTask(i, provider),
+      weight: (i) => tasks[i].span,
     }));
   } finally {
     for (const c of contexts.values()) await c.then((x) => x.release()).catch(() => undefined);

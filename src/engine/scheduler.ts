@@ -94,6 +94,11 @@ export interface Schedule {
   readonly here: (i: number) => Promise<void>;
   /** Runs task `i` in `provider`'s workers. */
   readonly there: (i: number, provider: EvaluatorProvider) => Promise<void>;
+  /**
+   * Task `i`'s size relative to the others (a whole split row weighs its parts), for the
+   * cost model's projection of the rest of the job. @defaultValue 1 for every task
+   */
+  readonly weight?: (i: number) => number;
 }
 
 /**
@@ -107,7 +112,11 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
   let own: OwnPool | undefined;
   let threads = s.pool ? s.pool.threads : 1;
   let hereMs = 0;
+  let hereWeight = 0;
   let hereTasks = 0;
+  const weight = s.weight ?? (() => 1);
+  let weightLeft = 0;
+  for (let i = 0; i < tasks; i++) weightLeft += weight(i);
   const running = new Set<Promise<void>>();
   const spawn = (lane: () => Promise<void>) => {
     const p: Promise<void> = lane().finally(() => running.delete(p));
@@ -123,6 +132,7 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
     if (ready) await ready;
     while (next < tasks && failure === undefined) {
       const i = next++;
+      weightLeft -= weight(i);
       try {
         throwIfAborted(s.signal);
         await s.there(i, provider);
@@ -142,6 +152,7 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
   const laneHere = async () => {
     while (next < tasks && failure === undefined) {
       const i = next++;
+      weightLeft -= weight(i);
       try {
         throwIfAborted(s.signal);
         const t0 = performance.now();
@@ -150,9 +161,12 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
         // the cost model: workers once the rest of the job is projected long enough — from
         // the tasks after the first, which also pays one-time costs (the background's outputs,
         // the model's first call, compilation), unless the first alone exceeds the limit
-        if (hereTasks++ > 0) hereMs += ms;
+        if (hereTasks++ > 0) {
+          hereMs += ms;
+          hereWeight += weight(i);
+        }
         const projected =
-          hereTasks > 1 ? (hereMs / (hereTasks - 1)) * (tasks - next) : ms > where.minParallelMs ? ms : 0;
+          hereTasks > 1 ? (hereMs / hereWeight) * weightLeft : ms > where.minParallelMs ? ms : 0;
         if (!own && where.canStart && tasks > next && projected > where.minParallelMs) await startWorkers();
       } catch (error) {
         fail(error);
