@@ -165,8 +165,7 @@ export async function schedule(s: Schedule): Promise<{ threads: number }> {
           hereMs += ms;
           hereWeight += weight(i);
         }
-        const projected =
-          hereTasks > 1 ? (hereMs / hereWeight) * weightLeft : ms > where.minParallelMs ? ms : 0;
+        const projected = hereTasks > 1 ? (hereMs / hereWeight) * weightLeft : ms > where.minParallelMs ? ms : 0;
         if (!own && where.canStart && tasks > next && projected > where.minParallelMs) await startWorkers();
       } catch (error) {
         fail(error);

@@ -60,7 +60,7 @@ export async function decomposedPermutationShap(
 /**
  * Part `part` of {@link decomposedPermutationShap}: every part plans the same walks (a pure
  * function of the game, the budget and the row's stream), then evaluates and solves only its
- * group of background rows — games ordered by (size, row), grouped by their model rows.
+ * group of background rows — games dealt to parts by their model rows (`partMembers`).
  * Undefined when the budget cannot give every background row one walk (as the whole).
  */
 export async function decomposedPermutationPart(
@@ -315,7 +315,7 @@ async function solve(
   const units = plan.units;
   if (!units) return undefined;
   const { keys, bg, count, exactBase } = plan;
-  // this part's background rows: games ordered by (size, row), grouped by their model rows
+  // this part's background rows: games dealt to parts by their model rows (`partMembers`)
   // (units are in background-row order: unit i is row i)
   const inPart = partMembers(units, (i) => plan.unitRows[i], part);
   let out: Float64Array;

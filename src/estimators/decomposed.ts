@@ -58,8 +58,8 @@ export async function decomposedShap(
 
 /**
  * Part `part` of {@link decomposedShap} with a numeric budget: the background rows' games
- * are ordered by size and grouped into `part.count` groups of about equal cost (a pure
- * function of the game and the budget); this solves one group. {@link combineDecomposed}
+ * are dealt to `part.count` parts of about equal cost, costliest first (`partMembers`, a pure
+ * function of the game and the budget); this solves one part. {@link combineDecomposed}
  * adds the parts up — the same numbers as one part, whichever thread solved which.
  */
 export async function decomposedPart(
@@ -203,7 +203,7 @@ async function solve(
       throw new BudgetError(
         `budget ${budget} cannot give each of the ${units.length} background rows one coalition pair; use a budget of at least ${Math.ceil((2 * spent) / nb) + 2} or a smaller background`,
       );
-    // this part's background rows: games ordered by (size, row), grouped by model rows
+    // this part's background rows: games dealt to parts by their model rows (`partMembers`)
     const inPart = partMembers(units, (i) => (units[i].k < 2 ? 0 : 2 * pairs[i] + 2), part);
     // designs shared by units of equal size and pairs
     const shapeOf = units.map((u, i) => (u.k < 2 || !inPart[i] ? undefined : shapeFor(u.k, pairs[i])));
