@@ -204,6 +204,37 @@ describe('explain() callbacks and cancellation', () => {
     expect(rowsDone.at(-1)).toBe(3);
   });
 
+  it('onProgress within a row never goes back, also when the parts of a row run as one task', async () => {
+    const n = 6;
+    const { model } = counting(randomModel(n, 1, 1), n);
+    const events: ExplainProgress[] = [];
+    // budget 3000 × 24 background rows: 4 parts a row; on one thread rows 0 and 1 are one task each
+    await explain(model, rowsOf(randomRows(3, n, 2)), {
+      background: rowsOf(randomRows(24, n, 3)),
+      budget: 3000,
+      seed: 1,
+      threads: 1,
+      onProgress: (p) => events.push(p),
+    });
+    let last = { rowsDone: 0, at: 0 };
+    let within = 0;
+    const highest = new Map<number, number>();
+    for (const p of events) {
+      const at = p.total > 0 ? p.done / p.total : 0;
+      if (at < 1) highest.set(p.rowsDone, Math.max(highest.get(p.rowsDone) ?? 0, at));
+      if (p.rowsDone === last.rowsDone) {
+        expect(at).toBeGreaterThanOrEqual(last.at - 1e-12);
+        within++;
+      }
+      // a row's end is reported as done = total; the next row starts again from 0
+      last = { rowsDone: p.rowsDone, at: at >= 1 ? 0 : at };
+    }
+    expect(within).toBeGreaterThan(3);
+    // and it advances through the row's parts (each part alone reports about a quarter)
+    for (const r of [0, 1]) expect(highest.get(r) ?? 0).toBeGreaterThan(0.5);
+    expect(events.at(-1)?.rowsDone).toBe(3);
+  });
+
   it('an aborted signal rejects with AbortedError (before the start and in the middle)', async () => {
     const { model, X, background } = small();
     await expect(explain(model, X, { background, signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);

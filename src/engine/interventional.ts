@@ -269,13 +269,19 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   const runHere = async (t: Task, pc: PlanContext): Promise<UnitOutcome> => {
     const ctx = pc.ctx;
     const game = await interventionalGame(ctx, xOf(t), { dedupe: run.dedupe, prediction: predictionOf(t, pc) }, signal);
-    const ectx = (): EstimatorContext => ({
+    // part j of a whole-row task reports its progress as (j + its fraction) of the row's parts
+    const ectx = (j = 0): EstimatorContext => ({
       rng: run.rng(t.plan, rowOf(t)).clone(),
       designs,
       rowPlans,
       signal,
       onProgress: run.onProgress
-        ? (p) => run.onProgress?.({ unitsDone, units: nUnits, done: p.done, total: p.total })
+        ? (p) =>
+            run.onProgress?.(
+              t.span > 1
+                ? { unitsDone, units: nUnits, done: j + p.done / Math.max(1, p.total), total: t.span }
+                : { unitsDone, units: nUnits, done: p.done, total: p.total },
+            )
         : undefined,
     });
     const spec = partSpec(t);
@@ -284,7 +290,7 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       if (t.span > 1) {
         const parts: PartEstimate[] = [];
         for (let j = 0; j < t.span; j++)
-          parts.push(await split.estimatePart(game, run.options, ectx(), { index: t.part + j, count: t.parts }));
+          parts.push(await split.estimatePart(game, run.options, ectx(j), { index: t.part + j, count: t.parts }));
         return { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
       }
       const part = await split.estimatePart(game, run.options, ectx(), spec);
