@@ -334,7 +334,27 @@ export async function limeRowsInWorker(
 ): Promise<LimeRowResult[]> {
   const s = resolveLimeSettings(job.settings, job.nPlayers);
   const d = job.stats.nColumns;
-  const ws = momentsWorkspace();
+  // scratch buffers kept across this worker's tasks (one per task in flight)
+  const ws = spareWorkspaces.pop() ?? momentsWorkspace();
+  try {
+    return await limeRowsWith(model, job, s, d, ws, batchRows, signal);
+  } finally {
+    spareWorkspaces.push(ws);
+  }
+}
+
+/** Workspaces of finished worker tasks, for the next ones (a worker runs many LIME tasks). */
+const spareWorkspaces: MomentsWorkspace[] = [];
+
+async function limeRowsWith(
+  model: Model,
+  job: LimeWorkerJob,
+  s: ResolvedLimeSettings,
+  d: number,
+  ws: MomentsWorkspace,
+  batchRows: number,
+  signal: AbortSignal | undefined,
+): Promise<LimeRowResult[]> {
   const out: LimeRowResult[] = [];
   for (let i = 0; i < job.rngStates.length; i++)
     out.push(

@@ -60,6 +60,23 @@ describe('LIME in worker threads', () => {
     for (let r = 0; r < rows.nRows; r++) expect(two.predictions[r * 2]).toBeCloseTo(f(r), 12);
   });
 
+  it('workers reuse their scratch buffers across tasks: bigger, smaller, dense and binned jobs in turn keep the bits', async () => {
+    // one pool sees jobs of other sizes (numSamples) and designs (Gaussian = dense, quartile =
+    // mostly zeros) one after the other: each must equal its own 1-thread run
+    for (const opts of [
+      { numSamples: 900 },
+      { numSamples: 150 },
+      { numSamples: 600, discretizer: 'none' },
+      { numSamples: 300, discretizer: 'quartile' },
+    ] as const) {
+      const one = await explain(model, rows, { ...base, ...opts, threads: 1 });
+      const r = await explain(model, rows, { ...base, ...opts, pool });
+      expect(same(one.values, r.values)).toBe(true);
+      expect(same(one.lime?.score as Float64Array, r.lime?.score as Float64Array)).toBe(true);
+      expect(same(one.lime?.intercept as Float64Array, r.lime?.intercept as Float64Array)).toBe(true);
+    }
+  });
+
   it('a custom kernel function runs on one thread and says so', async () => {
     const warnings: string[] = [];
     const r = await explain(model, rows, {
