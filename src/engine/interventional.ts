@@ -291,6 +291,16 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
         const parts: PartEstimate[] = [];
         for (let j = 0; j < t.span; j++)
           parts.push(await split.estimatePart(game, run.options, ectx(j), { index: t.part + j, count: t.parts }));
+        if (t.span === t.parts) {
+          const parted = {
+            nPlayers: plans[t.plan].players.names.length,
+            nBackground: plans[t.plan].background.nRows,
+            prediction: game.prediction,
+            baseValue: ctx.baseValue,
+          };
+          const estimate = split.combine(parts, parted, run.options);
+          return { estimate, prediction: game.prediction, modelRows: game.cost.modelRows };
+        }
         return { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
       }
       const part = await split.estimatePart(game, run.options, ectx(), spec);

@@ -243,7 +243,25 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
               count: unit.part.count,
             }),
           );
-        outcome = { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
+        // every part of the row here: combine here too (the exact tables' sum and solve leave
+        // the scheduling thread; the same function on the same parts in the same order)
+        outcome =
+          span === unit.part.count && unit.part.index === 0
+            ? {
+                estimate: split.combine(
+                  parts,
+                  {
+                    nPlayers: game.nPlayers,
+                    nBackground: task.weights.length,
+                    prediction: game.prediction,
+                    baseValue: unit.baseValue,
+                  },
+                  unit.options,
+                ),
+                prediction: game.prediction,
+                modelRows: game.cost.modelRows,
+              }
+            : { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
       } else {
         const part = await split.estimatePart(game, unit.options, ectx(), unit.part);
         outcome = { part, prediction: game.prediction, modelRows: game.cost.modelRows };
