@@ -15,7 +15,7 @@ import type {
   ShapleyEstimate,
   SplitEstimator,
 } from '../estimators/estimate.js';
-import { RowPlanMemo } from '../estimators/estimate.js';
+import { estimateSpan, RowPlanMemo } from '../estimators/estimate.js';
 import type { EvaluatorProvider, RemoteEvaluator, RemoteUnit, UnitOutcome } from '../games/evaluator.js';
 import { localEvaluator } from '../games/evaluator.js';
 import type { InterventionalContext, InterventionalGame } from '../games/interventional-game.js';
@@ -157,7 +157,6 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
   // when this thread may start workers (the cost model then measures small tasks first)
   const threadsAtMost = run.pool ? run.pool.threads : where.threads;
   const firstWhole = !run.pool && where.canStart ? 1 : 0;
-  const tasksLeft = plans.map(() => 0);
   plans.forEach((p, i) => {
     const whole = Math.max(0, p.rows.length - threadsAtMost);
     p.rows.forEach((_, k) => {
@@ -166,14 +165,14 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
       else for (let part = 0; part < parts; part++) tasks.push({ plan: i, k, part, parts, span: 1 });
     });
   });
-  for (const t of tasks) tasksLeft[t.plan]++;
   const nUnits = plans.reduce((a, p) => a + p.rows.length, 0);
   const results = plans.map((p) => new Array<UnitResult>(p.rows.length));
   const pending = plans.map((p, i) => p.rows.map(() => new Array<PartEstimate | undefined>(partsOf[i])));
   const partsLeft = plans.map((p, i) => p.rows.map(() => partsOf[i]));
   const predictions = plans.map((p) => new Array<Float64Array | undefined>(p.rows.length));
   const rowCost = plans.map((p) => p.rows.map(() => 0));
-  const remaining = tasksLeft;
+  const remaining = plans.map(() => 0);
+  for (const t of tasks) remaining[t.plan]++;
   const contexts = new Map<number, Promise<PlanContext>>();
   let modelRows = 0;
   let unitsDone = 0;
@@ -237,11 +236,9 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     if (out.estimate) {
       results[plan][k] = { estimate: out.estimate, prediction: out.prediction, baseValue: ctx.baseValue };
     } else {
-      if (out.parts)
-        out.parts.forEach((p, j) => {
-          pending[plan][k][t.part + j] = p;
-        });
-      else pending[plan][k][t.part] = out.part;
+      (out.parts as readonly PartEstimate[]).forEach((p, j) => {
+        pending[plan][k][t.part + j] = p;
+      });
       partsLeft[plan][k] -= t.span;
       if (partsLeft[plan][k] > 0) return false;
       const parts = pending[plan][k] as PartEstimate[];
@@ -286,25 +283,21 @@ export async function runInterventional(run: InterventionalRun): Promise<RunResu
     });
     const spec = partSpec(t);
     if (spec) {
-      const split = run.split as SplitEstimator<InterventionalGame>;
-      if (t.span > 1) {
-        const parts: PartEstimate[] = [];
-        for (let j = 0; j < t.span; j++)
-          parts.push(await split.estimatePart(game, run.options, ectx(j), { index: t.part + j, count: t.parts }));
-        if (t.span === t.parts) {
-          const parted = {
-            nPlayers: plans[t.plan].players.names.length,
-            nBackground: plans[t.plan].background.nRows,
-            prediction: game.prediction,
-            baseValue: ctx.baseValue,
-          };
-          const estimate = split.combine(parts, parted, run.options);
-          return { estimate, prediction: game.prediction, modelRows: game.cost.modelRows };
-        }
-        return { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
-      }
-      const part = await split.estimatePart(game, run.options, ectx(), spec);
-      return { part, prediction: game.prediction, modelRows: game.cost.modelRows };
+      const done = await estimateSpan(
+        run.split as SplitEstimator<InterventionalGame>,
+        game,
+        run.options,
+        ectx,
+        spec,
+        t.span,
+        {
+          nPlayers: plans[t.plan].players.names.length,
+          nBackground: plans[t.plan].background.nRows,
+          prediction: game.prediction,
+          baseValue: ctx.baseValue,
+        },
+      );
+      return { ...done, prediction: game.prediction, modelRows: game.cost.modelRows };
     }
     const estimate = await run.estimate(game, run.options, ectx());
     return { estimate, prediction: game.prediction, modelRows: game.cost.modelRows };

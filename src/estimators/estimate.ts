@@ -190,6 +190,28 @@ export interface SplitEstimator<G = unknown> {
   combine(parts: readonly PartEstimate[], game: PartedGame, options: Record<string, unknown>): ShapleyEstimate;
 }
 
+/**
+ * Parts `first.index` .. `first.index + span − 1` of one game, on this thread and in part order
+ * (`ctx(j)` is the j-th one's context, each from the row's stream): their estimates or, when
+ * they are every part of the row, the combined estimate — the same function on the same parts
+ * in the same order as on the thread that schedules them, so the same bits.
+ */
+export async function estimateSpan<G>(
+  split: SplitEstimator<G>,
+  game: G,
+  options: Record<string, unknown>,
+  ctx: (j: number) => EstimatorContext,
+  first: PartSpec,
+  span: number,
+  parted: PartedGame,
+): Promise<{ estimate: ShapleyEstimate } | { parts: PartEstimate[] }> {
+  const parts: PartEstimate[] = [];
+  for (let j = 0; j < span; j++)
+    parts.push(await split.estimatePart(game, options, ctx(j), { index: first.index + j, count: first.count }));
+  if (first.index === 0 && span === first.count) return { estimate: split.combine(parts, parted, options) };
+  return { parts };
+}
+
 /** What combining parts needs of the game (known on the thread that schedules the parts). */
 export interface PartedGame {
   readonly nPlayers: number;

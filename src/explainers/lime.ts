@@ -337,7 +337,12 @@ export async function limeRowsInWorker(
   // scratch buffers kept across this worker's tasks (one per task in flight)
   const ws = spareWorkspaces.pop() ?? momentsWorkspace();
   try {
-    return await limeRowsWith(model, job, s, d, ws, batchRows, signal);
+    const out: LimeRowResult[] = [];
+    for (let i = 0; i < job.rngStates.length; i++) {
+      const x = job.x.subarray(i * d, (i + 1) * d);
+      out.push(await limeRow(model, job.stats, s, x, Rng.fromState(job.rngStates[i]), batchRows, signal, ws));
+    }
+    return out;
   } finally {
     spareWorkspaces.push(ws);
   }
@@ -345,32 +350,6 @@ export async function limeRowsInWorker(
 
 /** Workspaces of finished worker tasks, for the next ones (a worker runs many LIME tasks). */
 const spareWorkspaces: MomentsWorkspace[] = [];
-
-async function limeRowsWith(
-  model: Model,
-  job: LimeWorkerJob,
-  s: ResolvedLimeSettings,
-  d: number,
-  ws: MomentsWorkspace,
-  batchRows: number,
-  signal: AbortSignal | undefined,
-): Promise<LimeRowResult[]> {
-  const out: LimeRowResult[] = [];
-  for (let i = 0; i < job.rngStates.length; i++)
-    out.push(
-      await limeRow(
-        model,
-        job.stats,
-        s,
-        job.x.subarray(i * d, (i + 1) * d),
-        Rng.fromState(job.rngStates[i]),
-        batchRows,
-        signal,
-        ws,
-      ),
-    );
-  return out;
-}
 
 function isLimeProvider(p: unknown): p is LimeRowsProvider {
   return typeof (p as LimeRowsProvider).limeRows === 'function';

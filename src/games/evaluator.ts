@@ -61,7 +61,7 @@ export interface UnitRequest {
   readonly part?: PartSpec;
   /**
    * Parts `part.index` .. `part.index + span − 1` in one request (one game, so a row's plan
-   * is made once): the outcome's `parts`. @defaultValue 1
+   * is made once): the outcome's `parts`, or its `estimate` when they are all the row's. @defaultValue 1
    */
   readonly span?: number;
   /** Model rows the unit is expected to cost (its time limit grows with them). */
@@ -71,8 +71,7 @@ export interface UnitRequest {
 /** A unit's result from a worker. */
 export interface UnitOutcome {
   readonly estimate?: ShapleyEstimate;
-  readonly part?: PartEstimate;
-  /** The parts of a request with `span` > 1, in part order. */
+  /** The parts of a request with `part` (`span` of them, in part order). */
   readonly parts?: readonly PartEstimate[];
   readonly prediction: Float64Array;
   /** Model rows the unit's game cost (beyond f(x), which came with the request). */

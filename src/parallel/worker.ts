@@ -8,8 +8,8 @@ import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { WhyboxError } from '../errors.js';
-import type { EstimatorContext, PartEstimate } from '../estimators/estimate.js';
-import { RowPlanMemo } from '../estimators/estimate.js';
+import type { EstimatorContext } from '../estimators/estimate.js';
+import { estimateSpan, RowPlanMemo } from '../estimators/estimate.js';
 import type { RowEvaluator, UnitOutcome } from '../games/evaluator.js';
 import { checkedPredictions, localEvaluator, predictInChunks } from '../games/evaluator.js';
 import { interventionalGame } from '../games/interventional-game.js';
@@ -232,40 +232,14 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
     if (unit.part) {
       const split = method.run.split;
       if (!split) throw new Error(`internal: method '${unit.method}' has no split`);
-      const span = unit.span ?? 1;
-      if (span > 1) {
-        // parts of one row in one request: one game, one plan (each part from the row's stream)
-        const parts: PartEstimate[] = [];
-        for (let j = 0; j < span; j++)
-          parts.push(
-            await split.estimatePart(game, unit.options, ectx(), {
-              index: unit.part.index + j,
-              count: unit.part.count,
-            }),
-          );
-        // every part of the row here: combine here too (the exact tables' sum and solve leave
-        // the scheduling thread; the same function on the same parts in the same order)
-        outcome =
-          span === unit.part.count && unit.part.index === 0
-            ? {
-                estimate: split.combine(
-                  parts,
-                  {
-                    nPlayers: game.nPlayers,
-                    nBackground: task.weights.length,
-                    prediction: game.prediction,
-                    baseValue: unit.baseValue,
-                  },
-                  unit.options,
-                ),
-                prediction: game.prediction,
-                modelRows: game.cost.modelRows,
-              }
-            : { parts, prediction: game.prediction, modelRows: game.cost.modelRows };
-      } else {
-        const part = await split.estimatePart(game, unit.options, ectx(), unit.part);
-        outcome = { part, prediction: game.prediction, modelRows: game.cost.modelRows };
-      }
+      // parts of one row in one request: one game, one plan; all of them are combined here
+      const done = await estimateSpan(split, game, unit.options, ectx, unit.part, unit.span ?? 1, {
+        nPlayers: game.nPlayers,
+        nBackground: task.weights.length,
+        prediction: game.prediction,
+        baseValue: unit.baseValue,
+      });
+      outcome = { ...done, prediction: game.prediction, modelRows: game.cost.modelRows };
     } else {
       const estimate = method.run.estimate;
       if (!estimate) throw new Error(`internal: method '${unit.method}' is not a game method`);
@@ -276,8 +250,8 @@ export async function explainUnit(task: UnitTask): Promise<TaskResult<UnitOutcom
       };
     }
     // a part's 2^n table share (8 MiB per output at 20 players) moves, not copied
-    const tables = [outcome.part, ...(outcome.parts ?? [])]
-      .map((p) => p?.table)
+    const tables = (outcome.parts ?? [])
+      .map((p) => p.table)
       .filter(
         (t): t is NonNullable<typeof t> =>
           t !== undefined && t.byteLength >= 1 << 16 && t.buffer.byteLength === t.byteLength,
