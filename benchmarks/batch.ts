@@ -15,7 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO, fmt, median, printTable, ROOT, saveResult } from './lib/common.js';
+import { runCli, spawnCli } from './lib/cli.js';
+import { DEMO, fmt, median, printTable, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
 const flag = (name: string) => {
@@ -26,7 +27,6 @@ const flag = (name: string) => {
 const ROWS = flag('rows') ?? (quick ? 1000 : 10_000);
 const ROUNDS = flag('rounds') ?? (quick ? 1 : 2);
 const RSS_ROWS = process.argv.includes('--no-rss') ? [] : quick ? [1000, 10_000] : [1000, 10_000, 100_000];
-const BIN = join(ROOT, 'bin/whybox.js');
 const dir = mkdtempSync(join(tmpdir(), 'whybox-bench-batch-'));
 
 const train = readFileSync(join(DEMO, 'train.csv'), 'utf8').trim().split('\n');
@@ -46,44 +46,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(p));
     });
   });
-}
-
-function spawnCli(args: string[]): {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number>;
-} {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d;
-  });
-  const exit = new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
-  return { child, out: () => out, err: () => err, exit };
-}
-
-/** Runs a CLI command; returns its --json summary and its peak RSS (VmHWM, polled). */
-async function runCli(args: string[]): Promise<{ summary: Record<string, unknown>; peakMb: number; seconds: number }> {
-  const t0 = performance.now();
-  const p = spawnCli(args);
-  let peak = 0;
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch {
-      // exited
-    }
-  }, 100);
-  const code = await p.exit;
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`whybox ${args.join(' ')} failed (${code}): ${p.err()}`);
-  return { summary: JSON.parse(p.out()), peakMb: peak, seconds: (performance.now() - t0) / 1000 };
 }
 
 const explainArgs = (data: string, budget: number, medoids: number) => [

@@ -13,16 +13,20 @@
  * and masking work. Run: npm run bench -- sequences [--quick]
  */
 
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LONG_LENGTHS } from '../scripts/lib/long-cnn.js';
 import { generateMotifSequences, scannerModel } from '../scripts/lib/motifs.js';
 import type { SequenceMethod, SequencePlayers } from '../src/explain-sequences.js';
 import { explainSequences, loadOnnx } from '../src/index.js';
+import { runCli } from './lib/cli.js';
 import { fmt, printTable, ROOT, saveResult } from './lib/common.js';
 
 const quick = process.argv.includes('--quick');
 /** `--parts=precision,length,hierarchy` runs some parts only (default: all). */
 const partsArg = process.argv.find((a) => a.startsWith('--parts='));
-const parts = new Set((partsArg ? partsArg.slice(8) : 'precision,length,hierarchy,long,ism1000').split(','));
+const parts = new Set((partsArg ? partsArg.slice(8) : 'precision,length,hierarchy,long,ism1000,npz').split(','));
 const SHUFFLES = 8;
 const result: Record<string, unknown> = { shuffles: SHUFFLES, threads: 1 };
 
@@ -388,6 +392,54 @@ if (parts.has('ism1000')) {
     ],
   );
   result.ism1000 = rec;
+}
+// 6. TF-MoDISco inputs at scale: `whybox batch npz` streams a batch's JSONL into ohe.npz and
+// attr.npz. ISM lines of the 2,114 bp CNN (one output), replicated to N sequences with their
+// own indices, exported by the CLI: wall time and peak RSS against N (flat: one sequence in
+// memory), beside the three (N, 4, L) arrays the in-memory export holds
+if (parts.has('npz')) {
+  const L = 2114;
+  const dir = mkdtempSync(join(tmpdir(), 'whybox-npz-'));
+  try {
+    const seqs = generateMotifSequences({ length: L, count: 8, seed: 21, kind: 'single' });
+    const fa = join(dir, 'seqs.fa');
+    writeFileSync(fa, seqs.map((q, i) => `>s${i}\n${q.sequence}\n`).join(''));
+    const src = join(dir, 'src.jsonl');
+    const args = ['--model', `${ROOT}datasets/long/cnn-2114.onnx`, '--sequences', fa, '--method', 'ism'];
+    await runCli(['batch', ...args, '--output', '0', '--out', src, '--json', '--quiet']);
+    const lines = readFileSync(src, 'utf8').trim().split('\n');
+    const meta = JSON.parse(readFileSync(`${src}.meta.json`, 'utf8'));
+    const rows: (string | number)[][] = [];
+    const out: Record<string, unknown>[] = [];
+    for (const N of quick ? [100, 400] : [250, 1000, 2000]) {
+      const f = join(dir, `n${N}.jsonl`);
+      const fd = openSync(f, 'w');
+      for (let i = 0; i < N; i++)
+        writeSync(fd, `${lines[i % lines.length].replace(/^\{"index":\d+/, `{"index":${i}`)}\n`);
+      closeSync(fd);
+      writeFileSync(`${f}.meta.json`, JSON.stringify({ ...meta, rows: N, inputRows: N }));
+      const r = await runCli(['batch', 'npz', '--out', join(dir, `npz${N}`), f, '--json']);
+      const jsonlMb = statSync(f).size / 2 ** 20;
+      const npzMb = ['ohe.npz', 'attr.npz'].reduce((a, n) => a + statSync(join(dir, `npz${N}`, n)).size, 0) / 2 ** 20;
+      const arraysMb = (3 * N * 4 * L * 4) / 2 ** 20;
+      out.push({ sequences: N, seconds: r.seconds, peakRssMb: r.peakMb, jsonlMb, npzMb, inMemoryArraysMb: arraysMb });
+      rows.push([
+        N,
+        `${fmt(r.seconds, 3)} s`,
+        `${fmt(r.peakMb, 4)} MB`,
+        `${fmt(jsonlMb, 4)} MB`,
+        `${fmt(npzMb, 4)} MB`,
+        `${fmt(arraysMb, 4)} MB`,
+      ]);
+      rmSync(f);
+      rmSync(join(dir, `npz${N}`), { recursive: true });
+    }
+    console.log(`\nwhybox batch npz (ISM, L = ${L}, one output; streamed from the JSONL)`);
+    printTable(['sequences', 'wall', 'peak RSS', 'JSONL', 'ohe + attr .npz', 'in-memory arrays (3 × N·4·L f32)'], rows);
+    result.npz = out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 if (!partsArg) saveResult('sequences', result);
 else saveResult(`sequences-${[...parts].join('-')}`, result);

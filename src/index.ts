@@ -192,8 +192,8 @@ export {
 } from './explanation/explanation.js';
 export type { GlobalImportance } from './explanation/importance.js';
 export { globalImportance } from './explanation/importance.js';
-export type { NpyArray, NpzOptions } from './explanation/npz.js';
-export { npyBytes, npzBytes } from './explanation/npz.js';
+export type { NpyArray, NpzFileOptions, NpzOptions, NpzStreamMember } from './explanation/npz.js';
+export { npyBytes, npyHeader, npzBytes, writeNpzFile } from './explanation/npz.js';
 export type { CreditHtmlOptions } from './explanation/plots/credit-report.js';
 export { formatCreditHtml } from './explanation/plots/credit-report.js';
 export * from './explanation/plots/index.js';
@@ -226,8 +226,21 @@ export {
 } from './explanation/reasons.js';
 export type { Seqlet, SeqletOptions, TrackSeqlet } from './explanation/seqlets.js';
 export { findSeqlets, seqletsFromTracks, seqletsToTsv, shuffledCopies } from './explanation/seqlets.js';
-export type { BedGraphOptions, GenomicInterval, ModiscoArrays } from './explanation/sequence-export.js';
-export { bedGraph, modiscoArrays, modiscoFiles, parseInterval } from './explanation/sequence-export.js';
+export type {
+  BedGraphOptions,
+  GenomicInterval,
+  ModiscoArrays,
+  ModiscoWriterOptions,
+} from './explanation/sequence-export.js';
+export {
+  bedGraph,
+  fillModiscoRow,
+  ModiscoWriter,
+  modiscoArrays,
+  modiscoFiles,
+  parseInterval,
+  writeModiscoFiles,
+} from './explanation/sequence-export.js';
 export type { Segment, SequenceExplanationJSON, SequenceReportOptions } from './explanation/sequence-report.js';
 export {
   formatSequenceHtml,

@@ -5,7 +5,7 @@
  * `--queue redis://...` to spread shards over `whybox worker` processes (src/batch/queue.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { ChunkResult } from '../batch/chunk.js';
 import type { BatchSource, ExplainBatchOptions } from '../batch/explain-batch.js';
@@ -89,6 +89,7 @@ export const BATCH_OPTIONS = {
   attempts: { type: 'string' },
   'redis-timeout': { type: 'string' },
   json: { type: 'boolean' },
+  npz: { type: 'string' },
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -99,6 +100,7 @@ export const BATCH_USAGE = `Usage: whybox batch --model FILE.onnx --data ROWS.cs
        whybox batch ... --queue redis://HOST:PORT[/PREFIX] [--shard-rows 64]    (shards to whybox workers)
        whybox batch ... --shard I/N                                             (every N-th chunk, no broker)
        whybox batch merge --out ALL.jsonl PART0.jsonl PART1.jsonl ...
+       whybox batch npz --out DIR SEQS.jsonl         (ohe.npz, attr.npz for TF-MoDISco)
 
 Explains every row of a CSV (or every sequence of a FASTA / one-per-line file), streamed in
 chunks, writing one JSON line per row as chunks complete: the fields of a "rows" entry of
@@ -123,6 +125,9 @@ Takes the options of "whybox explain" (every method, --schema mode, --sequences 
                            per worker with --queue)
   --shard I/N              explain only chunks k with k mod N = I (Kubernetes Indexed Jobs:
                            I = $JOB_COMPLETION_INDEX); join the N files with "whybox batch merge"
+  --npz DIR                with --sequences: when the run is complete, also write ohe.npz and
+                           attr.npz (N, 4, L) float32 for TF-MoDISco into DIR, streamed from the
+                           JSONL (as "whybox batch npz"; not with --shard: merge, then export)
 Sequences (--sequences, as in "whybox explain --sequences"):
   --length-policy P        sequences whose length differs from the model's: error (default) |
                            pad (with N) | crop | fit (pad or crop); --align center (default) |
@@ -141,6 +146,16 @@ Queue (BullMQ on Redis; workers run "whybox worker --queue URL"):
 
 ${methodUsage('tabular')}`;
 
+const NPZ_USAGE = `Usage: whybox batch npz --out DIR SEQS.jsonl [--compress] [--json]
+
+Writes TF-MoDISco's inputs from a complete "whybox batch --sequences" output (or a merged one):
+DIR/ohe.npz (arr_0: the one-hot sequences) and DIR/attr.npz (attr.NAME.npz per output with
+several: arr_0 and hypothetical = hypothetical contributions, actual = actual ones), every array
+(N, 4, L) float32 in the order of the lines, as "whybox explain --sequences --format npz" writes
+them ("modisco motifs -s DIR/ohe.npz -a DIR/attr.npz"). Streamed: memory stays flat whatever N;
+archives past 4 GiB get zip64 records. --compress deflates the members (np.savez_compressed).
+`;
+
 const MERGE_USAGE = `Usage: whybox batch merge --out ALL.jsonl PART.jsonl [PART.jsonl ...]
 
 Joins the outputs of "whybox batch --shard I/N" runs into one file in index order, checking
@@ -158,6 +173,7 @@ const REFUSED: Readonly<Record<string, string>> = {
 /** Runs `whybox batch ...`; returns the exit code. */
 export async function runBatchCommand(args: readonly string[], io: BatchIO, signal: AbortSignal): Promise<number> {
   if (args[0] === 'merge') return runMerge(args.slice(1), io);
+  if (args[0] === 'npz') return runNpz(args.slice(1), io);
   const flags = parseFlags(args, BATCH_OPTIONS, 'batch') as Flags;
   if (flags.help) {
     io.stdout.write(BATCH_USAGE);
@@ -183,6 +199,22 @@ export async function runBatchCommand(args: readonly string[], io: BatchIO, sign
   const chunkRows = flags['chunk-rows'] === undefined ? 256 : int(flags['chunk-rows'] as string, '--chunk-rows', 1);
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard as string);
   const quiet = flags.quiet === true;
+  const npzDir = flags.npz as string | undefined;
+  if (npzDir !== undefined && !seq)
+    throw new InvalidOptionError(
+      '--npz',
+      'unset without --sequences',
+      npzDir,
+      'ohe.npz / attr.npz are for sequence runs',
+    );
+  if (npzDir !== undefined && shard)
+    throw new InvalidOptionError(
+      '--npz',
+      'unset with --shard',
+      npzDir,
+      'a shard holds every N-th chunk: join the shards with whybox batch merge, then run whybox batch npz',
+    );
+  if (npzDir === '') throw new InvalidOptionError('--npz', 'a directory', npzDir);
 
   const built = await buildSpec(flags, io);
   try {
@@ -338,14 +370,18 @@ export async function runBatchCommand(args: readonly string[], io: BatchIO, sign
       ...(workers ? { workers } : {}),
     };
     await writeFileAtomic(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+    // the npz export after the summary line (or before the --json summary, which lists its files)
+    let npz: string[] | undefined;
+    if (npzDir !== undefined && flags.json) npz = await exportNpz(out, npzDir, false, io, true);
     if (flags.json)
       io.stdout.write(
-        `${JSON.stringify({ out, rows: final.lines, rowsThisRun: rowsDone, resumedFrom: done.size, seconds, rowsPerSecond: meta.rowsPerSecond, ...(workers ? { workers } : {}) })}\n`,
+        `${JSON.stringify({ out, rows: final.lines, rowsThisRun: rowsDone, resumedFrom: done.size, seconds, rowsPerSecond: meta.rowsPerSecond, ...(workers ? { workers } : {}), ...(npz ? { npz } : {}) })}\n`,
       );
     else if (!quiet)
       io.stderr.write(
         `whybox: ${rowsDone} rows explained in ${seconds.toFixed(1)} s (${meta.rowsPerSecond.toFixed(1)} rows/s)${done.size ? `, ${done.size} kept from the interrupted run` : ''}; ${final.lines} lines in ${out}\n`,
       );
+    if (npzDir !== undefined && !flags.json) await exportNpz(out, npzDir, false, io, quiet);
     return 0;
   } finally {
     await built.close();
@@ -721,6 +757,62 @@ async function isSmall(path: string): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/** Writes DIR/ohe.npz and DIR/attr*.npz from a complete sequence batch output; returns their paths. */
+async function exportNpz(jsonl: string, dir: string, compress: boolean, io: BatchIO, quiet: boolean) {
+  const { writeModiscoFromJsonl } = await import('../batch/npz-export.js');
+  const started = performance.now();
+  const res = await writeModiscoFromJsonl(jsonl, dir, { compress });
+  const paths = res.files.map((f) => join(dir, f));
+  if (!quiet)
+    io.stderr.write(
+      `whybox: wrote ${paths.join(', ')} (${res.rows} sequences, ${((performance.now() - started) / 1000).toFixed(1)} s)${res.perLetter ? '' : '; the method gives one value per position, so the hypothetical arrays repeat the actual ones (--method ism gives per-letter values)'}\n`,
+    );
+  return paths;
+}
+
+async function runNpz(args: readonly string[], io: BatchIO): Promise<number> {
+  const { parseArgs } = await import('node:util');
+  let parsed: {
+    values: { out?: string; help?: boolean; json?: boolean; compress?: boolean; quiet?: boolean };
+    positionals: string[];
+  };
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        compress: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: true,
+    }) as typeof parsed;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see whybox batch npz --help)`);
+  }
+  if (parsed.values.help) {
+    io.stdout.write(NPZ_USAGE);
+    return 0;
+  }
+  const dir = parsed.values.out;
+  if (!dir) throw new UsageError('missing --out DIR (see whybox batch npz --help)');
+  if (parsed.positionals.length !== 1)
+    throw new UsageError(
+      `give one batch output (SEQS.jsonl; merge shards first); got ${parsed.positionals.length} (see whybox batch npz --help)`,
+    );
+  const files = await exportNpz(
+    parsed.positionals[0],
+    dir,
+    parsed.values.compress === true,
+    io,
+    parsed.values.quiet === true || parsed.values.json === true,
+  );
+  if (parsed.values.json) io.stdout.write(`${JSON.stringify({ out: dir, files })}\n`);
+  return 0;
 }
 
 async function runMerge(args: readonly string[], io: BatchIO): Promise<number> {

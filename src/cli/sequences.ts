@@ -14,7 +14,7 @@ import type {
 import { checkSequencePlayers, explainSequences } from '../explain-sequences.js';
 import { classSummaries, classSummariesToJSON } from '../explanation/class-summary.js';
 import { findSeqlets, seqletsToTsv, shuffledCopies } from '../explanation/seqlets.js';
-import { bedGraph, modiscoFiles } from '../explanation/sequence-export.js';
+import { bedGraph, writeModiscoFiles } from '../explanation/sequence-export.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
 import { getMethod } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
@@ -268,10 +268,7 @@ export async function runSequences(
       });
       const written: string[] = [];
       if (format === 'npz') {
-        for (const [name, bytes] of modiscoFiles(exp)) {
-          await writeFileAtomic(join(dir, name), bytes);
-          written.push(name);
-        }
+        written.push(...(await writeModiscoFiles(exp, dir)));
         if (!exp.sequence.hypothetical && !quiet)
           io.stderr.write(
             `whybox: note: method '${method}' gives one value per position, so attr.npz holds actual contributions as the hypothetical ones; --method ism gives per-letter hypothetical contributions\n`,

@@ -1,7 +1,13 @@
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+import type { SequenceLayout } from '../data/sequences.js';
 import { columnOf } from '../data/sequences.js';
-import { DataError, InvalidOptionError } from '../errors.js';
+import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
 import type { NpzOptions } from './npz.js';
-import { npzBytes } from './npz.js';
+import { npzBytes, writeNpzFile } from './npz.js';
 import { positionValues } from './plots/sequence-plots.js';
 import type { SequenceExplanation } from './sequence-explanation.js';
 
@@ -41,30 +47,266 @@ export function modiscoArrays(e: SequenceExplanation, output?: number | string):
   const L = info.length;
   const A = info.letters.length;
   const N = e.nRows;
-  const nOut = e.outputs.length;
   const ohe = new Float32Array(N * A * L);
   const hyp = new Float32Array(N * A * L);
   const act = new Float32Array(N * A * L);
-  const H = info.hypothetical;
   for (let r = 0; r < N; r++) {
-    const track = H ? undefined : positionValues(e, r, o);
-    for (let p = 0; p < L; p++)
-      for (let c = 0; c < A; c++) {
-        const x = e.data[r * L * A + columnOf(info.layout, L, A, p, c)];
-        const at = (r * A + c) * L + p;
-        ohe[at] = x;
-        const h = H ? H[((r * L + p) * A + c) * nOut + o] : (track as Float64Array)[p] * x;
-        hyp[at] = h;
-        act[at] = H ? h * x : h;
-      }
+    const at = r * A * L;
+    modiscoRow(e, r, o, ohe.subarray(at, at + A * L), hyp.subarray(at, at + A * L), act.subarray(at, at + A * L));
   }
-  return { shape: [N, A, L], ohe, hypothetical: hyp, actual: act, perLetter: H !== undefined };
+  return { shape: [N, A, L], ohe, hypothetical: hyp, actual: act, perLetter: info.hypothetical !== undefined };
+}
+
+/** Sequence `r` of an explanation as rows `(A, L)` of {@link modiscoArrays} (to output `o`). */
+function modiscoRow(
+  e: SequenceExplanation,
+  r: number,
+  o: number,
+  ohe: Float32Array,
+  hyp: Float32Array,
+  act: Float32Array,
+): void {
+  const info = e.sequence;
+  const L = info.length;
+  const A = info.letters.length;
+  const nOut = e.outputs.length;
+  const H = info.hypothetical;
+  const track = H ? undefined : positionValues(e, r, o);
+  fillModiscoRow(
+    info.layout,
+    L,
+    A,
+    e.data.subarray(r * L * A, (r + 1) * L * A),
+    H ? (p, c) => H[((r * L + p) * A + c) * nOut + o] : undefined,
+    track,
+    ohe,
+    hyp,
+    act,
+  );
+}
+
+/**
+ * Fills one sequence's `(A, L)` rows of the TF-MoDISco arrays from its model input `x` (in
+ * `layout`) and either per-letter hypothetical contributions `h(p, c)` (ISM) or a per-position
+ * track (the Shapley methods: its value on the observed letter, as actual and hypothetical).
+ */
+export function fillModiscoRow(
+  layout: SequenceLayout,
+  L: number,
+  A: number,
+  x: ArrayLike<number>,
+  h: ((p: number, c: number) => number) | undefined,
+  track: ArrayLike<number> | undefined,
+  ohe: Float32Array,
+  hyp: Float32Array,
+  act: Float32Array,
+): void {
+  for (let p = 0; p < L; p++)
+    for (let c = 0; c < A; c++) {
+      const v = x[columnOf(layout, L, A, p, c)];
+      const at = c * L + p;
+      ohe[at] = v;
+      const hv = h ? h(p, c) : (track as ArrayLike<number>)[p] * v;
+      hyp[at] = hv;
+      act[at] = h ? hv * v : hv;
+    }
+}
+
+/** What {@link ModiscoWriter.open} needs to know of the arrays it streams. */
+export interface ModiscoWriterOptions extends NpzOptions {
+  /** Sequences that will be added (N). */
+  readonly count: number;
+  /** Letters per position (A, 4 for DNA). */
+  readonly letters: number;
+  /** Positions (L). */
+  readonly length: number;
+  /** Output names: one `attr.npz` (one output) or `attr.NAME.npz` per output. */
+  readonly outputs: readonly string[];
+  /** Per-letter hypothetical contributions (ISM); else the hypothetical arrays repeat the actual ones. */
+  readonly perLetter: boolean;
+}
+
+/**
+ * Streams the `.npz` files of `--format npz` (see {@link modiscoFiles}) into a directory, one
+ * sequence at a time, for runs too large to hold three `(N, 4, L)` arrays in memory: rows go
+ * to raw temporary files in the directory (plain appends), and {@link ModiscoWriter.close}
+ * streams them into `ohe.npz` and the `attr*.npz` archives ({@link writeNpzFile}; zip64 past
+ * 4 GiB) and deletes them. Memory is one sequence plus 1 MiB of buffer per array.
+ */
+export class ModiscoWriter {
+  private added = 0;
+  private constructor(
+    private readonly dir: string,
+    private readonly options: ModiscoWriterOptions,
+    /** [file name, handle, pending bytes] for ohe, then per output hypothetical (and actual when per letter). */
+    private readonly sinks: { path: string; fh: FileHandle; parts: Uint8Array[]; bytes: number }[],
+  ) {}
+
+  /** Creates the temporary files in `dir` (which must exist). */
+  static async open(dir: string, options: ModiscoWriterOptions): Promise<ModiscoWriter> {
+    if (!(Number.isInteger(options.count) && options.count >= 0))
+      throw new InvalidOptionError('count', 'a whole number of sequences, 0 or more', options.count);
+    const tag = `.whybox-npz.${process.pid}.${Date.now()}`;
+    const names = ['ohe'];
+    options.outputs.forEach((_, o) => {
+      names.push(`hyp${o}`);
+      if (options.perLetter) names.push(`act${o}`);
+    });
+    const sinks: { path: string; fh: FileHandle; parts: Uint8Array[]; bytes: number }[] = [];
+    try {
+      for (const n of names) {
+        const path = join(dir, `${tag}.${n}.tmp`);
+        sinks.push({ path, fh: await open(path, 'wx', 0o600), parts: [], bytes: 0 });
+      }
+    } catch (error) {
+      for (const s of sinks) await s.fh.close().catch(() => undefined);
+      for (const s of sinks) await unlink(s.path).catch(() => undefined);
+      throw new DataError(describeError(error, dir), {}, { cause: error });
+    }
+    return new ModiscoWriter(dir, options, sinks);
+  }
+
+  /**
+   * Adds the next sequence: its one-hot `(A, L)` and, per output, its hypothetical and actual
+   * `(A, L)` rows ({@link fillModiscoRow}). The arrays are copied.
+   */
+  async add(ohe: Float32Array, hypothetical: readonly Float32Array[], actual: readonly Float32Array[]): Promise<void> {
+    const { letters: A, length: L, outputs, perLetter, count } = this.options;
+    if (this.added >= count) throw new ShapeError(`the npz writer was opened for ${count} sequences; got more`);
+    const rows = [ohe];
+    for (let o = 0; o < outputs.length; o++) {
+      rows.push(hypothetical[o]);
+      if (perLetter) rows.push(actual[o]);
+    }
+    for (let k = 0; k < rows.length; k++) {
+      if (rows[k]?.length !== A * L)
+        throw new ShapeError(`an npz row holds ${A} × ${L} = ${A * L} values; got ${rows[k]?.length}`);
+      const s = this.sinks[k];
+      s.parts.push(leBytes(rows[k]));
+      s.bytes += A * L * 4;
+      if (s.bytes >= 1 << 20) await flush(s);
+    }
+    this.added++;
+  }
+
+  /** Writes the archives (every sequence must have been added); returns their file names. */
+  async close(): Promise<string[]> {
+    const { letters: A, length: L, outputs, perLetter, count } = this.options;
+    try {
+      if (this.added !== count)
+        throw new ShapeError(`the npz writer was opened for ${count} sequences; ${this.added} were added`);
+      for (const s of this.sinks) {
+        await flush(s);
+        await s.fh.close();
+      }
+      const shape = [count, A, L];
+      const from = (path: string) => () => createReadStream(path, { highWaterMark: 1 << 20 });
+      const written = ['ohe.npz'];
+      await writeNpzFile(
+        join(this.dir, 'ohe.npz'),
+        [{ name: 'arr_0', shape, dtype: 'f4', bytes: from(this.sinks[0].path) }],
+        this.options,
+      );
+      const step = perLetter ? 2 : 1;
+      for (let o = 0; o < outputs.length; o++) {
+        const hyp = this.sinks[1 + o * step].path;
+        const act = this.sinks[1 + o * step + step - 1].path;
+        const name = attrName(outputs, o);
+        await writeNpzFile(
+          join(this.dir, name),
+          [
+            { name: 'arr_0', shape, dtype: 'f4', bytes: from(hyp) },
+            { name: 'hypothetical', shape, dtype: 'f4', bytes: from(hyp) },
+            { name: 'actual', shape, dtype: 'f4', bytes: from(act) },
+          ],
+          this.options,
+        );
+        written.push(name);
+      }
+      return written;
+    } finally {
+      await this.abort();
+    }
+  }
+
+  /** Deletes the temporary files (after {@link close}, or to give up). */
+  async abort(): Promise<void> {
+    for (const s of this.sinks) {
+      await s.fh.close().catch(() => undefined);
+      await unlink(s.path).catch(() => undefined);
+    }
+  }
+}
+
+async function flush(s: { fh: FileHandle; parts: Uint8Array[]; bytes: number }): Promise<void> {
+  if (s.parts.length === 0) return;
+  const b = Buffer.concat(s.parts);
+  s.parts = [];
+  s.bytes = 0;
+  let done = 0;
+  while (done < b.length) done += (await s.fh.write(b, done, b.length - done)).bytesWritten;
+}
+
+/** A float32 array's values as little-endian bytes (a copy). */
+function leBytes(a: Float32Array): Uint8Array {
+  const out = new Uint8Array(a.length * 4);
+  if (endianness() === 'LE') out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  else {
+    const v = new DataView(out.buffer);
+    for (let i = 0; i < a.length; i++) v.setFloat32(i * 4, a[i], true);
+  }
+  return out;
+}
+
+function describeError(error: unknown, dir: string): string {
+  const code = (error as { code?: string }).code;
+  return `cannot write the npz files' temporary data in ${dir}${code ? ` (${code})` : ''}: give an --out directory you can write to`;
+}
+
+/**
+ * Writes the `.npz` files of `--format npz` ({@link modiscoFiles}) for an explanation into
+ * `dir` through a {@link ModiscoWriter}: the same bytes as `modiscoFiles` for archives under
+ * 4 GiB, without holding the arrays in memory. Returns the file names.
+ */
+export async function writeModiscoFiles(
+  e: SequenceExplanation,
+  dir: string,
+  options: NpzOptions = {},
+): Promise<string[]> {
+  const L = e.sequence.length;
+  const A = e.sequence.letters.length;
+  const nOut = e.outputs.length;
+  const w = await ModiscoWriter.open(dir, {
+    ...options,
+    count: e.nRows,
+    letters: A,
+    length: L,
+    outputs: e.outputs,
+    perLetter: e.sequence.hypothetical !== undefined,
+  });
+  try {
+    const ohe = new Float32Array(A * L);
+    const hyp = Array.from({ length: nOut }, () => new Float32Array(A * L));
+    const act = Array.from({ length: nOut }, () => new Float32Array(A * L));
+    for (let r = 0; r < e.nRows; r++) {
+      for (let o = 0; o < nOut; o++) modiscoRow(e, r, o, ohe, hyp[o], act[o]);
+      await w.add(ohe, hyp, act);
+    }
+  } catch (error) {
+    await w.abort();
+    throw error;
+  }
+  return w.close();
 }
 
 /** File name of an output's attribution archive: `attr.npz`, or `attr.NAME.npz` with several outputs. */
 export function attrFileName(e: SequenceExplanation, o: number): string {
-  if (e.outputs.length === 1) return 'attr.npz';
-  return `attr.${e.outputs[o].replace(/[^A-Za-z0-9._-]+/g, '_')}.npz`;
+  return attrName(e.outputs, o);
+}
+
+function attrName(outputs: readonly string[], o: number): string {
+  if (outputs.length === 1) return 'attr.npz';
+  return `attr.${outputs[o].replace(/[^A-Za-z0-9._-]+/g, '_')}.npz`;
 }
 
 /**

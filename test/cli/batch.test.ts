@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -416,4 +416,120 @@ describe('whybox batch', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   }, 60_000);
+});
+
+describe('whybox batch --npz DIR / whybox batch npz (TF-MoDISco arrays from the JSONL)', () => {
+  const files = async (dir: string) => (await readdir(dir)).sort();
+  const same = async (a: string, b: string) => {
+    expect(await files(a)).toEqual(await files(b));
+    for (const f of await files(a))
+      expect(Buffer.compare(await readFile(join(a, f)), await readFile(join(b, f))), f).toBe(0);
+  };
+  const ismArgs = ['--model', SEQ_MODEL, '--sequences', SEQS, '--method', 'ism'];
+  const winArgs = [
+    '--model',
+    SEQ_MODEL,
+    '--sequences',
+    SEQS,
+    '--players',
+    'window:10:5',
+    '--budget',
+    '200',
+    '--seed',
+    '4',
+    '--threads',
+    '1',
+  ];
+
+  it('writes the bytes of whybox explain --format npz, for ISM (per letter) and a Shapley method', async () => {
+    for (const [k, args] of [ismArgs, winArgs].entries()) {
+      const dir = join(tmp.path, `npz-b${k}`);
+      const r = await run(
+        'batch',
+        ...args,
+        '--out',
+        join(tmp.path, `npz${k}.jsonl`),
+        '--npz',
+        dir,
+        '--chunk-rows',
+        '7',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /wrote .*ohe\.npz, .*attr\.probabilities_0_\.npz, .*attr\.probabilities_1_\.npz \(40 sequences/,
+      );
+      if (k === 1) expect(r.stderr).toMatch(/hypothetical arrays repeat the actual ones/);
+      const ref = join(tmp.path, `npz-e${k}`);
+      const e = await run('explain', ...args, '--format', 'npz', '--out', ref, '--quiet');
+      expect(e.code, e.stderr).toBe(0);
+      await same(dir, ref);
+    }
+  }, 90_000);
+
+  it('exports merged shards (batch npz) with the bytes of one run; --json lists the files', async () => {
+    const parts: string[] = [];
+    for (const s of ['0/2', '1/2']) {
+      const p = join(tmp.path, `npz-shard${s[0]}.jsonl`);
+      const r = await run('batch', ...winArgs, '--out', p, '--shard', s, '--chunk-rows', '6', '--quiet');
+      expect(r.code, r.stderr).toBe(0);
+      parts.push(p);
+    }
+    const all = join(tmp.path, 'npz-all.jsonl');
+    expect((await run('batch', 'merge', '--out', all, ...parts)).code).toBe(0);
+    const dir = join(tmp.path, 'npz-merged');
+    const r = await run('batch', 'npz', '--out', dir, all, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).files.map((f: string) => f.split('/').pop())).toEqual([
+      'ohe.npz',
+      'attr.probabilities_0_.npz',
+      'attr.probabilities_1_.npz',
+    ]);
+    await same(dir, join(tmp.path, 'npz-b1'));
+    // --compress deflates: smaller files, the same arrays
+    const z = join(tmp.path, 'npz-z');
+    expect((await run('batch', 'npz', '--out', z, all, '--compress', '--quiet')).code).toBe(0);
+    const [plain, packed] = await Promise.all([readFile(join(dir, 'ohe.npz')), readFile(join(z, 'ohe.npz'))]);
+    expect(packed.length).toBeLessThan(plain.length / 4);
+    const { unzipSync } = await import('fflate');
+    expect(unzipSync(new Uint8Array(packed))['arr_0.npy']).toEqual(unzipSync(new Uint8Array(plain))['arr_0.npy']);
+  }, 90_000);
+
+  it('refuses what it cannot export, with what to do, and leaves no temporary files', async () => {
+    const shard = await run(
+      'batch',
+      ...winArgs,
+      '--out',
+      join(tmp.path, 'x1.jsonl'),
+      '--shard',
+      '0/2',
+      '--npz',
+      tmp.path,
+    );
+    expect(shard.code).toBe(2);
+    expect(shard.stderr).toMatch(/--npz.*merge, then run whybox batch npz/);
+    const tab = await run('batch', ...common(), '--out', join(tmp.path, 'x2.jsonl'), '--npz', tmp.path);
+    expect(tab.code).toBe(2);
+    expect(tab.stderr).toMatch(/--npz.*unset without --sequences/);
+    expect((await run('batch', 'npz', join(tmp.path, 'npz1.jsonl'))).stderr).toMatch(/missing --out DIR/);
+    // a cut file: the metadata records 40 rows
+    const cut = join(tmp.path, 'cut.jsonl');
+    const text = await readFile(join(tmp.path, 'npz1.jsonl'), 'utf8');
+    await writeFile(cut, text.split('\n').slice(0, 39).join('\n'));
+    await writeFile(`${cut}.meta.json`, await readFile(join(tmp.path, 'npz1.jsonl.meta.json')));
+    const dir = join(tmp.path, 'npz-bad');
+    const c = await run('batch', 'npz', '--out', dir, cut);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/holds 39 lines but its metadata records 40 rows/);
+    expect(await files(dir)).toEqual([]);
+    // an unfinished run
+    const meta = JSON.parse(await readFile(`${cut}.meta.json`, 'utf8'));
+    await writeFile(`${cut}.meta.json`, JSON.stringify({ ...meta, status: 'running' }));
+    expect((await run('batch', 'npz', '--out', dir, cut)).stderr).toMatch(
+      /unfinished run: finish it with whybox batch --resume/,
+    );
+    // a tabular run
+    const t = join(tmp.path, 'tab.jsonl');
+    expect((await run('batch', ...common(), '--out', t, '--rows', '0-1', '--quiet')).code).toBe(0);
+    expect((await run('batch', 'npz', '--out', dir, t)).stderr).toMatch(/output of a tabular batch/);
+  }, 90_000);
 });

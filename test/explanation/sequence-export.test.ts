@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { parse as parseNpy } from 'npyjs';
@@ -11,7 +11,14 @@ import { npyBytes, npzBytes } from '../../src/explanation/npz.js';
 import { positionValues } from '../../src/explanation/plots/sequence-plots.js';
 import { findSeqlets, seqletsFromTracks, seqletsToTsv, shuffledCopies } from '../../src/explanation/seqlets.js';
 import type { SequenceExplanation } from '../../src/explanation/sequence-explanation.js';
-import { bedGraph, modiscoArrays, modiscoFiles, parseInterval } from '../../src/explanation/sequence-export.js';
+import {
+  bedGraph,
+  ModiscoWriter,
+  modiscoArrays,
+  modiscoFiles,
+  parseInterval,
+  writeModiscoFiles,
+} from '../../src/explanation/sequence-export.js';
 import type { OnnxModel } from '../../src/models/onnx-model.js';
 import { loadOnnx } from '../../src/models/onnx-model.js';
 import { Rng } from '../../src/sampling/rng.js';
@@ -113,6 +120,23 @@ describe('TF-MoDISco arrays (ohe.npz, attr.npz)', () => {
       expect(m.hypothetical[c * L + p]).toBe(m.actual[c * L + p]);
     }
     expect(() => modiscoArrays(e, 'nope')).toThrow(/output must be an output of/);
+  });
+  it('the streaming writer writes the bytes of modiscoFiles and checks the rows it is given', async () => {
+    const dir = join(tmp.path, 'streamed');
+    await mkdir(dir);
+    const names = await writeModiscoFiles(ism, dir);
+    const mem = modiscoFiles(ism);
+    expect(names).toEqual([...mem.keys()]);
+    for (const [name, bytes] of mem)
+      expect(Buffer.from(await readFile(join(dir, name))).equals(Buffer.from(bytes))).toBe(true);
+    const opts = { count: 2, letters: 4, length: L, outputs: ['a'], perLetter: false };
+    const row = new Float32Array(4 * L);
+    const w = await ModiscoWriter.open(dir, opts);
+    await expect(w.add(row, [new Float32Array(3)], [row])).rejects.toThrow(/holds 4 × 60 = 240 values; got 3/);
+    await w.add(row, [row], [row]);
+    await expect(w.close()).rejects.toThrow(/opened for 2 sequences; 1 were added/);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await expect(ModiscoWriter.open(join(dir, 'missing'), opts)).rejects.toThrow(/cannot write the npz files/);
   });
   it.skipIf(!hasNumpy)(
     'numpy reads ohe.npz and attr.npz as modisco does (np.load(...)["arr_0"], float32, (N, 4, L))',
