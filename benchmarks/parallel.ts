@@ -20,7 +20,7 @@
  * first (the bench says so when dist/ is missing).
  * A last table measures the machine's own ceiling: the same work in 1 worker thread and in 2 side by
  * side (raw onnxruntime, a compute-bound and a memory-bound JavaScript loop).
- * Run: npm run bench -- parallel
+ * Run: npm run bench -- parallel (REPEATS=7 for more repeats, CASES=lime,exact for some cases only)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -113,6 +113,9 @@ const cases: Case[] = [
   },
 ];
 if (quick) cases.splice(1, 5);
+// CASES=LIME,exact runs the cases whose names contain one of the words (case-insensitive)
+const only = process.env.CASES?.toLowerCase().split(',').filter(Boolean);
+if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.some((w) => c.name.toLowerCase().includes(w))));
 
 const configs = [
   { name: '1 thread', opts: { threads: 1 } },
@@ -336,4 +339,4 @@ printTable(
   ['machine ceiling (same work per thread)', '1 thread ms', '2 threads ms', '2 vs 1 throughput'],
   ceilingTable,
 );
-saveResult('parallel', out);
+saveResult(only ? `parallel-${only.join('-')}` : 'parallel', out);

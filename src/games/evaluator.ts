@@ -137,6 +137,8 @@ export function localEvaluator(
 /**
  * Plain predictions in `batchRows` chunks, rows converted to the model's input type — the
  * one path every evaluator uses for unmasked rows (the background, the explained row).
+ * `scratch` (optional, float32 models): a buffer of at least `batchRows × nInputs` values the
+ * chunks are converted into instead of a new array per chunk (free again once this resolves).
  */
 export async function predictInChunks(
   model: Model,
@@ -144,6 +146,7 @@ export async function predictInChunks(
   nRows: number,
   batchRows: number,
   signal?: AbortSignal,
+  scratch?: Float32Array,
 ): Promise<Float64Array> {
   const d = model.nInputs;
   const nOut = model.outputNames.length;
@@ -153,7 +156,12 @@ export async function predictInChunks(
     throwIfAborted(signal);
     const end = Math.min(nRows, start + batchRows);
     const chunk = rows.subarray(start * d, end * d);
-    const res = await model.predict(f32 ? Float32Array.from(chunk) : chunk, end - start, signal);
+    let input: Float32Array | Float64Array = chunk;
+    if (f32 && scratch && scratch.length >= chunk.length) {
+      input = scratch.subarray(0, chunk.length);
+      input.set(chunk);
+    } else if (f32) input = Float32Array.from(chunk);
+    const res = await model.predict(input, end - start, signal);
     out.set(checkedPredictions(res, end - start, model), start * nOut);
   }
   return out;

@@ -1,6 +1,6 @@
 import { quantileSorted } from 'simple-statistics';
 import type { Players } from '../data/players.js';
-import { DataError, InvalidOptionError } from '../errors.js';
+import { DataError, InvalidOptionError, ShapeError } from '../errors.js';
 import type { TruncatedNormal } from './normal.js';
 import { truncatedNormalAt, truncatedNormalOf } from './normal.js';
 import type { Rng } from './rng.js';
@@ -302,12 +302,25 @@ function choose(rng: Rng, cum: Float64Array): number {
  * uniform per value, which picks the bin and, rescaled within the bin's share of [0, 1),
  * is the uniform of the truncated normal's inverse CDF (given the bin it is uniform and
  * independent of the choice). Same seed, same rows.
+ *
+ * `buffers` (optional) receive the rows and z instead of new arrays: every entry a feature
+ * covers is overwritten; columns no feature covers keep their values (zero them when the
+ * buffers last held another model's rows).
  */
-export function limeSample(stats: LimeStats, x: Float64Array, n: number, rng: Rng, aroundInstance = false): LimeSample {
+export function limeSample(
+  stats: LimeStats,
+  x: Float64Array,
+  n: number,
+  rng: Rng,
+  aroundInstance = false,
+  buffers?: { readonly rows: Float64Array; readonly z: Float64Array },
+): LimeSample {
   const d = stats.nColumns;
   const P = stats.features.length;
-  const rows = new Float64Array(n * d);
-  const z = new Float64Array(n * P);
+  if (buffers && (buffers.rows.length !== n * d || buffers.z.length !== n * P))
+    throw new ShapeError(`LIME sample buffers of ${n} × ${d} rows and ${n} × ${P} features expected`);
+  const rows = buffers?.rows ?? new Float64Array(n * d);
+  const z = buffers?.z ?? new Float64Array(n * P);
   rows.set(x.subarray(0, d), 0);
   // per feature: kind (0 Gaussian, 1 binned, 2 categorical), column, the instance's bin or
   // level, and the cumulative frequencies

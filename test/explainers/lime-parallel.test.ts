@@ -77,6 +77,16 @@ describe('LIME in worker threads', () => {
     }
   });
 
+  it('concurrent calls on one thread keep their own sample buffers: the bits of each call alone', async () => {
+    const a = { ...base, numSamples: 500, threads: 1 } as const;
+    const b = { ...base, numSamples: 500, discretizer: 'none', seed: 9, threads: 1 } as const;
+    const [soloA, soloB] = [await explain(model, rows, a), await explain(model, rows, b)];
+    const [ra, rb] = await Promise.all([explain(model, rows, a), explain(model, rows, b)]);
+    expect(same(soloA.values, ra.values)).toBe(true);
+    expect(same(soloB.values, rb.values)).toBe(true);
+    expect(same(soloA.values, soloB.values)).toBe(false);
+  });
+
   it('a custom kernel function runs on one thread and says so', async () => {
     const warnings: string[] = [];
     const r = await explain(model, rows, {
