@@ -1,4 +1,7 @@
+import { open, rename, unlink } from 'node:fs/promises';
 import { endianness } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { zipSync } from 'fflate';
 import { ShapeError } from '../errors.js';
 
@@ -115,9 +118,6 @@ export async function writeNpzFile(
   members: readonly NpzStreamMember[],
   options: NpzFileOptions = {},
 ): Promise<number> {
-  const { open, rename, unlink } = await import('node:fs/promises');
-  const { basename, dirname, join } = await import('node:path');
-  const zlib = await import('node:zlib');
   const limit = options.zip64Above ?? ZIP_LIMIT;
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fh = await open(tmp, 'wx', 0o666);
