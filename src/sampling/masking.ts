@@ -175,10 +175,10 @@ export function enumeration(
  * conversion pass is needed later. This is the inner loop of every explanation.
  *
  * Rows of a run with the same background row b start from one copy of b, replicated by
- * doubling `copyWithin` (memcpy speed). A row then takes x's values on its coalition's
- * players — or, when the coalition holds most of the players where b differs from x,
- * starts from x and takes b's values on the few others. Jobs are planned
- * background-row-major, so runs are long.
+ * doubling `copyWithin` (memcpy speed). The run then lists, per player, only the columns
+ * where x differs from b (a one-hot group of any width differs in two), and a row takes x's
+ * value on those columns of its coalition's players — the fewest writes that give the row.
+ * Jobs are planned background-row-major, so runs are long.
  */
 export function fillMaskedRows(
   out: Float32Array | Float64Array,
@@ -191,6 +191,7 @@ export function fillMaskedRows(
 ): void {
   const d = layout.nColumns;
   const { bg } = job;
+  const diff = new DiffColumns(layout, out instanceof Float32Array);
   let r = start;
   while (r < end) {
     const b = bg[r];
@@ -204,111 +205,88 @@ export function fillMaskedRows(
       out.copyWithin(o0 + filled * d, o0, o0 + m * d);
       filled += m;
     }
-    if (layout.words === 1 && layout.starts && layout.ends)
-      fillRunOneWord(out, layout.nPlayers, d, layout.starts, layout.ends, x, background, job, start, r, e);
-    else fillRunGeneric(out, layout, x, background, job, start, r, e);
+    diff.load(x, background, bRow);
+    if (layout.words === 1) diff.fillOneWord(out, job.keys, r, e, o0);
+    else diff.fill(out, job.keys, r, e, o0);
     r = e;
   }
 }
 
-/** Players in at most 32, each on a contiguous column range: no indirection, one word per key. */
-function fillRunOneWord(
-  out: Float32Array | Float64Array,
-  nPlayers: number,
-  d: number,
-  starts: Int32Array,
-  ends: Int32Array,
-  x: Float32Array | Float64Array,
-  background: Float32Array | Float64Array,
-  job: ExplicitRows,
-  start: number,
-  r: number,
-  e: number,
-): void {
-  const keys = job.keys;
-  const bRow = job.bg[r] * d;
-  // players where this background row differs from x: the only ones a key can change
-  let diff = 0;
-  for (let j = 0; j < nPlayers; j++)
-    for (let c = starts[j], ce = ends[j]; c < ce; c++)
-      if (background[bRow + c] !== x[c]) {
-        diff |= 1 << j;
-        break;
+/**
+ * The columns where x differs from one background row, grouped by player (CSR over the
+ * players), with x's values: what a masked row of that background row has to overwrite.
+ * A column differs when the values are not identical (`!==`, and 0 vs −0), so the rows
+ * carry exactly x's values on the coalition and b's elsewhere.
+ */
+class DiffColumns {
+  private readonly layout: MaskingLayout;
+  private readonly offsets: Int32Array;
+  private readonly columns: Int32Array;
+  private readonly values: Float32Array | Float64Array;
+  /** Players with at least one differing column, as a bit set. */
+  private readonly players: Uint32Array;
+
+  constructor(layout: MaskingLayout, float32: boolean) {
+    this.layout = layout;
+    this.offsets = new Int32Array(layout.nPlayers + 1);
+    this.columns = new Int32Array(layout.columns.length);
+    this.values = float32 ? new Float32Array(layout.columns.length) : new Float64Array(layout.columns.length);
+    this.players = new Uint32Array(layout.words);
+  }
+
+  load(x: Float32Array | Float64Array, background: Float32Array | Float64Array, bRow: number): void {
+    const { offsets: po, columns: pc, nPlayers } = this.layout;
+    const { offsets, columns, values, players } = this;
+    players.fill(0);
+    let nd = 0;
+    for (let j = 0; j < nPlayers; j++) {
+      offsets[j] = nd;
+      for (let k = po[j], ke = po[j + 1]; k < ke; k++) {
+        const c = pc[k];
+        const xv = x[c];
+        const bv = background[bRow + c];
+        if (xv !== bv || (xv === 0 && 1 / xv !== 1 / bv)) {
+          columns[nd] = c;
+          values[nd] = xv;
+          nd++;
+        }
       }
-  const nDiff = popcount(diff);
-  for (let t = r; t < e; t++) {
-    const o = (t - start) * d;
-    let bits = keys[t];
-    if (2 * popcount(bits) <= nDiff) {
-      // from b: x on the key's players
+      if (nd > offsets[j]) players[j >> 5] |= 1 << (j & 31);
+    }
+    offsets[nPlayers] = nd;
+  }
+
+  /** Rows r..e−1 (one key word each) written from `out[o0]` on. */
+  fillOneWord(out: Float32Array | Float64Array, keys: Uint32Array, r: number, e: number, o0: number): void {
+    const { offsets, columns, values } = this;
+    const d = this.layout.nColumns;
+    const live = this.players[0];
+    for (let t = r, o = o0; t < e; t++, o += d) {
+      let bits = keys[t] & live;
       while (bits !== 0) {
         const low = bits & -bits;
         const j = 31 - Math.clz32(low);
         bits ^= low;
-        for (let c = starts[j], ce = ends[j]; c < ce; c++) out[o + c] = x[c];
-      }
-    } else {
-      // from x: b on the differing players outside the key
-      out.set(x, o);
-      bits = diff & ~bits;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        const j = 31 - Math.clz32(low);
-        bits ^= low;
-        for (let c = starts[j], ce = ends[j]; c < ce; c++) out[o + c] = background[bRow + c];
+        for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) out[o + columns[k]] = values[k];
       }
     }
   }
-}
 
-/** Any number of players, any column sets. */
-function fillRunGeneric(
-  out: Float32Array | Float64Array,
-  layout: MaskingLayout,
-  x: Float32Array | Float64Array,
-  background: Float32Array | Float64Array,
-  job: ExplicitRows,
-  start: number,
-  r: number,
-  e: number,
-): void {
-  const d = layout.nColumns;
-  const W = layout.words;
-  const { offsets, columns } = layout;
-  const keys = job.keys;
-  const bRow = job.bg[r] * d;
-  const diff = new Uint32Array(W);
-  let nDiff = 0;
-  for (let j = 0; j < layout.nPlayers; j++)
-    for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
-      const c = columns[k];
-      if (background[bRow + c] !== x[c]) {
-        diff[j >> 5] |= 1 << (j & 31);
-        nDiff++;
-        break;
-      }
-    }
-  for (let t = r; t < e; t++) {
-    const o = (t - start) * d;
-    let nKey = 0;
-    for (let w = 0; w < W; w++) nKey += popcount(keys[t * W + w]);
-    const fromX = 2 * nKey > nDiff;
-    if (fromX) out.set(x, o);
-    for (let w = 0; w < W; w++) {
-      // from b: x on the key's players; from x: b on the differing players outside the key
-      let bits = fromX ? diff[w] & ~keys[t * W + w] : keys[t * W + w];
-      const src = fromX ? background : x;
-      const base = fromX ? bRow : 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        const j = (w << 5) + 31 - Math.clz32(low);
-        bits ^= low;
-        for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) {
-          const c = columns[k];
-          out[o + c] = src[base + c];
+  /** As {@link fillOneWord} for keys of any number of words. */
+  fill(out: Float32Array | Float64Array, keys: Uint32Array, r: number, e: number, o0: number): void {
+    const { offsets, columns, values, players } = this;
+    const d = this.layout.nColumns;
+    const W = this.layout.words;
+    for (let t = r, o = o0; t < e; t++, o += d)
+      for (let w = 0; w < W; w++) {
+        let bits = keys[t * W + w] & players[w];
+        while (bits !== 0) {
+          const low = bits & -bits;
+          const j = (w << 5) + 31 - Math.clz32(low);
+          bits ^= low;
+          for (let k = offsets[j], ke = offsets[j + 1]; k < ke; k++) out[o + columns[k]] = values[k];
         }
       }
-    }
   }
 }
 
