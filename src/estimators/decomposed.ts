@@ -208,18 +208,18 @@ async function solve(
     // designs shared by units of equal size and pairs
     const shapeOf = units.map((u, i) => (u.k < 2 || !inPart[i] ? undefined : shapeFor(u.k, pairs[i])));
     // the rows still to evaluate
-    const wanted = units.map((u, i) => (shapeOf[i] ? u.missing((shapeOf[i] as Shape).design) : []));
+    const wanted = units.map((u, i) => (shapeOf[i] ? u.missing((shapeOf[i] as Shape).design) : NONE));
     const nRows = wanted.reduce((a, w) => a + w.length, 0);
     if (nRows > 0) {
       const bg = new Int32Array(nRows);
       const keys = new Uint32Array(nRows * W);
       let r = 0;
       units.forEach((u, i) => {
-        for (const s of wanted[i]) {
-          bg[r] = u.b;
-          u.writeKey((shapeOf[i] as Shape).design, s, keys, r * W);
-          r++;
-        }
+        const rows = wanted[i];
+        if (rows.length === 0) return;
+        bg.fill(u.b, r, r + rows.length);
+        u.writeKeys((shapeOf[i] as Shape).design, rows, keys, r * W);
+        r += rows.length;
       });
       const out = await d.evaluate({ nRows, bg, keys }, ctx.signal);
       r = 0;
@@ -374,17 +374,38 @@ class Unit {
   }
 
   /** Design rows to evaluate: all of them, or (budget 'auto') those not seen in an earlier round. */
-  missing(design: CoalitionDesign): number[] {
+  missing(design: CoalitionDesign): Int32Array {
+    if (!this.known) {
+      const all = new Int32Array(design.count);
+      for (let s = 0; s < all.length; s++) all[s] = s;
+      return all;
+    }
     const rows: number[] = [];
     const key = new Uint32Array(this.W);
     for (let s = 0; s < design.count; s++) {
-      if (this.known) {
-        this.writeKey(design, s, key, 0);
-        if (this.known.has(keyOf(key))) continue;
-      }
-      rows.push(s);
+      this.writeKey(design, s, key, 0);
+      if (!this.known.has(keyOf(key))) rows.push(s);
     }
-    return rows;
+    return Int32Array.from(rows);
+  }
+
+  /** Writes the model-space keys of design rows `rows` one after another from `keys[off]`. */
+  writeKeys(design: CoalitionDesign, rows: Int32Array, keys: Uint32Array, off: number): void {
+    const W = this.W;
+    const Wk = wordsFor(this.k);
+    const chunks = Math.ceil(this.k / 8);
+    const tables = this.tables;
+    const bits = design.bits;
+    keys.fill(0, off, off + rows.length * W);
+    for (let i = 0, o = off; i < rows.length; i++, o += W) {
+      const at = rows[i] * Wk;
+      for (let c = 0; c < chunks; c++) {
+        const byte = (bits[at + (c >> 2)] >>> ((c & 3) * 8)) & 0xff;
+        if (byte === 0) continue;
+        const t = (c * 256 + byte) * W;
+        for (let w = 0; w < W; w++) keys[o + w] |= tables[t + w];
+      }
+    }
   }
 
   /** Writes the model-space key (bit set over all players) of design row s. */
@@ -401,7 +422,7 @@ class Unit {
   }
 
   /** Stores the outputs of `rows` (found at `out[offset...]`). */
-  commit(design: CoalitionDesign, rows: number[], out: Float64Array, offset: number, nOut: number): void {
+  commit(design: CoalitionDesign, rows: Int32Array, out: Float64Array, offset: number, nOut: number): void {
     if (!this.known) {
       // every row of the design was evaluated, in design order
       this.current = out.subarray(offset * nOut, (offset + rows.length) * nOut);
@@ -431,6 +452,8 @@ class Unit {
     return y;
   }
 }
+
+const NONE = new Int32Array(0);
 
 function keyOf(key: Uint32Array): number | string {
   return key.length === 1 ? key[0] : key.join(',');
