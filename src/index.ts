@@ -4,6 +4,8 @@
  */
 
 // batches (streamed files, queues)
+export type { JsonlBedGraphOptions, JsonlBedGraphResult } from './batch/bedgraph-export.js';
+export { writeBedGraphFromJsonl } from './batch/bedgraph-export.js';
 export type { BatchCredit, BatchLine, ChunkResult } from './batch/chunk.js';
 export type { BatchProgress, BatchSource, ExplainBatchOptions } from './batch/explain-batch.js';
 export { explainBatch } from './batch/explain-batch.js';
