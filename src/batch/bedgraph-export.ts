@@ -69,8 +69,8 @@ interface Entry {
 const DEFAULT_BUFFER_VALUES = 1 << 22;
 /** Values the first pass collects before appending them to the temporary file (1 MiB). */
 const WRITE_VALUES = 1 << 17;
-/** Characters of track lines collected per file before a write. */
-const WRITE_CHARS = 1 << 20;
+/** Bytes of track lines collected per file before a write. */
+const WRITE_BYTES = 1 << 20;
 
 /**
  * Writes the bedGraph tracks of `--format bedgraph` ({@link bedGraph}: one `OUTPUT.bedGraph`
@@ -196,7 +196,7 @@ export async function writeBedGraphFromJsonl(
       from = to;
     }
     for (const s of sinks) {
-      await s.flush();
+      await s.flush(true);
       await s.fh.sync();
     }
     for (const fh of handles.splice(0)) await fh.close();
@@ -214,9 +214,12 @@ export async function writeBedGraphFromJsonl(
   }
 }
 
-/** Lines of one track, written in pieces of about 1 MiB. */
+/** Lines of one track, encoded into 1 MiB buffers that are written when full (and reused). */
 class LineSink {
-  private text = '';
+  private buf: Buffer = Buffer.allocUnsafe(WRITE_BYTES);
+  private used = 0;
+  private readonly filled: { buf: Buffer; used: number }[] = [];
+  private readonly spare: Buffer[] = [];
   constructor(
     readonly fh: FileHandle,
     /** Where the track goes once complete. */
@@ -225,18 +228,32 @@ class LineSink {
 
   /** Adds a line (without its newline). */
   add(line: string): void {
-    this.text += `${line}\n`;
+    const most = 3 * line.length + 1; // UTF-8 bytes of a UTF-16 string, at most
+    if (this.used + most > this.buf.length) {
+      this.filled.push({ buf: this.buf, used: this.used });
+      this.buf = (most <= WRITE_BYTES && this.spare.pop()) || Buffer.allocUnsafe(Math.max(WRITE_BYTES, most));
+      this.used = 0;
+    }
+    this.used += this.buf.write(line, this.used);
+    this.buf[this.used++] = 10;
   }
 
+  /** True when a buffer is full (then {@link flush}). */
   get full(): boolean {
-    return this.text.length >= WRITE_CHARS;
+    return this.filled.length > 0;
   }
 
-  async flush(): Promise<void> {
-    if (this.text === '') return;
-    const b = Buffer.from(this.text);
-    this.text = '';
-    await writeBytes(this.fh, b, this.path);
+  /** Writes the full buffers (and with `all`, the current one). */
+  async flush(all = false): Promise<void> {
+    if (all && this.used > 0) {
+      this.filled.push({ buf: this.buf, used: this.used });
+      this.buf = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_BYTES);
+      this.used = 0;
+    }
+    for (const f of this.filled.splice(0)) {
+      await writeBytes(this.fh, f.buf.subarray(0, f.used), this.path);
+      if (f.buf.length === WRITE_BYTES) this.spare.push(f.buf);
+    }
   }
 }
 
