@@ -20,7 +20,7 @@ const sequences: string[] = [];
 beforeAll(async () => {
   tmp = await makeTempDir('whybox-bedgraph-');
   const rng = Rng.fromSeed(21);
-  const pick = <T>(a: readonly T[]) => a[Math.floor(rng.float() * a.length)];
+  const pick = <T>(a: ArrayLike<T>) => a[Math.floor(rng.float() * a.length)];
   for (let r = 0; r < N; r++) {
     const n = L - 3 + Math.floor(rng.float() * 7);
     sequences.push(Array.from({ length: n }, () => pick('ACGT')).join(''));
