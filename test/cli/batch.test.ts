@@ -613,6 +613,12 @@ describe('whybox batch --bedgraph DIR / whybox batch bedgraph (tracks from the J
     });
     expect(r.stderr).toMatch(/warning: 2 sequence id/);
     await same(dir, join(tmp.path, 'bg-e1'));
+    // on the run itself with --json: the summary lists the tracks
+    const direct = join(tmp.path, 'bg-direct');
+    const j = await run('batch', ...ism(), '--out', join(tmp.path, 'bg-j.jsonl'), '--bedgraph', direct, '--json');
+    expect(j.code, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ rows: 10, bedgraph: tracks.map((t) => join(direct, t)) });
+    await same(direct, join(tmp.path, 'bg-e0'));
     for (const [output, track] of [
       ['1', tracks[1]],
       ['probabilities[0]', tracks[0]],
