@@ -4,11 +4,15 @@
  */
 
 // batches (streamed files, queues)
+export type { JsonlBedGraphOptions, JsonlBedGraphResult } from './batch/bedgraph-export.js';
+export { writeBedGraphFromJsonl } from './batch/bedgraph-export.js';
 export type { BatchCredit, BatchLine, ChunkResult } from './batch/chunk.js';
 export type { BatchProgress, BatchSource, ExplainBatchOptions } from './batch/explain-batch.js';
 export { explainBatch } from './batch/explain-batch.js';
 export type { JsonlScan } from './batch/jsonl.js';
 export { mergeJsonl, scanJsonl } from './batch/jsonl.js';
+export type { JsonlNpzOptions, JsonlNpzResult } from './batch/npz-export.js';
+export { writeModiscoFromJsonl } from './batch/npz-export.js';
 export type { BatchWorker, BatchWorkerOptions, ProduceOptions, QueueUrl, WorkerShare } from './batch/queue.js';
 export { createBatchWorker, DEFAULT_MAX_BLOB_MB, parseQueueUrl, produceBatch, QUEUE_NAME } from './batch/queue.js';
 export type { SequenceReader, SequenceReaderOptions } from './batch/source.js';

@@ -33,7 +33,7 @@ import { int, parseFlags, parseRowList, UsageError, warner } from './args.js';
 import { CREDIT_FLAGS } from './credit.js';
 import { methodFlagConfig, methodOptionsFromFlags, methodUsage } from './method-flags.js';
 import { writeFileAtomic } from './output.js';
-import { checkSequenceFlags, parseSequencePlayers } from './sequences.js';
+import { checkSequenceFlags, parseSequencePlayers, skippedIdsWarning } from './sequences.js';
 
 /** Where the batch commands write. */
 export interface BatchIO {
@@ -90,6 +90,7 @@ export const BATCH_OPTIONS = {
   'redis-timeout': { type: 'string' },
   json: { type: 'boolean' },
   npz: { type: 'string' },
+  bedgraph: { type: 'string' },
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -101,6 +102,7 @@ export const BATCH_USAGE = `Usage: whybox batch --model FILE.onnx --data ROWS.cs
        whybox batch ... --shard I/N                                             (every N-th chunk, no broker)
        whybox batch merge --out ALL.jsonl PART0.jsonl PART1.jsonl ...
        whybox batch npz --out DIR SEQS.jsonl         (ohe.npz, attr.npz for TF-MoDISco)
+       whybox batch bedgraph --out DIR SEQS.jsonl    (OUTPUT.bedGraph tracks, ids chr:start-end)
 
 Explains every row of a CSV (or every sequence of a FASTA / one-per-line file), streamed in
 chunks, writing one JSON line per row as chunks complete: the fields of a "rows" entry of
@@ -128,6 +130,9 @@ Takes the options of "whybox explain" (every method, --schema mode, --sequences 
   --npz DIR                with --sequences: when the run is complete, also write ohe.npz and
                            attr.npz (N, 4, L) float32 for TF-MoDISco into DIR, streamed from the
                            JSONL (as "whybox batch npz"; not with --shard: merge, then export)
+  --bedgraph DIR           with --sequences: when the run is complete, also write one
+                           OUTPUT.bedGraph per output into DIR, streamed from the JSONL (as
+                           "whybox batch bedgraph"; not with --shard: merge, then export)
 Sequences (--sequences, as in "whybox explain --sequences"):
   --length-policy P        sequences whose length differs from the model's: error (default) |
                            pad (with N) | crop | fit (pad or crop); --align center (default) |
@@ -156,6 +161,17 @@ them ("modisco motifs -s DIR/ohe.npz -a DIR/attr.npz"). Streamed: memory stays f
 archives past 4 GiB get zip64 records. --compress deflates the members (np.savez_compressed).
 `;
 
+const BEDGRAPH_USAGE = `Usage: whybox batch bedgraph --out DIR SEQS.jsonl [--output K|NAME] [--json]
+
+Writes bedGraph tracks of the projected attribution from a complete "whybox batch --sequences"
+output (or a merged one): DIR/OUTPUT.bedGraph per output (--output K or NAME: that output's
+only), one line per base of every sequence whose id is chrom:start-end (bedtools getfasta names;
+(+)/(-) strands, minus-strand intervals mirrored; padded bases left out, cropped windows placed
+at their bases), sorted by chromosome and start: the bytes "whybox explain --sequences --format
+bedgraph" writes. Ids without coordinates are skipped with a warning. Streamed: memory stays flat
+whatever the number of sequences; a temporary file in DIR takes 8 bytes per base and output.
+`;
+
 const MERGE_USAGE = `Usage: whybox batch merge --out ALL.jsonl PART.jsonl [PART.jsonl ...]
 
 Joins the outputs of "whybox batch --shard I/N" runs into one file in index order, checking
@@ -174,6 +190,7 @@ const REFUSED: Readonly<Record<string, string>> = {
 export async function runBatchCommand(args: readonly string[], io: BatchIO, signal: AbortSignal): Promise<number> {
   if (args[0] === 'merge') return runMerge(args.slice(1), io);
   if (args[0] === 'npz') return runNpz(args.slice(1), io);
+  if (args[0] === 'bedgraph') return runBedGraph(args.slice(1), io);
   const flags = parseFlags(args, BATCH_OPTIONS, 'batch') as Flags;
   if (flags.help) {
     io.stdout.write(BATCH_USAGE);
@@ -200,21 +217,25 @@ export async function runBatchCommand(args: readonly string[], io: BatchIO, sign
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard as string);
   const quiet = flags.quiet === true;
   const npzDir = flags.npz as string | undefined;
-  if (npzDir !== undefined && !seq)
-    throw new InvalidOptionError(
-      '--npz',
-      'unset without --sequences',
-      npzDir,
-      'ohe.npz / attr.npz are for sequence runs',
-    );
-  if (npzDir !== undefined && shard)
-    throw new InvalidOptionError(
-      '--npz',
-      'unset with --shard',
-      npzDir,
-      'a shard holds every N-th chunk: join the shards with whybox batch merge, then run whybox batch npz',
-    );
-  if (npzDir === '') throw new InvalidOptionError('--npz', 'a directory', npzDir);
+  const bedGraphDir = flags.bedgraph as string | undefined;
+  // the exports of a complete sequence run, refused where they cannot run
+  for (const [flag, files] of [
+    ['npz', 'ohe.npz / attr.npz'],
+    ['bedgraph', 'bedGraph tracks'],
+  ] as const) {
+    const dir = flags[flag] as string | undefined;
+    if (dir === undefined) continue;
+    if (!seq)
+      throw new InvalidOptionError(`--${flag}`, 'unset without --sequences', dir, `${files} are for sequence runs`);
+    if (shard)
+      throw new InvalidOptionError(
+        `--${flag}`,
+        'unset with --shard',
+        dir,
+        `a shard holds every N-th chunk: join the shards with whybox batch merge, then run whybox batch ${flag}`,
+      );
+    if (dir === '') throw new InvalidOptionError(`--${flag}`, 'a directory', dir);
+  }
 
   const built = await buildSpec(flags, io);
   try {
@@ -370,18 +391,22 @@ export async function runBatchCommand(args: readonly string[], io: BatchIO, sign
       ...(workers ? { workers } : {}),
     };
     await writeFileAtomic(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
-    // the npz export after the summary line (or before the --json summary, which lists its files)
+    // the exports after the summary line (or before the --json summary, which lists their files)
     let npz: string[] | undefined;
+    let bedgraph: string[] | undefined;
     if (npzDir !== undefined && flags.json) npz = await exportNpz(out, npzDir, false, io, true);
+    if (bedGraphDir !== undefined && flags.json)
+      bedgraph = (await exportBedGraph(out, bedGraphDir, undefined, io, quiet, true)).paths;
     if (flags.json)
       io.stdout.write(
-        `${JSON.stringify({ out, rows: final.lines, rowsThisRun: rowsDone, resumedFrom: done.size, seconds, rowsPerSecond: meta.rowsPerSecond, ...(workers ? { workers } : {}), ...(npz ? { npz } : {}) })}\n`,
+        `${JSON.stringify({ out, rows: final.lines, rowsThisRun: rowsDone, resumedFrom: done.size, seconds, rowsPerSecond: meta.rowsPerSecond, ...(workers ? { workers } : {}), ...(npz ? { npz } : {}), ...(bedgraph ? { bedgraph } : {}) })}\n`,
       );
     else if (!quiet)
       io.stderr.write(
         `whybox: ${rowsDone} rows explained in ${seconds.toFixed(1)} s (${meta.rowsPerSecond.toFixed(1)} rows/s)${done.size ? `, ${done.size} kept from the interrupted run` : ''}; ${final.lines} lines in ${out}\n`,
       );
     if (npzDir !== undefined && !flags.json) await exportNpz(out, npzDir, false, io, quiet);
+    if (bedGraphDir !== undefined && !flags.json) await exportBedGraph(out, bedGraphDir, undefined, io, quiet, quiet);
     return 0;
   } finally {
     await built.close();
@@ -772,46 +797,99 @@ async function exportNpz(jsonl: string, dir: string, compress: boolean, io: Batc
   return paths;
 }
 
-async function runNpz(args: readonly string[], io: BatchIO): Promise<number> {
+/**
+ * Writes DIR/OUTPUT.bedGraph per output (or the one of `output`) from a complete sequence batch
+ * output; warns of skipped ids unless `quiet`, names the files unless `silent`.
+ */
+async function exportBedGraph(
+  jsonl: string,
+  dir: string,
+  output: string | undefined,
+  io: BatchIO,
+  quiet: boolean,
+  silent: boolean,
+) {
+  const { writeBedGraphFromJsonl } = await import('../batch/bedgraph-export.js');
+  let index: number | undefined;
+  if (output !== undefined) {
+    const { readSequenceBatch } = await import('../batch/sequence-jsonl.js');
+    const { outputIndex } = await import('../explanation/sequence-export.js');
+    const batch = await readSequenceBatch(jsonl, 'bedGraph tracks');
+    index = outputIndex(batch, /^\d+$/.test(output) ? Number(output) : output, '--output');
+  }
+  const started = performance.now();
+  const res = await writeBedGraphFromJsonl(jsonl, dir, {
+    output: index,
+    onSkipped: quiet ? undefined : (count, first) => io.stderr.write(skippedIdsWarning(count, first)),
+  });
+  const paths = res.files.map((f) => join(dir, f));
+  if (!silent)
+    io.stderr.write(
+      `whybox: wrote ${paths.join(', ')} (${res.rows} sequences, ${res.lines} bases per track, ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
+  return { paths, res };
+}
+
+/** Parses the flags of an export subcommand (`whybox batch npz | bedgraph`): --out DIR and one JSONL. */
+async function parseExportArgs<V extends { out?: string; help?: boolean }>(
+  args: readonly string[],
+  command: string,
+  options: Record<string, { type: 'string' | 'boolean' }>,
+): Promise<{ values: V; jsonl: string } | undefined> {
   const { parseArgs } = await import('node:util');
-  let parsed: {
-    values: { out?: string; help?: boolean; json?: boolean; compress?: boolean; quiet?: boolean };
-    positionals: string[];
-  };
+  let parsed: { values: V; positionals: string[] };
   try {
     parsed = parseArgs({
       args: [...args],
-      options: {
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        json: { type: 'boolean' },
-        compress: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-      },
+      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...options },
       strict: true,
       allowPositionals: true,
-    }) as typeof parsed;
+    }) as unknown as typeof parsed;
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see whybox batch npz --help)`);
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see whybox batch ${command} --help)`);
   }
-  if (parsed.values.help) {
+  if (parsed.values.help) return undefined;
+  if (!parsed.values.out) throw new UsageError(`missing --out DIR (see whybox batch ${command} --help)`);
+  if (parsed.positionals.length !== 1)
+    throw new UsageError(
+      `give one batch output (SEQS.jsonl; merge shards first); got ${parsed.positionals.length} (see whybox batch ${command} --help)`,
+    );
+  return { values: parsed.values, jsonl: parsed.positionals[0] };
+}
+
+async function runNpz(args: readonly string[], io: BatchIO): Promise<number> {
+  const parsed = await parseExportArgs<{ out: string; json?: boolean; compress?: boolean; quiet?: boolean }>(
+    args,
+    'npz',
+    { json: { type: 'boolean' }, compress: { type: 'boolean' }, quiet: { type: 'boolean' } },
+  );
+  if (!parsed) {
     io.stdout.write(NPZ_USAGE);
     return 0;
   }
-  const dir = parsed.values.out;
-  if (!dir) throw new UsageError('missing --out DIR (see whybox batch npz --help)');
-  if (parsed.positionals.length !== 1)
-    throw new UsageError(
-      `give one batch output (SEQS.jsonl; merge shards first); got ${parsed.positionals.length} (see whybox batch npz --help)`,
-    );
-  const files = await exportNpz(
-    parsed.positionals[0],
-    dir,
-    parsed.values.compress === true,
-    io,
-    parsed.values.quiet === true || parsed.values.json === true,
+  const { values: v, jsonl } = parsed;
+  const files = await exportNpz(jsonl, v.out, v.compress === true, io, v.quiet === true || v.json === true);
+  if (v.json) io.stdout.write(`${JSON.stringify({ out: v.out, files })}\n`);
+  return 0;
+}
+
+async function runBedGraph(args: readonly string[], io: BatchIO): Promise<number> {
+  const parsed = await parseExportArgs<{ out: string; output?: string; json?: boolean; quiet?: boolean }>(
+    args,
+    'bedgraph',
+    { output: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
   );
-  if (parsed.values.json) io.stdout.write(`${JSON.stringify({ out: dir, files })}\n`);
+  if (!parsed) {
+    io.stdout.write(BEDGRAPH_USAGE);
+    return 0;
+  }
+  const { values: v, jsonl } = parsed;
+  const quiet = v.quiet === true;
+  const { paths, res } = await exportBedGraph(jsonl, v.out, v.output, io, quiet, quiet || v.json === true);
+  if (v.json)
+    io.stdout.write(
+      `${JSON.stringify({ out: v.out, files: paths, rows: res.rows, skipped: res.skipped, lines: res.lines })}\n`,
+    );
   return 0;
 }
 

@@ -14,7 +14,7 @@ import type {
 import { checkSequencePlayers, explainSequences } from '../explain-sequences.js';
 import { classSummaries, classSummariesToJSON } from '../explanation/class-summary.js';
 import { findSeqlets, seqletsToTsv, shuffledCopies } from '../explanation/seqlets.js';
-import { bedGraph, writeModiscoFiles } from '../explanation/sequence-export.js';
+import { bedGraph, bedGraphFileName, writeModiscoFiles } from '../explanation/sequence-export.js';
 import { formatSequenceHtml, formatSequenceText, sequenceExplanationToJSON } from '../explanation/sequence-report.js';
 import { getMethod } from '../methods/registry.js';
 import type { Model } from '../models/model.js';
@@ -127,6 +127,11 @@ export function parseSequencePlayers(spec: string | undefined, option = '--playe
   if (!m) throw new InvalidOptionError(option, "'position', 'hierarchy', 'window:W' or 'window:W:STRIDE'", spec);
   const window = Number(m[1]);
   return checkSequencePlayers({ window, stride: m[2] === undefined ? window : Number(m[2]) }, option);
+}
+
+/** The warning line (with its newline) of a bedGraph export that skipped `count` ids without coordinates. */
+export function skippedIdsWarning(count: number, first: string): string {
+  return `whybox: warning: ${count} sequence id(s) carry no chr:start-end coordinates and are not in the tracks (first: ${JSON.stringify(first)})\n`;
 }
 
 /** Runs `whybox explain --sequences ...`; returns the exit code. */
@@ -276,14 +281,11 @@ export async function runSequences(
       } else {
         let skipped: readonly string[] = [];
         for (let o = 0; o < exp.outputs.length; o++) {
-          const name = `${exp.outputs[o].replace(/[^A-Za-z0-9._-]+/g, '_')}.bedGraph`;
+          const name = bedGraphFileName(exp.outputs, o);
           await writeFileAtomic(join(dir, name), bedGraph(exp, { output: o, onSkipped: (ids) => (skipped = ids) }));
           written.push(name);
         }
-        if (skipped.length > 0 && !quiet)
-          io.stderr.write(
-            `whybox: warning: ${skipped.length} sequence id(s) carry no chr:start-end coordinates and are not in the tracks (first: ${JSON.stringify(skipped[0])})\n`,
-          );
+        if (skipped.length > 0 && !quiet) io.stderr.write(skippedIdsWarning(skipped.length, skipped[0]));
       }
       if (!quiet) io.stderr.write(`whybox: wrote ${written.map((w) => join(dir, w)).join(', ')}\n`);
       return 0;

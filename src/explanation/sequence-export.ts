@@ -28,8 +28,12 @@ export interface ModiscoArrays {
   readonly perLetter: boolean;
 }
 
-/** The index of an output by name or number. @throws {InvalidOptionError} */
-export function outputIndex(e: SequenceExplanation, output: number | string | undefined, option = 'output'): number {
+/** The index of an output by name or number (of an explanation, or of a batch's metadata). @throws {InvalidOptionError} */
+export function outputIndex(
+  e: { readonly outputs: readonly string[] },
+  output: number | string | undefined,
+  option = 'output',
+): number {
   if (output === undefined) return 0;
   const i = typeof output === 'number' ? output : e.outputs.indexOf(output);
   if (!Number.isInteger(i) || i < 0 || i >= e.outputs.length)
@@ -399,14 +403,32 @@ export function bedGraph(e: SequenceExplanation, options: BedGraphOptions = {}):
       lines.push({ chrom: iv.chrom, start, value: v[p] });
     }
   }
-  if (lines.length === 0 && skipped.length > 0)
-    throw new DataError(
-      `bedGraph tracks need sequence names with coordinates, e.g. "chr1:1000-3114" (bedtools getfasta names; 0-based start); none of the ${skipped.length} sequence ids has them (first: ${JSON.stringify(skipped[0])})`,
-    );
+  if (lines.length === 0 && skipped.length > 0) throw noCoordinatesError(skipped.length, skipped[0]);
   if (skipped.length > 0) options.onSkipped?.(skipped);
   lines.sort((a, b) => (a.chrom < b.chrom ? -1 : a.chrom > b.chrom ? 1 : a.start - b.start));
-  const name = options.name ?? `whybox ${e.outputs[o]}`;
-  const out = [`track type=bedGraph name="${name.replace(/"/g, "'")}" description="${e.method} attribution"`];
-  for (const l of lines) out.push(`${l.chrom}\t${l.start}\t${l.start + 1}\t${Number(l.value.toPrecision(6))}`);
+  const out = [bedGraphTrackLine(options.name ?? `whybox ${e.outputs[o]}`, e.method)];
+  for (const l of lines) out.push(bedGraphLine(l.chrom, l.start, l.value));
   return `${out.join('\n')}\n`;
+}
+
+/** The first line of a bedGraph track (without its newline). */
+export function bedGraphTrackLine(name: string, method: string): string {
+  return `track type=bedGraph name="${name.replace(/"/g, "'")}" description="${method} attribution"`;
+}
+
+/** One base of a bedGraph track (without its newline): the value to 6 significant digits. */
+export function bedGraphLine(chrom: string, start: number, value: number): string {
+  return `${chrom}\t${start}\t${start + 1}\t${Number(value.toPrecision(6))}`;
+}
+
+/** File name of an output's track in `--format bedgraph`: `OUTPUT.bedGraph` (the name made file-safe). */
+export function bedGraphFileName(outputs: readonly string[], o: number): string {
+  return `${outputs[o].replace(/[^A-Za-z0-9._-]+/g, '_')}.bedGraph`;
+}
+
+/** The error of a bedGraph export where no sequence id has coordinates (`count` ids, the first `first`). */
+export function noCoordinatesError(count: number, first: string): DataError {
+  return new DataError(
+    `bedGraph tracks need sequence names with coordinates, e.g. "chr1:1000-3114" (bedtools getfasta names; 0-based start); none of the ${count} sequence ids has them (first: ${JSON.stringify(first)})`,
+  );
 }

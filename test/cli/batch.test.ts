@@ -42,6 +42,23 @@ afterAll(() => tmp?.remove());
 
 const lines = async (p: string) => (await readFile(p, 'utf8')).trim().split('\n');
 
+/** The motif sequences (SEQS) with their ids. */
+const records = async () => {
+  const fasta = (await readFile(SEQS, 'utf8')).trim().split('\n');
+  const out: { id: string; seq: string }[] = [];
+  for (let i = 0; i + 1 < fasta.length; i += 2) out.push({ id: fasta[i].slice(1).split(/\s+/)[0], seq: fasta[i + 1] });
+  return out;
+};
+
+/** The file names in a directory, sorted. */
+const files = async (dir: string) => (await readdir(dir)).sort();
+/** Two directories hold the same files, byte for byte. */
+const same = async (a: string, b: string) => {
+  expect(await files(a)).toEqual(await files(b));
+  for (const f of await files(a))
+    expect(Buffer.compare(await readFile(join(a, f)), await readFile(join(b, f))), f).toBe(0);
+};
+
 /** The sequence-mode flags shared by the batch-vs-explain comparisons (permutation, shuffled references). */
 const seqArgs = (file: string) => [
   '--model',
@@ -257,13 +274,6 @@ describe('whybox batch', () => {
 
   describe("sequences of other lengths than the model's 100 (--length-policy, --align)", () => {
     // the first 6 motif sequences cut (pad) or lengthened with the next one's letters (crop)
-    const records = async () => {
-      const fasta = (await readFile(SEQS, 'utf8')).trim().split('\n');
-      const out: { id: string; seq: string }[] = [];
-      for (let i = 0; i + 1 < fasta.length; i += 2)
-        out.push({ id: fasta[i].slice(1).split(/\s+/)[0], seq: fasta[i + 1] });
-      return out;
-    };
     const write = async (name: string, lengths: number[]) => {
       const recs = await records();
       const seqs = lengths.map((n, k) => (recs[k].seq + recs[k + 1].seq).slice(0, n));
@@ -419,12 +429,6 @@ describe('whybox batch', () => {
 });
 
 describe('whybox batch --npz DIR / whybox batch npz (TF-MoDISco arrays from the JSONL)', () => {
-  const files = async (dir: string) => (await readdir(dir)).sort();
-  const same = async (a: string, b: string) => {
-    expect(await files(a)).toEqual(await files(b));
-    for (const f of await files(a))
-      expect(Buffer.compare(await readFile(join(a, f)), await readFile(join(b, f))), f).toBe(0);
-  };
   const ismArgs = ['--model', SEQ_MODEL, '--sequences', SEQS, '--method', 'ism'];
   const winArgs = [
     '--model',
@@ -532,4 +536,173 @@ describe('whybox batch --npz DIR / whybox batch npz (TF-MoDISco arrays from the 
     expect((await run('batch', ...common(), '--out', t, '--rows', '0-1', '--quiet')).code).toBe(0);
     expect((await run('batch', 'npz', '--out', dir, t)).stderr).toMatch(/output of a tabular batch/);
   }, 90_000);
+});
+
+describe('whybox batch --bedgraph DIR / whybox batch bedgraph (tracks from the JSONL)', () => {
+  let fasta: string;
+  beforeAll(async () => {
+    // unsorted chromosomes, both strands, ids without coordinates, padded (94, 97 bp) and
+    // cropped (106 bp) sequences, an interval shorter than its sequence, overlapping intervals
+    const recs = await records();
+    const seq = (k: number, n: number) => (recs[k].seq + recs[k + 1].seq).slice(0, n);
+    const named: [string, string][] = [
+      ['chr2:1000-1100', seq(0, 100)],
+      ['chr10:500-600(-)', seq(1, 100)],
+      ['plain1', seq(2, 100)],
+      ['chr1:200-294(-)', seq(3, 94)],
+      ['chr2:1050-1150', seq(4, 100)],
+      ['chrX:0-106:+', seq(5, 106)],
+      ['chr3:10-60', seq(6, 100)],
+      ['chr2:1040-1137(-)', seq(7, 97)],
+      ['other', seq(8, 100)],
+      ['chr1:150-250', seq(9, 100)],
+    ];
+    fasta = await tmp.write('coords.fa', named.map(([id, s]) => `>${id}\n${s}\n`).join(''));
+  });
+  const ism = () => ['--model', SEQ_MODEL, '--sequences', fasta, '--method', 'ism', '--length-policy', 'fit'];
+  const win = () => [...seqArgs(fasta), '--players', 'window:10:5', '--length-policy', 'fit'];
+  const tracks = ['probabilities_0_.bedGraph', 'probabilities_1_.bedGraph'];
+
+  it('writes the bytes of whybox explain --format bedgraph, for ISM and a Shapley method (2 outputs)', async () => {
+    for (const [k, args] of [ism(), win()].entries()) {
+      const dir = join(tmp.path, `bg-b${k}`);
+      const out = join(tmp.path, `bg${k}.jsonl`);
+      const r = await run('batch', ...args, '--out', out, '--bedgraph', dir, '--chunk-rows', '3');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /warning: 2 sequence id\(s\) carry no chr:start-end coordinates and are not in the tracks \(first: "plain1"\)/,
+      );
+      expect(r.stderr).toMatch(
+        /wrote .*probabilities_0_\.bedGraph, .*probabilities_1_\.bedGraph \(10 sequences, 741 bases/,
+      );
+      const ref = join(tmp.path, `bg-e${k}`);
+      const e = await run('explain', ...args, '--format', 'bedgraph', '--out', ref, '--quiet');
+      expect(e.code, e.stderr).toBe(0);
+      expect(await files(ref)).toEqual(tracks);
+      await same(dir, ref);
+    }
+    // what the comparison covers: chromosomes sorted (not in input order), and bases where
+    // overlapping intervals give lines of different values (their order is the rows' order)
+    const body = (await lines(join(tmp.path, 'bg-e1', tracks[1]))).slice(1).map((l) => l.split('\t'));
+    expect([...new Set(body.map((l) => l[0]))]).toEqual(['chr1', 'chr10', 'chr2', 'chr3', 'chrX']);
+    const byBase = new Map<string, string[]>();
+    for (const l of body) byBase.set(`${l[0]}:${l[1]}`, [...(byBase.get(`${l[0]}:${l[1]}`) ?? []), l[3]]);
+    expect(byBase.get('chr2:1060')).toHaveLength(3);
+    expect([...byBase.values()].filter((v) => new Set(v).size > 1).length).toBeGreaterThan(10);
+  }, 120_000);
+
+  it('exports merged shards (batch bedgraph) with the bytes of one run; --output K|NAME writes one track; --json', async () => {
+    const parts: string[] = [];
+    for (const s of ['0/2', '1/2']) {
+      const p = join(tmp.path, `bg-shard${s[0]}.jsonl`);
+      const r = await run('batch', ...win(), '--out', p, '--shard', s, '--chunk-rows', '3', '--quiet');
+      expect(r.code, r.stderr).toBe(0);
+      parts.push(p);
+    }
+    const all = join(tmp.path, 'bg-all.jsonl');
+    expect((await run('batch', 'merge', '--out', all, ...parts)).code).toBe(0);
+    const dir = join(tmp.path, 'bg-merged');
+    const r = await run('batch', 'bedgraph', '--out', dir, all, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      out: dir,
+      files: tracks.map((t) => join(dir, t)),
+      rows: 10,
+      skipped: 2,
+      lines: 741,
+    });
+    expect(r.stderr).toMatch(/warning: 2 sequence id/);
+    await same(dir, join(tmp.path, 'bg-e1'));
+    // on the run itself with --json: the summary lists the tracks
+    const direct = join(tmp.path, 'bg-direct');
+    const j = await run('batch', ...ism(), '--out', join(tmp.path, 'bg-j.jsonl'), '--bedgraph', direct, '--json');
+    expect(j.code, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ rows: 10, bedgraph: tracks.map((t) => join(direct, t)) });
+    await same(direct, join(tmp.path, 'bg-e0'));
+    for (const [output, track] of [
+      ['1', tracks[1]],
+      ['probabilities[0]', tracks[0]],
+    ]) {
+      const one = join(tmp.path, `bg-one-${track}`);
+      const o = await run('batch', 'bedgraph', '--out', one, all, '--output', output, '--quiet');
+      expect(o.code, o.stderr).toBe(0);
+      expect(o.stderr).toBe('');
+      expect(await files(one)).toEqual([track]);
+      expect(await readFile(join(one, track), 'utf8')).toBe(await readFile(join(tmp.path, 'bg-e1', track), 'utf8'));
+    }
+  }, 120_000);
+
+  it('refuses what it cannot export, saying what to do', async () => {
+    const shard = await run(
+      'batch',
+      ...win(),
+      '--out',
+      join(tmp.path, 'bx1.jsonl'),
+      '--shard',
+      '0/2',
+      '--bedgraph',
+      tmp.path,
+    );
+    expect(shard.code).toBe(2);
+    expect(shard.stderr).toMatch(/--bedgraph.*unset with --shard.*merge, then run whybox batch bedgraph/);
+    const tab = await run('batch', ...common(), '--out', join(tmp.path, 'bx2.jsonl'), '--bedgraph', tmp.path);
+    expect(tab.code).toBe(2);
+    expect(tab.stderr).toMatch(/--bedgraph.*unset without --sequences.*bedGraph tracks are for sequence runs/);
+    const jsonl = join(tmp.path, 'bg0.jsonl');
+    const dir = join(tmp.path, 'bg-bad');
+    const expect2 = async (args: string[], re: RegExp) => {
+      const x = await run('batch', 'bedgraph', ...args);
+      expect(x.code, args.join(' ')).toBe(2);
+      expect(x.stderr).toMatch(re);
+      expect(x.stderr.trim().split('\n')).toHaveLength(1);
+    };
+    await expect2([jsonl], /missing --out DIR \(see whybox batch bedgraph --help\)/);
+    await expect2(['--out', dir, jsonl, jsonl], /give one batch output .*got 2/);
+    await expect2(['--out', dir, jsonl, '--compress'], /--compress.*see whybox batch bedgraph --help/);
+    await expect2(
+      ['--out', dir, jsonl, '--output', '2'],
+      /--output must be an output of \["probabilities\[0\]","probabilities\[1\]"\] or its index; got 2/,
+    );
+    await expect2(['--out', dir, jsonl, '--output', 'probabilities'], /--output must be an output of/);
+    // a line cut or edited, a file cut at a line's end, an unfinished run
+    const text = (await lines(jsonl)).map((l, k) => (k === 3 ? l.slice(0, -20) : l));
+    const bad = await tmp.write('bg-garbled.jsonl', `${text.join('\n')}\n`);
+    await writeFile(`${bad}.meta.json`, await readFile(`${jsonl}.meta.json`));
+    await expect2(['--out', dir, bad], /bg-garbled\.jsonl, line 4: is not a JSON line/);
+    const cut = await tmp.write('bg-cut.jsonl', `${(await lines(jsonl)).slice(0, 9).join('\n')}\n`);
+    const meta = JSON.parse(await readFile(`${jsonl}.meta.json`, 'utf8'));
+    await writeFile(`${cut}.meta.json`, JSON.stringify(meta));
+    await expect2(['--out', dir, cut], /holds 9 lines but its metadata records 10 rows: is it cut\?/);
+    await writeFile(`${cut}.meta.json`, JSON.stringify({ ...meta, status: 'running' }));
+    await expect2(['--out', dir, cut], /unfinished run: finish it with whybox batch --resume/);
+    expect(await files(dir)).toEqual([]);
+    // a tabular run; a sequence run without coordinates
+    const t = join(tmp.path, 'bg-tab.jsonl');
+    expect((await run('batch', ...common(), '--out', t, '--rows', '0-1', '--quiet')).code).toBe(0);
+    await expect2(['--out', dir, t], /output of a tabular batch: bedGraph tracks are for sequence runs/);
+    const plain = join(tmp.path, 'bg-plain.jsonl');
+    const p = await run(
+      'batch',
+      '--model',
+      SEQ_MODEL,
+      '--sequences',
+      SEQS,
+      '--method',
+      'ism',
+      '--rows',
+      '0-2',
+      '--out',
+      plain,
+      '--quiet',
+    );
+    expect(p.code, p.stderr).toBe(0);
+    await expect2(
+      ['--out', dir, plain],
+      /need sequence names with coordinates.*none of the 3 sequence ids has them \(first: "single1"\)/,
+    );
+    expect(await files(dir)).toEqual([]);
+    const help = await run('batch', 'bedgraph', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: whybox batch bedgraph --out DIR SEQS\.jsonl/);
+  }, 120_000);
 });
