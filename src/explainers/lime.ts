@@ -285,7 +285,6 @@ export async function limeRow(
 ): Promise<LimeRowResult> {
   throwIfAborted(signal);
   const n = s.numSamples;
-  const P = stats.features.length;
   const nOut = model.outputNames.length;
   const buf = takeSampleBuffers(stats, n, model.inputType === 'float32' ? Math.min(n, batchRows) : 0);
   let sample: ReturnType<typeof limeSample>;
