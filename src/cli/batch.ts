@@ -825,7 +825,7 @@ async function exportBedGraph(
   const paths = res.files.map((f) => join(dir, f));
   if (!silent)
     io.stderr.write(
-      `whybox: wrote ${paths.join(', ')} (${res.rows} sequences, ${res.lines} bases per track, ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+      `whybox: wrote ${paths.join(', ')} (${res.rows} sequences read, ${res.rows - res.skipped} placed, ${res.lines} bases per track, ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
     );
   return { paths, res };
 }

@@ -573,7 +573,7 @@ describe('whybox batch --bedgraph DIR / whybox batch bedgraph (tracks from the J
         /warning: 2 sequence id\(s\) carry no chr:start-end coordinates and are not in the tracks \(first: "plain1"\)/,
       );
       expect(r.stderr).toMatch(
-        /wrote .*probabilities_0_\.bedGraph, .*probabilities_1_\.bedGraph \(10 sequences, 741 bases/,
+        /wrote .*probabilities_0_\.bedGraph, .*probabilities_1_\.bedGraph \(10 sequences read, 8 placed, 741 bases/,
       );
       const ref = join(tmp.path, `bg-e${k}`);
       const e = await run('explain', ...args, '--format', 'bedgraph', '--out', ref, '--quiet');
